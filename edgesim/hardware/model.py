@@ -1,0 +1,180 @@
+"""Runtime hardware objects built from a validated spec: Hardware, ComputeUnit, MemoryLevel."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from edgesim.errors import SpecError
+from edgesim.workload.ir import OpKind
+
+
+class UnitType(str, Enum):
+    SYSTOLIC = "systolic"  # 2-D systolic array (TPU-like), dataflow os | ws | is
+    SPATIAL = "spatial"  # row-stationary PE array with a NoC (Eyeriss), dataflow rs
+    CUBE = "cube"  # m x n x k matrix engine per cycle (DaVinci cube)
+    SIMD = "simd"  # vector lanes on cores (CPU NEON, GPU CUDA cores, MCU DSP)
+
+
+class Dataflow(str, Enum):
+    OS = "os"
+    WS = "ws"
+    IS = "is"
+    RS = "rs"
+    NONE = "none"  # cube / simd units have no named dataflow
+
+
+class Operation(str, Enum):
+    MAC = "mac"
+    ADDER = "adder"  # |x - w| accumulate (AdderNet PEs)
+
+
+class Operand(str, Enum):
+    INPUTS = "inputs"
+    WEIGHTS = "weights"
+    OUTPUTS = "outputs"
+
+
+class MemoryType(str, Enum):
+    DRAM = "dram"
+    FLASH = "flash"  # MCU weight storage: read-only at run time
+    SRAM = "sram"
+    CACHE = "cache"
+    REGFILE = "regfile"
+
+
+class ZeroSkip(str, Enum):
+    NONE = "none"
+    WEIGHTS = "weights"
+    ACTIVATIONS = "activations"
+    BOTH = "both"
+
+
+# Operation classes priced by the technology table, per precision:
+#   "mac"   multiply-accumulate,  "adder" |x - w| accumulate (sub, abs, add),
+#   "add"   add/compare/elementwise vector op, "mult" multiply alone.
+OP_CLASSES = ("mac", "adder", "add", "mult")
+
+
+@dataclass(frozen=True)
+class ComputeUnit:
+    """A compute unit. Energies are per single operation (pJ) at each supported precision."""
+
+    name: str
+    type: UnitType
+    operation: Operation
+    precisions: tuple[str, ...]  # supported; the first is the native one
+    rows: int = 1  # systolic / spatial PE grid rows; cube: M edge
+    cols: int = 1  # systolic / spatial PE grid cols; cube: N edge
+    depth: int = 1  # cube: K edge (16 for a 16x16x16 cube)
+    lanes: int = 1  # simd: ops per cycle per core at the native precision
+    cores: int = 1  # simd: cores (CPU cores, GPU SMs x warps, ...)
+    dataflow: Dataflow = Dataflow.NONE
+    zero_skip: ZeroSkip = ZeroSkip.NONE  # zeros skipped: saves cycles and energy
+    zero_gating: ZeroSkip = ZeroSkip.NONE  # zeros gated: saves energy only
+    nm_sparsity: tuple[str, ...] = ()  # N:M patterns it accelerates, e.g. ("2:4",)
+    ops: frozenset[OpKind] | None = None  # ops it can run; None means every op
+    efficiency: float = 1.0  # simd: sustained fraction of peak on GEMM-like work
+    packs_narrow: bool = False  # True: k-bit operands on a native-b-bit PE run b//k ops per cycle
+    op_energy_pj: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    # op class ("mac", "adder", "add", "mult") -> precision -> pJ per operation
+    pe_area_mm2: float = 0.0  # one PE (or one lane) at the native precision
+    leakage_w: float = 0.0
+    energy_source: str = ""  # where the energies came from (table + scaling, or the spec)
+
+    @property
+    def pe_count(self) -> int:
+        if self.type == UnitType.CUBE:
+            return self.rows * self.cols * self.depth
+        if self.type == UnitType.SIMD:
+            return self.lanes * self.cores
+        return self.rows * self.cols
+
+    @property
+    def native_precision(self) -> str:
+        return self.precisions[0]
+
+    def supports(self, op: OpKind) -> bool:
+        return self.ops is None or op in self.ops
+
+    def energy_pj(self, op_class: str, precision: str) -> float:
+        """Energy of one operation of ``op_class`` at ``precision`` (pJ)."""
+        try:
+            return self.op_energy_pj[op_class][precision]
+        except KeyError:
+            raise SpecError(f"no energy for {op_class} at {precision}",
+                            field=f"compute.{self.name}") from None
+
+
+@dataclass(frozen=True)
+class MemoryLevel:
+    """One memory level. ``size_bytes`` is per instance; ``instances`` > 1 for per-PE files."""
+
+    name: str
+    type: MemoryType
+    size_bytes: int
+    bandwidth_bytes_per_s: float  # per instance... for shared levels the whole level's bandwidth
+    read_energy_pj_per_byte: float
+    write_energy_pj_per_byte: float
+    area_mm2: float  # all instances together
+    leakage_w: float  # all instances together
+    holds: frozenset[Operand] = frozenset(Operand)
+    per_pe: bool = False
+    instances: int = 1
+    word_bytes: int = 8  # access width (energy tables are per access of this width)
+    energy_source: str = ""
+
+    @property
+    def total_bytes(self) -> int:
+        return self.size_bytes * self.instances
+
+    @property
+    def is_offchip(self) -> bool:
+        return self.type in (MemoryType.DRAM, MemoryType.FLASH)
+
+
+@dataclass(frozen=True)
+class DvfsPoint:
+    clock_hz: float
+    voltage_v: float
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """A built hardware description: trusted, immutable, SI units (areas in mm2)."""
+
+    name: str
+    kind: str  # npu | cpu | gpu | mcu
+    technology_nm: float
+    clock_hz: float
+    compute: tuple[ComputeUnit, ...]
+    memory: tuple[MemoryLevel, ...]  # outermost (DRAM or flash) first
+    static_power_w: float = 0.0  # chip-level static power beyond the listed leakages
+    fallback_unit: str | None = None  # unit that runs ops the main unit does not support
+    area_overhead_fraction: float = 0.0  # control, NoC, I/O: fraction of compute + memory area
+    dvfs: tuple[DvfsPoint, ...] = ()
+    spec: Any = None  # the validated pydantic spec it was built from (for `specs show`)
+    source: str = ""  # file it came from
+
+    @property
+    def dram(self) -> MemoryLevel:
+        """The outermost memory level (DRAM, or flash on an MCU)."""
+        return self.memory[0]
+
+    @property
+    def main_unit(self) -> ComputeUnit:
+        return self.compute[0]
+
+    def unit(self, name: str) -> ComputeUnit:
+        for u in self.compute:
+            if u.name == name:
+                return u
+        raise SpecError(f"no compute unit named {name!r}", file=self.source or None, field="compute")
+
+    def level(self, name: str) -> MemoryLevel:
+        for m in self.memory:
+            if m.name == name:
+                return m
+        raise SpecError(f"no memory level named {name!r}", file=self.source or None, field="memory")

@@ -1,0 +1,311 @@
+"""The workload IR: layers with op kind, shapes, precisions and sparsity, and their counts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from pathlib import Path
+
+from edgesim.errors import WorkloadError
+
+
+class OpKind(str, Enum):
+    """Every op the IR knows. Values are the names used in workload YAML."""
+
+    CONV2D = "conv2d"  # depthwise is conv2d with groups == in_channels
+    CONV1D = "conv1d"  # stored as conv2d-like with H == 1 (kernel (1, k))
+    CONV_TRANSPOSE2D = "conv_transpose2d"
+    ADDER_CONV2D = "adder_conv2d"  # AdderNet: y = -sum |x - w|
+    LINEAR = "linear"
+    MATMUL = "matmul"  # batched GEMM between two activations (or activation x constant)
+    POOL2D = "pool2d"  # variant "max" | "avg"; global pooling has kernel == input size
+    ADD = "add"
+    MUL = "mul"
+    CONCAT = "concat"
+    RELU = "relu"
+    ACTIVATION = "activation"  # variant names the function: gelu, sigmoid, hardswish, tanh, silu...
+    SOFTMAX = "softmax"
+    LAYERNORM = "layernorm"
+    BATCHNORM = "batchnorm"  # only when it could not be folded into a producing conv
+    UPSAMPLE = "upsample"  # variant "nearest" | "bilinear"
+
+
+GEMM_OPS = frozenset({OpKind.CONV2D, OpKind.CONV1D, OpKind.CONV_TRANSPOSE2D,
+                      OpKind.ADDER_CONV2D, OpKind.LINEAR, OpKind.MATMUL})
+WEIGHTED_OPS = frozenset({OpKind.CONV2D, OpKind.CONV1D, OpKind.CONV_TRANSPOSE2D,
+                          OpKind.ADDER_CONV2D, OpKind.LINEAR})
+
+# Vector operations per output element for the non-GEMM ops (compare, add, exp... counted as one).
+# Softmax: max, subtract, exp, sum, divide; layer norm: mean, var (2), normalise, scale, shift.
+_VECTOR_OPS_PER_OUTPUT = {
+    OpKind.ADD: 1, OpKind.MUL: 1, OpKind.RELU: 1, OpKind.ACTIVATION: 4, OpKind.SOFTMAX: 5,
+    OpKind.LAYERNORM: 6, OpKind.BATCHNORM: 2, OpKind.UPSAMPLE: 1, OpKind.CONCAT: 0,
+}
+
+INT_PRECISIONS = {f"int{b}": b for b in (1, 2, 3, 4, 5, 6, 7, 8, 16, 32)} | {
+    f"int{b}": b for b in range(9, 16)}
+FLOAT_PRECISIONS = {"fp16": 16, "bf16": 16, "fp32": 32}
+
+
+def precision_bits(precision: str) -> int:
+    """Bits of a precision name: ``"int8" -> 8``, ``"fp16" -> 16``."""
+    if precision in FLOAT_PRECISIONS:
+        return FLOAT_PRECISIONS[precision]
+    if precision in INT_PRECISIONS:
+        return INT_PRECISIONS[precision]
+    raise WorkloadError(f"unknown precision {precision!r} (use int1..int32, fp16, bf16, fp32)")
+
+
+def is_float(precision: str) -> bool:
+    """Whether a precision is a floating-point format."""
+    return precision in FLOAT_PRECISIONS
+
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One node of the workload graph. Shapes include the batch dimension (NCHW, NL, ...).
+
+    ``weight_precision`` / ``act_precision`` of ``None`` mean "the unit's native precision"
+    (the first precision the compute unit lists), i.e. the model is deployed as the chip runs it.
+    """
+
+    name: str
+    op: OpKind
+    inputs: tuple[str, ...]  # producing layers; () reads a fresh model input
+    in_shapes: tuple[Shape, ...]  # one per input tensor (a model input counts as one)
+    out_shape: Shape
+    kernel: tuple[int, int] = (1, 1)
+    stride: tuple[int, int] = (1, 1)
+    padding: tuple[int, int] = (0, 0)
+    dilation: tuple[int, int] = (1, 1)
+    groups: int = 1
+    weight_shape: Shape = ()  # conv: (K, C/g, R, S); linear: (out, in); () when no weights
+    has_bias: bool = False
+    variant: str = ""  # pool "max"/"avg", activation function, upsample mode
+    weight_precision: str | None = None
+    act_precision: str | None = None
+    weight_sparsity: float = 0.0  # fraction of weights that are exactly zero
+    act_sparsity: float = 0.0  # expected fraction of zero input activations
+    sparsity_pattern: str = "unstructured"  # "unstructured" or "N:M" such as "2:4"
+    extra: tuple[tuple[str, str], ...] = ()  # free-form provenance (e.g. ("folded", "bn1"))
+
+    # ---- shapes -------------------------------------------------------------------------
+    @property
+    def batch(self) -> int:
+        return self.out_shape[0] if self.out_shape else 1
+
+    @property
+    def in_channels(self) -> int:
+        return self.in_shapes[0][1] if self.in_shapes and len(self.in_shapes[0]) > 1 else 1
+
+    @property
+    def out_channels(self) -> int:
+        return self.out_shape[1] if len(self.out_shape) > 1 else 1
+
+    @property
+    def in_hw(self) -> tuple[int, int]:
+        return _hw(self.in_shapes[0]) if self.in_shapes else (1, 1)
+
+    @property
+    def out_hw(self) -> tuple[int, int]:
+        return _hw(self.out_shape)
+
+    @property
+    def input_elems(self) -> int:
+        return sum(math.prod(s) for s in self.in_shapes)
+
+    @property
+    def output_elems(self) -> int:
+        return math.prod(self.out_shape)
+
+    @property
+    def weight_elems(self) -> int:
+        return math.prod(self.weight_shape) if self.weight_shape else 0
+
+    @property
+    def bias_elems(self) -> int:
+        return self.out_channels_for_bias if self.has_bias else 0
+
+    @property
+    def out_channels_for_bias(self) -> int:
+        if self.op == OpKind.LINEAR:
+            return self.weight_shape[0]
+        if self.op == OpKind.CONV_TRANSPOSE2D:
+            return self.weight_shape[1] * self.groups
+        return self.weight_shape[0] if self.weight_shape else 0
+
+    @property
+    def params(self) -> int:
+        """Stored parameters: weights plus biases (a folded BatchNorm becomes the bias)."""
+        return self.weight_elems + self.bias_elems
+
+    # ---- work ---------------------------------------------------------------------------
+    def gemm(self) -> tuple[int, int, int, int] | None:
+        """The layer as ``groups`` independent GEMMs ``(groups, M, N, K)``: out[M,N] += a[M,K] b[K,N].
+
+        Conv: M = batch * output pixels, N = filters per group, K = (C/g) * R * S (im2col; this is
+        how SCALE-Sim maps a conv). Transposed conv: scatter form, M = batch * input pixels,
+        N = (K_out/g) * R * S, K = C_in/g. ``None`` for ops that are not GEMMs.
+        """
+        if self.op in (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D):
+            oh, ow = self.out_hw
+            k_out, c_per_g, r, s = self.weight_shape
+            g = self.groups
+            return g, self.batch * oh * ow, k_out // g, c_per_g * r * s
+        if self.op == OpKind.CONV_TRANSPOSE2D:
+            ih, iw = self.in_hw
+            c_in, k_per_g, r, s = self.weight_shape
+            g = self.groups
+            return g, self.batch * ih * iw, k_per_g * r * s, c_in // g
+        if self.op == OpKind.LINEAR:
+            out_f, in_f = self.weight_shape
+            tokens = self.output_elems // out_f
+            return 1, tokens, out_f, in_f
+        if self.op == OpKind.MATMUL:
+            a, b = self.in_shapes[0], self.in_shapes[1]
+            m, k = a[-2], a[-1]
+            n = b[-1]
+            batch = math.prod(self.out_shape[:-2]) if len(self.out_shape) > 2 else 1
+            return batch, m, n, k
+        return None
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates (dense, before any zero skipping). 0 for adder layers."""
+        if self.op == OpKind.ADDER_CONV2D:
+            return 0
+        g = self.gemm()
+        return g[0] * g[1] * g[2] * g[3] if g else 0
+
+    @property
+    def adds(self) -> int:
+        """|x - w| accumulates of an adder layer (AdderNet); 0 otherwise."""
+        if self.op != OpKind.ADDER_CONV2D:
+            return 0
+        g = self.gemm()
+        assert g is not None
+        return g[0] * g[1] * g[2] * g[3]
+
+    @property
+    def vector_ops(self) -> int:
+        """Elementwise / reduction operations of non-GEMM ops (compare, add, exp ...)."""
+        if self.op in GEMM_OPS:
+            return 0
+        if self.op == OpKind.POOL2D:
+            return self.output_elems * self.kernel[0] * self.kernel[1]
+        per = _VECTOR_OPS_PER_OUTPUT[self.op]
+        if self.op in (OpKind.ADD, OpKind.MUL):
+            per = max(1, len(self.in_shapes) - 1)
+        return self.output_elems * per
+
+    def bits(self, native: str) -> tuple[int, int]:
+        """(weight bits, activation bits), resolving ``None`` to ``native``."""
+        return (precision_bits(self.weight_precision or native),
+                precision_bits(self.act_precision or native))
+
+    def with_(self, **changes: object) -> Layer:
+        """A copy with some fields changed (layers are immutable)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _hw(shape: Shape) -> tuple[int, int]:
+    if len(shape) >= 4:
+        return shape[-2], shape[-1]
+    if len(shape) == 3:
+        return 1, shape[-1]
+    return 1, 1
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A DAG of layers in execution (topological) order."""
+
+    name: str
+    layers: tuple[Layer, ...]
+    batch: int = 1
+    source: str = ""  # where it came from: "zoo", a file path, "torch.fx"
+    _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.layers:
+            raise WorkloadError("a workload needs at least one layer", file=self.source or None,
+                                field="layers")
+        index: dict[str, int] = {}
+        for i, layer in enumerate(self.layers):
+            if layer.name in index:
+                raise WorkloadError(f"duplicate layer name {layer.name!r}",
+                                    file=self.source or None, field=f"layers[{i}].name")
+            for src in layer.inputs:
+                if src not in index:
+                    raise WorkloadError(
+                        f"unknown input layer {src!r} (inputs must name earlier layers)",
+                        file=self.source or None, field=f"layers[{i}].inputs")
+            index[layer.name] = i
+        object.__setattr__(self, "_index", index)
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers)
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def layer(self, name: str) -> Layer:
+        try:
+            return self.layers[self._index[name]]
+        except KeyError:
+            raise WorkloadError(f"no layer named {name!r} in workload {self.name!r}") from None
+
+    def index_of(self, name: str) -> int:
+        return self._index[name]
+
+    def consumers(self, name: str) -> list[str]:
+        return [lay.name for lay in self.layers if name in lay.inputs]
+
+    @property
+    def macs(self) -> int:
+        return sum(lay.macs for lay in self.layers)
+
+    @property
+    def adds(self) -> int:
+        return sum(lay.adds for lay in self.layers)
+
+    @property
+    def params(self) -> int:
+        return sum(lay.params for lay in self.layers)
+
+    def weight_bytes(self, native: str = "int8") -> int:
+        """Dense weight storage in bytes with unspecified precisions resolved to ``native``."""
+        total_bits = sum(lay.params * lay.bits(native)[0] for lay in self.layers)
+        return math.ceil(total_bits / 8)
+
+    def with_layers(self, layers: Sequence[Layer]) -> Workload:
+        return Workload(self.name, tuple(layers), self.batch, self.source)
+
+    def with_batch(self, batch: int) -> Workload:
+        """The same graph at another batch size (dimension 0 of every tensor is the batch)."""
+        if batch < 1:
+            raise WorkloadError(f"batch must be a positive integer, got {batch}", field="batch")
+        if batch == self.batch:
+            return self
+
+        def rescale(shape: Shape) -> Shape:
+            if not shape:
+                return shape
+            if shape[0] % self.batch:
+                raise WorkloadError(f"shape {shape} does not carry batch {self.batch} in dim 0")
+            return (shape[0] // self.batch * batch, *shape[1:])
+
+        layers = [lay.with_(in_shapes=tuple(rescale(s) for s in lay.in_shapes),
+                            out_shape=rescale(lay.out_shape)) for lay in self.layers]
+        return Workload(self.name, tuple(layers), batch, self.source)
+
+    def to_yaml(self, path: str | Path, form: str = "layers") -> None:
+        """Write the layer-list (``form="layers"``) or graph YAML that ``load_workload`` reads."""
+        from edgesim.workload.yaml_io import write_workload_yaml
+
+        write_workload_yaml(self, Path(path), form=form)
