@@ -1,7 +1,149 @@
-"""The edgesim command line: a thin layer over the public API."""
+"""The edgesim command line: a thin layer over the public API.
+
+Exit codes: 0 success; 2 bad input (one line on stderr starting ``error:``, no traceback, no
+partial output file left behind); 1 a bug (traceback shown).
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
-def main(argv: list[str] | None = None) -> int:
+from edgesim.errors import EdgesimError
+
+
+class _UsageError(EdgesimError):
+    """Bad command-line usage (reported like any bad input)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse would print usage and exit(2) itself
+        raise _UsageError(message)
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write a file through a temporary sibling so a failure leaves nothing behind."""
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        raise _UsageError(f"directory {str(path.parent)!r} does not exist", field=str(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _parse_sets(pairs: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise _UsageError(f"--set expects KEY=VALUE, got {pair!r}", field="--set")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _cmd_specs(args: argparse.Namespace) -> int:
+    from edgesim import hardware
+
+    if args.specs_cmd == "list":
+        for name in hardware.list_hardware():
+            hw = hardware.load_hardware(name)
+            print(f"{name:<14} {hardware.summary(hw)}")
+        return 0
+    if args.specs_cmd == "show":
+        hw = hardware.load_hardware(args.name, overrides=_parse_sets(args.set))
+        sys.stdout.write(hardware.spec_to_yaml(hw))
+        return 0
+    # validate: every file, report the first bad one
+    for path in args.paths:
+        hardware.validate_spec_file(path)
+        print(f"ok: {path}")
     return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from edgesim.hardware import load_hardware
+    from edgesim.sim import simulate
+    from edgesim.workload import load_workload
+
+    if args.batch is not None and args.batch < 1:
+        raise _UsageError(f"must be a positive integer, got {args.batch}", field="--batch")
+    hw = load_hardware(args.hw, overrides=_parse_sets(args.set))
+    wl = load_workload(args.model)
+    res = simulate(wl, hw, mode=args.mode, batch=args.batch)
+    payload = json.dumps(res.to_dict(), indent=2)
+    if args.timeline:
+        from edgesim.sim.timeline import write_chrome_trace
+
+        if args.mode != "des":
+            raise _UsageError("a timeline needs --mode des", field="--timeline")
+        write_atomic(Path(args.timeline), lambda p: write_chrome_trace(res, p))
+    if args.json == "-":
+        sys.stdout.write(payload + "\n")
+        return 0
+    if args.json:
+        write_atomic(Path(args.json), lambda p: p.write_text(payload + "\n"))
+    print(res.summary())
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from edgesim.report.demo import run_demo
+
+    run_demo(Path(args.out) if args.out else None)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="edgesim", description="Latency, energy and area of DNNs on edge hardware.")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+
+    specs = sub.add_parser("specs", help="list, show and validate hardware specs")
+    ssub = specs.add_subparsers(dest="specs_cmd", required=True, parser_class=_Parser)
+    ssub.add_parser("list", help="built-in specs, one line each")
+    show = ssub.add_parser("show", help="the resolved spec as YAML, units included")
+    show.add_argument("name", help="built-in name or path to a YAML spec")
+    show.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    val = ssub.add_parser("validate", help="exit 0 when every file is valid")
+    val.add_argument("paths", nargs="+")
+    specs.set_defaults(func=_cmd_specs)
+
+    sim = sub.add_parser("simulate", help="simulate a workload on a hardware spec")
+    sim.add_argument("--hw", required=True, help="built-in spec name or YAML path")
+    sim.add_argument("--model", required=True, help="zoo name, workload YAML or .onnx path")
+    sim.add_argument("--mode", choices=["analytic", "des"], default="analytic")
+    sim.add_argument("--batch", type=int, default=None)
+    sim.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a spec field, e.g. compute.pe_array.rows=16")
+    sim.add_argument("--json", metavar="FILE|-", help="write the result JSON ('-' for stdout)")
+    sim.add_argument("--timeline", metavar="FILE.json", help="Chrome-trace timeline (des mode)")
+    sim.set_defaults(func=_cmd_simulate)
+
+    demo = sub.add_parser("demo", help="the energy comparison report")
+    demo.add_argument("--out", default=None, help="directory for the report (default reports/)")
+    demo.set_defaults(func=_cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code (the console script exits with it)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args))
+    except EdgesimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
