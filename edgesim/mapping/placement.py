@@ -1,0 +1,79 @@
+"""Which compute unit runs a layer, and at which precision.
+
+Rule: the main unit (``hw.compute[0]``) runs a layer when it lists the op (``unit.supports``)
+and its operation matches the layer's arithmetic: an ``adder_conv2d`` needs an adder unit, every
+other GEMM (conv, linear, matmul) needs a MAC unit, and an adder unit runs no MACs. Non-GEMM ops
+(pooling, elementwise, softmax, ...) need only ``supports``. Otherwise the spec's
+``hw.fallback_unit`` runs it under the same rule; if it cannot either, ``MappingError`` names the
+layer and the op.
+"""
+
+from __future__ import annotations
+
+from edgesim.errors import MappingError
+from edgesim.hardware.model import ComputeUnit, Hardware, Operation
+from edgesim.workload.ir import GEMM_OPS, Layer, OpKind, is_float, precision_bits
+
+
+def can_run(unit: ComputeUnit, layer: Layer) -> bool:
+    """Whether ``unit`` can execute ``layer`` (op listed and arithmetic matching)."""
+    if not unit.supports(layer.op):
+        return False
+    if layer.op == OpKind.ADDER_CONV2D:
+        return unit.operation == Operation.ADDER
+    if layer.op in GEMM_OPS:
+        return unit.operation == Operation.MAC
+    return True
+
+
+def place(layer: Layer, hw: Hardware) -> ComputeUnit:
+    """The unit that runs ``layer`` on ``hw`` (main unit first, then the fallback unit)."""
+    main = hw.main_unit
+    if can_run(main, layer):
+        return main
+    if hw.fallback_unit:
+        fb = hw.unit(hw.fallback_unit)
+        if can_run(fb, layer):
+            return fb
+    need = ("an adder unit" if layer.op == OpKind.ADDER_CONV2D
+            else "a MAC unit" if layer.op in GEMM_OPS else "a unit listing it")
+    raise MappingError(
+        f"no compute unit of {hw.name!r} can run layer {layer.name!r} (op {layer.op.value}); "
+        f"it needs {need}", file=hw.source or None, field=f"layers.{layer.name}")
+
+
+def resolved_precisions(layer: Layer, unit: ComputeUnit) -> tuple[str, str]:
+    """(weight precision, activation precision) with ``None`` resolved to the unit's native one."""
+    native = unit.native_precision
+    return layer.weight_precision or native, layer.act_precision or native
+
+
+def op_precision(layer: Layer, unit: ComputeUnit) -> str:
+    """The precision the unit computes at: the narrowest it supports that holds the operands.
+
+    The operands' precision is the wider of weight and activation precisions. A unit computes at a
+    precision it lists: int4 operands on an int8-only array run on its int8 datapath (traffic still
+    shrinks, see ``resolved_precisions``); float operands prefer a float datapath, integer operands
+    an integer one. Operands wider than anything the unit has run at its widest precision (the
+    model is taken to be quantized for deployment, as its toolchain would).
+    """
+    w, a = resolved_precisions(layer, unit)
+    want = a if layer.op not in GEMM_OPS else (w if precision_bits(w) > precision_bits(a) else a)
+    if want in unit.precisions:
+        return want
+    bits = precision_bits(want)
+    same = [p for p in unit.precisions if is_float(p) == is_float(want) and precision_bits(p) >= bits]
+    wider = [p for p in unit.precisions if precision_bits(p) >= bits]
+    for pool in (same, wider):
+        if pool:
+            return min(pool, key=lambda p: (precision_bits(p), unit.precisions.index(p)))
+    return max(unit.precisions, key=lambda p: (precision_bits(p), -unit.precisions.index(p)))
+
+
+def pack_factor(layer: Layer, unit: ComputeUnit) -> int:
+    """Operations per PE per cycle: ``native_bits // bits`` when the unit packs narrow operands."""
+    if not unit.packs_narrow:
+        return 1
+    native_bits = precision_bits(unit.native_precision)
+    bits = precision_bits(op_precision(layer, unit))
+    return max(1, native_bits // bits)

@@ -1,0 +1,193 @@
+"""Mapping: placement, traffic, compression lessons, determinism and speed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from edgesim.errors import MappingError
+from edgesim.hardware.model import (
+    ComputeUnit,
+    Hardware,
+    MemoryType,
+    Operand,
+    Operation,
+    UnitType,
+    ZeroSkip,
+)
+from edgesim.mapping import map_layer, map_workload
+from edgesim.mapping.spatial import pe_sets
+from edgesim.mapping.systolic import fold_cycles
+from edgesim.mapping.traffic import weight_storage_bits
+from edgesim.workload.ir import Layer, OpKind, Workload
+from tests.mapping.hwfactory import conv, level, linear, systolic_hw
+
+
+def test_fold_formula_by_hand():
+    # 8x8 array, ws: 36 output pixels (T), K=144 on rows -> 18 folds of 36 + 16 + 8 - 2 cycles.
+    from edgesim.hardware.model import Dataflow
+    assert fold_cycles(144, 16, 36, 8, 16, Dataflow.WS) == 18 * (36 + 16 + 16 - 2) - 1
+
+
+def test_dram_traffic_fits_once_when_buffers_hold_everything():
+    hw = systolic_hw(sram=1 << 20)
+    lay = conv("c", 16, 32, 14, 3, 1, 1)
+    c = map_layer(lay, hw)
+    assert c.dram_read_bytes == lay.input_elems + lay.weight_elems  # int8: 1 byte each
+    assert c.dram_write_bytes == lay.output_elems
+    assert c.dram_read_bytes == c.reads_bytes["dram"]
+
+
+def test_small_buffers_refetch_and_pay():
+    lay = conv("c", 64, 256, 28, 3, 1, 1)
+    big = map_layer(lay, systolic_hw(sram=4 << 20))
+    small = map_layer(lay, systolic_hw(sram=16 * 1024))
+    assert small.dram_read_bytes > 1.5 * big.dram_read_bytes
+    assert small.tiles > big.tiles
+
+
+def test_activation_stays_on_chip_between_consecutive_layers():
+    hw = systolic_hw(sram=1 << 20)
+    wl = Workload("two", (conv("a", 8, 8, 16, 3, 1, 1), conv("b", 8, 8, 16, 3, 1, 1, inputs=("a",))))
+    s = map_workload(wl, hw)
+    assert s.layers[0].dram_write_bytes == 0
+    assert s.layers[1].dram_read_bytes == wl.layers[1].weight_elems  # weights only
+    tiny = map_workload(wl, systolic_hw(sram=1024))
+    assert tiny.layers[0].dram_write_bytes == wl.layers[0].output_elems
+
+
+def test_fallback_counts_transfer_and_errors_name_layer():
+    hw = systolic_hw()
+    pool = Layer("pool", OpKind.POOL2D, ("c",), ((1, 8, 8, 8),), (1, 8, 4, 4), kernel=(2, 2),
+                 stride=(2, 2), variant="max")
+    wl = Workload("w", (conv("c", 8, 8, 8, 3, 1, 1), pool))
+    s = map_workload(wl, hw)
+    assert s.layers[1].unit == "cpu"
+    assert s.layers[1].transfer_bytes == 8 * 8 * 8 * 4  # fp32 native on the cpu
+    adder = Layer("add", OpKind.ADDER_CONV2D, (), ((1, 8, 8, 8),), (1, 8, 8, 8), kernel=(3, 3),
+                  padding=(1, 1), weight_shape=(8, 8, 3, 3))
+    with pytest.raises(MappingError, match="add.*adder_conv2d"):
+        map_layer(adder, hw)
+
+
+def test_adder_layer_runs_on_adder_unit():
+    u = ComputeUnit(name="adders", type=UnitType.SYSTOLIC, operation=Operation.ADDER,
+                    precisions=("int8",), rows=8, cols=8)
+    hw = Hardware("adder-npu", "npu", 28, 1e9, (u,), (level("dram", MemoryType.DRAM, 1 << 30),))
+    lay = Layer("a", OpKind.ADDER_CONV2D, (), ((1, 8, 8, 8),), (1, 8, 8, 8), kernel=(3, 3),
+                padding=(1, 1), weight_shape=(8, 8, 3, 3))
+    c = map_layer(lay, hw)
+    assert c.ops == {"adder": lay.adds} and c.unit == "adders"
+
+
+def test_depthwise_on_systolic_collapses_utilization():
+    hw = systolic_hw(32, 32, "ws", fallback=False)
+    dense = map_layer(conv("d", 64, 64, 28, 3, 1, 1), hw)
+    dw = map_layer(conv("dw", 64, 64, 28, 3, 1, 1, groups=64), hw)
+    assert dw.utilization < 0.05 < dense.utilization
+    assert dw.compute_cycles > 64 * 28 * 28  # each group is its own tiny GEMM
+
+
+def test_lesson_unstructured_sparsity_on_dense_array():
+    lay = conv("c", 64, 64, 14, 3, 1, 1)
+    sp = lay.with_(weight_sparsity=0.9)
+    hw = systolic_hw(16, 16, sram=1 << 20)
+    a, b = map_layer(lay, hw), map_layer(sp, hw)
+    assert b.compute_cycles == a.compute_cycles
+    assert b.dram_read_bytes < a.dram_read_bytes - 0.6 * lay.weight_elems
+    skip = systolic_hw(16, 16, sram=1 << 20, zero_skip=ZeroSkip.WEIGHTS)
+    assert map_layer(sp, skip).compute_cycles < 0.2 * map_layer(lay, skip).compute_cycles
+
+
+def test_sparse_storage_never_above_dense_and_picks_cheaper_format():
+    lay = conv("c", 64, 64, 14, 3)
+    assert weight_storage_bits(lay.with_(weight_sparsity=0.05), 8) == lay.params * 8
+    bits90 = weight_storage_bits(lay.with_(weight_sparsity=0.9), 8)
+    nnz = round(lay.params * 0.1)
+    assert nnz * 12 <= bits90 <= lay.params + nnz * 8  # CSR (12 bits/nnz + padding) or bitmap
+
+
+def test_lesson_nm_sparsity_needs_support():
+    lay = conv("c", 64, 64, 14, 3, 1, 1).with_(sparsity_pattern="2:4", weight_sparsity=0.5)
+    plain = map_layer(lay, systolic_hw(16, 16))
+    dense = map_layer(lay.with_(sparsity_pattern="unstructured", weight_sparsity=0.0),
+                      systolic_hw(16, 16))
+    nm = map_layer(lay, systolic_hw(16, 16, nm=("2:4",)))
+    assert plain.compute_cycles == dense.compute_cycles
+    assert nm.compute_cycles < 0.6 * dense.compute_cycles
+    # 2:4 storage: half the weights plus 2 bits of metadata per kept weight.
+    assert weight_storage_bits(lay, 8) == lay.params // 2 * 10
+
+
+def test_lesson_narrow_operands_pack_only_where_unit_packs():
+    lay = conv("c", 64, 64, 14, 3, 1, 1)
+    int4 = lay.with_(weight_precision="int4", act_precision="int4")
+    hw = systolic_hw(16, 16, sram=1 << 20)
+    a, b = map_layer(lay, hw), map_layer(int4, hw)
+    # int4 operands run on the int8 datapath (the unit lists no int4): same cycles, int8 op energy.
+    assert b.compute_cycles == a.compute_cycles and b.precision == "int8"
+    assert b.dram_read_bytes == pytest.approx(a.dram_read_bytes / 2, rel=0.01)
+    packed = systolic_hw(16, 16, sram=1 << 20, packs_narrow=True, precisions=("int8", "int4"))
+    assert map_layer(int4, packed).compute_cycles < 0.6 * map_layer(lay, packed).compute_cycles
+
+
+def test_cube_fractals_and_int8_packing():
+    cube = ComputeUnit(name="cube", type=UnitType.CUBE, operation=Operation.MAC,
+                       precisions=("fp16", "int8"), rows=16, cols=16, depth=16,
+                       packs_narrow=True)
+    hw = Hardware("cube", "npu", 7, 1e9, (cube,), (
+        level("dram", MemoryType.DRAM, 1 << 30), level("l1", MemoryType.SRAM, 1 << 20)))
+    fc = linear("fc", 100, 40, batch=20)
+    c = map_layer(fc, hw)
+    assert c.compute_cycles == 2 * 3 * 7 + 16  # ceil(20/16) ceil(40/16) ceil(100/16) + fill
+    c8 = map_layer(fc.with_(weight_precision="int8", act_precision="int8"), hw)
+    assert c8.compute_cycles == 2 * 3 * 4 + 16
+
+
+def test_simd_efficiency_and_pooling_memory_bound():
+    cpu = ComputeUnit(name="neon", type=UnitType.SIMD, operation=Operation.MAC,
+                      precisions=("fp32", "int8"), lanes=4, cores=4, efficiency=0.5)
+    hw = Hardware("cpu", "cpu", 7, 2e9, (cpu,), (
+        level("dram", MemoryType.DRAM, 1 << 32), level("l2", MemoryType.CACHE, 1 << 20),
+        level("l1", MemoryType.CACHE, 32 * 1024)))
+    lay = conv("c", 32, 32, 16, 3, 1, 1)
+    c = map_layer(lay, hw)
+    assert c.compute_cycles == pytest.approx(lay.macs / (16 * 0.5), rel=1e-6)
+    assert c.reads_bytes["l1"] > c.reads_bytes["l2"] > 0
+    pool = Layer("p", OpKind.POOL2D, (), ((1, 32, 16, 16),), (1, 32, 8, 8), kernel=(2, 2),
+                 stride=(2, 2), variant="max")
+    p = map_layer(pool, hw)
+    assert p.dram_read_bytes == 32 * 16 * 16 * 4 and p.dram_write_bytes == 32 * 8 * 8 * 4
+
+
+def test_rs_pe_sets_from_rules():
+    assert pe_sets(11, 55, 12, 14)[0] == 154
+    assert pe_sets(5, 27, 12, 14)[0] == 135
+    assert pe_sets(3, 13, 12, 14)[0] == 156
+    assert pe_sets(13, 10, 12, 14)[4] == 2  # filter rows fold over the array height
+
+
+def test_deterministic_and_fast():
+    hw = systolic_hw(32, 32, "ws", sram=256 * 1024)
+    layers = []
+    prev: tuple[str, ...] = ()
+    for i in range(70):
+        c = 64 * (1 + i % 4)
+        layers.append(conv(f"c{i}", c, c, 28, 3, 1, 1, inputs=prev))
+        prev = (f"c{i}",)
+    wl = Workload("deep", tuple(layers))
+    t0 = time.perf_counter()
+    a = map_workload(wl, hw)
+    elapsed = time.perf_counter() - t0
+    assert map_workload(wl, hw).layers == a.layers
+    assert elapsed < 0.1
+    assert map_workload(wl, hw, batch=2).layers[0].compute_cycles > a.layers[0].compute_cycles
+
+
+def test_per_pe_levels_count_totals():
+    hw = systolic_hw()
+    hw2 = Hardware(hw.name, hw.kind, 28, 1e9, hw.compute, (*hw.memory, level(
+        "rf", MemoryType.REGFILE, 64, (Operand.WEIGHTS,), True, 64)))
+    assert set(map_layer(conv("c", 8, 8, 8, 3), hw2).reads_bytes) == {
+        "dram", "ifmap_buf", "filter_buf", "ofmap_buf", "rf"}
