@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-from enum import Enum
+from enum import StrEnum
 
 from edgesim.errors import SpecError
 
 
-class Dimension(str, Enum):
+class Dimension(StrEnum):
     """The kinds of quantity a spec may carry."""
 
     SIZE = "size"  # bytes
@@ -20,6 +20,7 @@ class Dimension(str, Enum):
     AREA = "area"  # mm2 (the one non-SI unit inside: every API name says _mm2)
     POWER = "power"  # watts
     TIME = "time"  # seconds
+    VOLTAGE = "voltage"  # volts (DVFS operating points)
 
 
 _PREFIX = {
@@ -56,6 +57,7 @@ _UNITS: dict[Dimension, dict[str, float]] = {
     Dimension.TIME: {**{f"{p}s": v for p, v in _PREFIX.items()}, "cycles": float("nan")},
 }
 _UNITS[Dimension.TIME].pop("cycles")
+_UNITS[Dimension.VOLTAGE] = {"V": 1.0, "mV": 1e-3}
 
 _EXAMPLE = {
     Dimension.SIZE: '"64 KiB"',
@@ -66,6 +68,7 @@ _EXAMPLE = {
     Dimension.AREA: '"0.5 mm2"',
     Dimension.POWER: '"15 mW"',
     Dimension.TIME: '"10 ns"',
+    Dimension.VOLTAGE: '"0.8 V"',
 }
 _NAME = {
     Dimension.SIZE: "a size",
@@ -76,6 +79,7 @@ _NAME = {
     Dimension.AREA: "an area",
     Dimension.POWER: "a power",
     Dimension.TIME: "a time",
+    Dimension.VOLTAGE: "a voltage",
 }
 _NUM = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([^\s\d].*?)?\s*$")
 
@@ -115,14 +119,34 @@ _FMT: dict[Dimension, list[tuple[float, str]]] = {
     Dimension.AREA: [(1.0, "mm2"), (1e-6, "um2")],
     Dimension.POWER: [(1.0, "W"), (1e-3, "mW"), (1e-6, "uW"), (1e-9, "nW")],
     Dimension.TIME: [(1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns"), (1e-12, "ps")],
+    Dimension.VOLTAGE: [(1.0, "V"), (1e-3, "mV")],
 }
 
 
+# Smallest value shown in a unit when it is not the unit's own factor (so that 0.9 mm2 stays in
+# mm2 and 0.2 pJ in pJ rather than 900000 um2 and 200 fJ).
+_SHOW_FROM: dict[tuple[Dimension, str], float] = {
+    (Dimension.AREA, "mm2"): 1e-3,
+    (Dimension.ENERGY, "pJ"): 1e-14,
+    (Dimension.ENERGY_PER_BYTE, "pJ/B"): 1e-14,
+    (Dimension.VOLTAGE, "V"): 0.1,
+}
+_ZERO_UNIT = {Dimension.ENERGY: "pJ", Dimension.ENERGY_PER_BYTE: "pJ/B", Dimension.POWER: "W",
+              Dimension.AREA: "mm2", Dimension.TIME: "s"}
+
+
 def format_quantity(si: float, dim: Dimension, digits: int = 4) -> str:
-    """Format an SI value (mm2 for areas) with the largest fitting unit: ``65536 -> "64 KiB"``."""
+    """Format an SI value (mm2 for areas) with the largest fitting unit: ``65536 -> "64 KiB"``.
+
+    ``parse_quantity(format_quantity(x, dim, digits), dim)`` equals ``x`` to ``digits``
+    significant digits.
+    """
     scales = _FMT[dim]
+    if si == 0:
+        unit = _ZERO_UNIT.get(dim, scales[-1][1])
+        return f"0 {unit}"
     for factor, unit in scales:
-        if abs(si) >= factor:
+        if abs(si) >= _SHOW_FROM.get((dim, unit), factor):
             return f"{si / factor:.{digits}g} {unit}"
     factor, unit = scales[-1]
     return f"{si / factor:.{digits}g} {unit}"

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from edgesim.errors import SpecError
 from edgesim.workload.ir import OpKind
 
 
-class UnitType(str, Enum):
+class UnitType(StrEnum):
     SYSTOLIC = "systolic"  # 2-D systolic array (TPU-like), dataflow os | ws | is
     SPATIAL = "spatial"  # row-stationary PE array with a NoC (Eyeriss), dataflow rs
     CUBE = "cube"  # m x n x k matrix engine per cycle (DaVinci cube)
     SIMD = "simd"  # vector lanes on cores (CPU NEON, GPU CUDA cores, MCU DSP)
 
 
-class Dataflow(str, Enum):
+class Dataflow(StrEnum):
     OS = "os"
     WS = "ws"
     IS = "is"
@@ -26,18 +26,18 @@ class Dataflow(str, Enum):
     NONE = "none"  # cube / simd units have no named dataflow
 
 
-class Operation(str, Enum):
+class Operation(StrEnum):
     MAC = "mac"
     ADDER = "adder"  # |x - w| accumulate (AdderNet PEs)
 
 
-class Operand(str, Enum):
+class Operand(StrEnum):
     INPUTS = "inputs"
     WEIGHTS = "weights"
     OUTPUTS = "outputs"
 
 
-class MemoryType(str, Enum):
+class MemoryType(StrEnum):
     DRAM = "dram"
     FLASH = "flash"  # MCU weight storage: read-only at run time
     SRAM = "sram"
@@ -45,7 +45,7 @@ class MemoryType(str, Enum):
     REGFILE = "regfile"
 
 
-class ZeroSkip(str, Enum):
+class ZeroSkip(StrEnum):
     NONE = "none"
     WEIGHTS = "weights"
     ACTIVATIONS = "activations"

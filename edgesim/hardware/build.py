@@ -1,0 +1,203 @@
+"""Build a validated HardwareSpec into the runtime Hardware, filling energies and areas from tech."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from edgesim.errors import SpecError
+from edgesim.hardware import tech
+from edgesim.hardware.model import (
+    OP_CLASSES,
+    ComputeUnit,
+    Dataflow,
+    DvfsPoint,
+    Hardware,
+    MemoryLevel,
+    MemoryType,
+    Operation,
+    UnitType,
+)
+from edgesim.hardware.spec import ComputeUnitSpec, HardwareSpec, MemoryLevelSpec
+
+_J_TO_PJ = 1e12
+
+
+def _unit_energies(u: ComputeUnitSpec, node_nm: float) -> tuple[dict[str, dict[str, float]], str]:
+    """Energies (pJ) per op class and precision, and a note of where they came from."""
+    table = {op: {p: tech.op_energy_pj(tech.OpClass(op), p, node_nm) for p in u.precisions}
+             for op in OP_CLASSES}
+    scale = tech.energy_scale(node_nm)
+    source = (f"Horowitz ISSCC 2014 45 nm table (edgesim.hardware.tech), scaled to {node_nm:g} nm "
+              f"by (node/45)(V/0.9)^2 = x{scale:.3g}")
+    if u.op_energy is not None:
+        for op, per_prec in u.op_energy.items():
+            for p, e_j in per_prec.items():
+                table[op][p] = e_j * _J_TO_PJ
+        source = u.energy_source or "spec: explicit op_energy table"
+        missing = [f"{op}@{p}" for op in OP_CLASSES for p in u.precisions
+                   if op not in u.op_energy or p not in u.op_energy[op]]
+        if missing:
+            source += f"; from the technology table: {', '.join(missing)}"
+        return table, source
+    explicit = {"mac": u.mac_energy, "adder": u.adder_energy, "add": u.add_energy,
+                "mult": u.mult_energy}
+    given = []
+    native = u.precisions[0]
+    for op, given_j in explicit.items():
+        if given_j is None:
+            continue
+        factor = given_j * _J_TO_PJ / table[op][native]
+        # An explicit figure is the native precision's; others keep the table's ratios.
+        table[op] = {p: e * factor for p, e in table[op].items()}
+        given.append(f"{op}_energy")
+    notes = []
+    if given:
+        notes.append(f"spec: explicit {', '.join(given)} at {native} (other precisions scaled "
+                     "by the table's ratios)")
+    if u.op_overhead_energy is not None:
+        native_bits = tech.precision_bits(native)
+        for op in OP_CLASSES:
+            for p in u.precisions:
+                share = tech.precision_bits(p) / native_bits if u.packs_narrow else 1.0
+                table[op][p] += u.op_overhead_energy * _J_TO_PJ * min(1.0, share)
+        notes.append(f"plus spec op_overhead_energy {u.op_overhead_energy * _J_TO_PJ:.4g} pJ "
+                     "per op at the native precision (instruction overhead)")
+    if u.energy_source:
+        notes.insert(0, u.energy_source)
+    source = "; ".join([*notes, source])
+    return table, source
+
+
+def _pe_count(u: ComputeUnitSpec) -> int:
+    if u.type == UnitType.CUBE:
+        return (u.rows or 1) * (u.cols or 1) * (u.depth or 1)
+    if u.type == UnitType.SIMD:
+        return (u.lanes or 1) * (u.cores or 1)
+    return (u.rows or 1) * (u.cols or 1)
+
+
+def build_unit(u: ComputeUnitSpec, node_nm: float) -> ComputeUnit:
+    """Build one compute unit."""
+    energies, source = _unit_energies(u, node_nm)
+    op_class = tech.OpClass.ADDER if u.operation == Operation.ADDER else tech.OpClass.MAC
+    pe_area = u.pe_area if u.pe_area is not None else tech.pe_area_mm2(
+        op_class, u.precisions[0], node_nm)
+    return ComputeUnit(
+        name=u.name, type=u.type, operation=u.operation, precisions=tuple(u.precisions),
+        rows=u.rows or 1, cols=u.cols or 1, depth=u.depth or 1, lanes=u.lanes or 1,
+        cores=u.cores or 1, dataflow=u.resolved_dataflow, zero_skip=u.zero_skip,
+        zero_gating=u.zero_gating, nm_sparsity=tuple(u.nm_sparsity),
+        ops=frozenset(u.ops) if u.ops is not None else None, efficiency=u.efficiency,
+        packs_narrow=u.packs_narrow, op_energy_pj=energies, pe_area_mm2=pe_area,
+        leakage_w=u.leakage or 0.0, energy_source=source,
+    )
+
+
+def _default_energy_pj_per_byte(m: MemoryLevelSpec, node_nm: float) -> tuple[float, float, str]:
+    word = m.word
+    if m.type == MemoryType.DRAM:
+        kind = m.dram_type or tech.DramType.LPDDR4
+        e = tech.dram_pj_per_byte(kind)
+        return e, e, tech.DRAM_SOURCE[kind] + " (not node-scaled)"
+    if m.type == MemoryType.FLASH:
+        return (tech.FLASH_READ_PJ_PER_BIT * 8, tech.FLASH_WRITE_PJ_PER_BIT * 8,
+                "embedded NOR flash estimate ~1 pJ/bit read (uncertain)")
+    scale = tech.energy_scale(node_nm)
+    if m.type == MemoryType.REGFILE:
+        e = tech.regfile_access_energy_45_pj(m.size, word) * scale / word
+        return e, e, (f"register file: Aladdin 0.009 pJ/bit x sqrt(size/64 B), scaled to "
+                      f"{node_nm:g} nm (x{scale:.3g})")
+    e = tech.sram_access_energy_45_pj(m.size / m.banks, word) * scale / word
+    note = (f"SRAM fit E64 = {tech.SRAM_FIT_A_PJ:.3g} pJ (C/8KB)^{tech.SRAM_FIT_K:.3f} through "
+            f"Horowitz's 8 KB/32 KB/1 MB points, {int(word)}-B word, scaled to {node_nm:g} nm "
+            f"(x{scale:.3g})")
+    if m.banks > 1:
+        note = f"{m.banks} banks of size/{m.banks}: " + note
+    if m.type == MemoryType.CACHE:
+        e *= tech.CACHE_FACTOR
+        note += f", x{tech.CACHE_FACTOR} for the tag lookup"
+    return e, e, note
+
+
+def _per_byte_pj(value: float | tuple[float], word: float) -> float:
+    if isinstance(value, tuple):  # per access of `word` bytes
+        return value[0] * _J_TO_PJ / word
+    return value * _J_TO_PJ
+
+
+def build_level(m: MemoryLevelSpec, spec: HardwareSpec, main_pes: int) -> MemoryLevel:
+    """Build one memory level."""
+    node = spec.technology_nm
+    read_d, write_d, source = _default_energy_pj_per_byte(m, node)
+    read = _per_byte_pj(m.read_energy, m.word) if m.read_energy is not None else read_d
+    if m.write_energy is not None:
+        write = _per_byte_pj(m.write_energy, m.word)
+    else:
+        write = read if m.read_energy is not None else write_d
+    if m.read_energy is not None or m.write_energy is not None:
+        source = m.energy_source or "spec: explicit read/write energy"
+    elif m.energy_source:
+        source = m.energy_source + "; " + source
+    instances = m.instances if m.instances is not None else (main_pes if m.per_pe else 1)
+    if m.area is not None:
+        area = m.area
+    elif m.type in (MemoryType.DRAM, MemoryType.FLASH):
+        # DRAM is another chip; embedded flash (MCU) is on die: a NOR cell ~1/4 of an SRAM bit.
+        area = 0.0 if m.type == MemoryType.DRAM else tech.sram_area_mm2(m.size, node) / 4
+    elif m.type == MemoryType.REGFILE:
+        area = tech.regfile_area_mm2(m.size, node) * instances
+    else:
+        area = tech.sram_area_mm2(m.size, node) * instances
+    bandwidth = m.bandwidth if m.bandwidth is not None else m.word * spec.clock
+    return MemoryLevel(
+        name=m.name, type=m.type, size_bytes=int(round(m.size)),
+        bandwidth_bytes_per_s=bandwidth, read_energy_pj_per_byte=read,
+        write_energy_pj_per_byte=write, area_mm2=area, leakage_w=m.leakage or 0.0,
+        holds=frozenset(m.holds), per_pe=m.per_pe, instances=instances,
+        word_bytes=int(m.word), energy_source=source,
+    )
+
+
+def dvfs_energy_factor(spec: HardwareSpec) -> float:
+    """(V_clock / V_top)^2: on-chip dynamic energy at the selected DVFS point relative to the
+    fastest point, which the tables and explicit figures describe; 1 without DVFS points."""
+    if not spec.dvfs:
+        return 1.0
+    top = max(spec.dvfs, key=lambda p: p.clock)
+    chosen = min(spec.dvfs, key=lambda p: abs(p.clock - spec.clock))
+    return float((chosen.voltage / top.voltage) ** 2)
+
+
+def _scale_unit(u: ComputeUnit, k: float) -> ComputeUnit:
+    if k == 1.0:
+        return u
+    table = {op: {p: e * k for p, e in per.items()} for op, per in u.op_energy_pj.items()}
+    return replace(u, op_energy_pj=table,
+                   energy_source=u.energy_source + f"; x{k:.3g} for the DVFS voltage (V/Vtop)^2")
+
+
+def _scale_level(m: MemoryLevel, k: float) -> MemoryLevel:
+    if k == 1.0 or m.is_offchip:
+        return m
+    return replace(m, read_energy_pj_per_byte=m.read_energy_pj_per_byte * k,
+                   write_energy_pj_per_byte=m.write_energy_pj_per_byte * k,
+                   energy_source=m.energy_source + f"; x{k:.3g} for the DVFS voltage (V/Vtop)^2")
+
+
+def build_hardware(spec: HardwareSpec, source: str = "") -> Hardware:
+    """Build the runtime :class:`Hardware` from a validated spec."""
+    node = spec.technology_nm
+    k = dvfs_energy_factor(spec)
+    units = tuple(_scale_unit(build_unit(u, node), k) for u in spec.compute)
+    main_pes = _pe_count(spec.compute[0])
+    levels = tuple(_scale_level(build_level(m, spec, main_pes), k) for m in spec.memory)
+    for u in units:
+        if u.dataflow == Dataflow.NONE and u.type in (UnitType.SYSTOLIC, UnitType.SPATIAL):
+            raise SpecError("dataflow missing", file=source or None, field=f"compute.{u.name}")
+    return Hardware(
+        name=spec.name, kind=spec.kind, technology_nm=node, clock_hz=spec.clock,
+        compute=units, memory=levels, static_power_w=spec.static_power,
+        fallback_unit=spec.fallback, area_overhead_fraction=spec.area_overhead,
+        dvfs=tuple(DvfsPoint(clock_hz=p.clock, voltage_v=p.voltage) for p in spec.dvfs),
+        spec=spec, source=source,
+    )

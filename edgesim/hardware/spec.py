@@ -1,0 +1,366 @@
+"""Pydantic schema of a hardware spec (CONTRACT.md), with cross-field checks and clean errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from edgesim.errors import SpecError
+from edgesim.hardware.model import (
+    Dataflow,
+    MemoryType,
+    Operand,
+    Operation,
+    UnitType,
+    ZeroSkip,
+)
+from edgesim.hardware.tech import DramType
+from edgesim.units import Dimension, parse_quantity
+from edgesim.workload.ir import INT_PRECISIONS, OpKind
+
+PRECISIONS = tuple(sorted(INT_PRECISIONS, key=lambda p: INT_PRECISIONS[p])) + (
+    "fp16", "bf16", "fp32")
+OP_CLASS_NAMES = ("mac", "adder", "add", "mult")
+
+
+def _quantity(dim: Dimension, allow_zero: bool = False) -> Callable[[object], float]:
+    def parse(value: object) -> float:
+        try:
+            return parse_quantity(value, dim, allow_zero=allow_zero)
+        except SpecError as exc:  # pydantic reports ValueErrors with their location
+            raise ValueError(exc.detail) from None
+
+    return parse
+
+
+def _energy_per_byte_or_access(value: object) -> float | tuple[float]:
+    """``"x pJ/B"`` / ``"x pJ/bit"`` -> J per byte (float); ``"x pJ"`` -> (J per access,)."""
+    try:
+        return parse_quantity(value, Dimension.ENERGY_PER_BYTE)
+    except SpecError:
+        pass
+    try:
+        return (parse_quantity(value, Dimension.ENERGY),)
+    except SpecError:
+        raise ValueError(
+            f'expected an energy such as "1.2 pJ/B", "0.15 pJ/bit" or "10 pJ" (per access of '
+            f"`word` bytes), got {value!r}") from None
+
+
+Size = Annotated[float, BeforeValidator(_quantity(Dimension.SIZE))]
+Frequency = Annotated[float, BeforeValidator(_quantity(Dimension.FREQUENCY))]
+Bandwidth = Annotated[float, BeforeValidator(_quantity(Dimension.BANDWIDTH))]
+Energy = Annotated[float, BeforeValidator(_quantity(Dimension.ENERGY))]
+Area = Annotated[float, BeforeValidator(_quantity(Dimension.AREA, allow_zero=True))]
+Power = Annotated[float, BeforeValidator(_quantity(Dimension.POWER, allow_zero=True))]
+Voltage = Annotated[float, BeforeValidator(_quantity(Dimension.VOLTAGE))]
+MemEnergy = Annotated[float | tuple[float], BeforeValidator(_energy_per_byte_or_access)]
+PositiveInt = Annotated[int, Field(gt=0, strict=True)]
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")]
+
+_NM = re.compile(r"^(\d+):(\d+)$")
+
+
+class FieldError(ValueError):
+    """A cross-field check failing at a known sub-field (``field`` relative to the model)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ComputeUnitSpec(_Frozen):
+    """One compute unit of the spec."""
+
+    name: Name
+    type: UnitType
+    rows: PositiveInt | None = None
+    cols: PositiveInt | None = None
+    depth: PositiveInt | None = None
+    lanes: PositiveInt | None = None
+    cores: PositiveInt | None = None
+    dataflow: Dataflow | None = None
+    operation: Operation = Operation.MAC
+    precisions: list[str] = Field(min_length=1)
+    zero_skip: ZeroSkip = ZeroSkip.NONE
+    zero_gating: ZeroSkip = ZeroSkip.NONE
+    nm_sparsity: list[str] = Field(default_factory=list)
+    ops: list[OpKind] | None = None
+    efficiency: float = Field(default=1.0, gt=0.0, le=1.0)
+    packs_narrow: bool = False
+    mac_energy: Energy | None = None
+    adder_energy: Energy | None = None
+    add_energy: Energy | None = None
+    mult_energy: Energy | None = None
+    op_energy: dict[str, dict[str, Energy]] | None = None  # full table: op class -> precision
+    # Per-operation instruction overhead (fetch, decode, issue, operand delivery) of programmable
+    # units, at the native precision; packed narrower operands share it (divided by the packing).
+    op_overhead_energy: Energy | None = None
+    pe_area: Area | None = None
+    leakage: Power | None = None
+    energy_source: str | None = None
+
+    @field_validator("precisions")
+    @classmethod
+    def _known_precisions(cls, v: list[str]) -> list[str]:
+        for p in v:
+            if p not in PRECISIONS:
+                raise ValueError(f"unknown precision {p!r} (use one of {', '.join(PRECISIONS)})")
+        if len(set(v)) != len(v):
+            raise ValueError(f"precisions repeat: {v}")
+        return v
+
+    @field_validator("nm_sparsity")
+    @classmethod
+    def _nm_patterns(cls, v: list[str]) -> list[str]:
+        for p in v:
+            m = _NM.match(str(p))
+            if not m or not 0 < int(m.group(1)) < int(m.group(2)):
+                raise ValueError(f'expected N:M patterns such as "2:4" with 0 < N < M, got {p!r}')
+        return v
+
+    @field_validator("op_energy")
+    @classmethod
+    def _op_energy_keys(cls, v: dict[str, dict[str, float]] | None) -> Any:
+        if v is None:
+            return v
+        for op, table in v.items():
+            if op not in OP_CLASS_NAMES:
+                raise ValueError(f"unknown op class {op!r} (use {', '.join(OP_CLASS_NAMES)})")
+            for p in table:
+                if p not in PRECISIONS:
+                    raise ValueError(f"{op}: unknown precision {p!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _check_type(self) -> ComputeUnitSpec:
+        t = self.type
+        need: dict[UnitType, tuple[str, ...]] = {
+            UnitType.SYSTOLIC: ("rows", "cols"), UnitType.SPATIAL: ("rows", "cols"),
+            UnitType.CUBE: ("rows", "cols", "depth"), UnitType.SIMD: ("lanes",),
+        }
+        allowed = {**{k: v for k, v in need.items()}, UnitType.SIMD: ("lanes", "cores")}
+        for f in need[t]:
+            if getattr(self, f) is None:
+                raise FieldError(f, f"a {t.value} unit needs `{f}`")
+        for f in ("rows", "cols", "depth", "lanes", "cores"):
+            if getattr(self, f) is not None and f not in allowed[t]:
+                raise FieldError(f, f"`{f}` does not apply to a {t.value} unit")
+        flows = {UnitType.SYSTOLIC: {Dataflow.OS, Dataflow.WS, Dataflow.IS},
+                 UnitType.SPATIAL: {Dataflow.RS}}.get(t, {Dataflow.NONE})
+        if self.dataflow is not None and self.dataflow not in flows:
+            names = ", ".join(sorted(f.value for f in flows))
+            raise FieldError("dataflow", f"dataflow {self.dataflow.value!r} is not valid for a {t.value} "
+                             f"unit (use {names})")
+        if self.efficiency != 1.0 and t != UnitType.SIMD:
+            raise FieldError("efficiency", "`efficiency` applies only to simd units")
+        if self.operation == Operation.ADDER and "int1" in self.precisions:
+            raise FieldError("precisions", "adder PEs do not support int1 (|x - w| of bits is an XOR: use a "
+                             "mac unit for binary networks)")
+        if self.op_energy is not None and self.op_overhead_energy is not None:
+            raise FieldError("op_overhead_energy", "`op_overhead_energy` is already part of an explicit `op_energy`")
+        if self.op_energy is not None and any(
+                e is not None for e in (self.mac_energy, self.adder_energy, self.add_energy,
+                                        self.mult_energy)):
+            raise FieldError("op_energy", "give either `op_energy` or the per-class energies, not both")
+        return self
+
+    @property
+    def resolved_dataflow(self) -> Dataflow:
+        if self.dataflow is not None:
+            return self.dataflow
+        return {UnitType.SYSTOLIC: Dataflow.WS, UnitType.SPATIAL: Dataflow.RS}.get(
+            self.type, Dataflow.NONE)
+
+
+class MemoryLevelSpec(_Frozen):
+    """One memory level of the spec (outermost first in the list)."""
+
+    name: Name
+    type: MemoryType
+    size: Size
+    bandwidth: Bandwidth | None = None
+    read_energy: MemEnergy | None = None
+    write_energy: MemEnergy | None = None
+    word: Size = 8.0
+    area: Area | None = None
+    leakage: Power | None = None
+    holds: list[Operand] = Field(default_factory=lambda: list(Operand), min_length=1)
+    per_pe: bool = False
+    instances: PositiveInt | None = None
+    banks: PositiveInt = 1  # on-chip SRAM/cache split into this many macros: energy per access
+    # is that of one bank of size/banks (only the default energy uses it)
+    dram_type: DramType | None = None
+    energy_source: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> MemoryLevelSpec:
+        if self.per_pe and self.type not in (MemoryType.REGFILE, MemoryType.SRAM):
+            raise FieldError("per_pe", f"per_pe applies only to regfile and sram levels, not {self.type.value}")
+        if self.dram_type is not None and self.type != MemoryType.DRAM:
+            raise FieldError("dram_type", "`dram_type` applies only to dram levels")
+        if self.type in (MemoryType.DRAM, MemoryType.FLASH) and self.bandwidth is None:
+            raise FieldError("bandwidth", f"a {self.type.value} level needs `bandwidth`")
+        if len(set(self.holds)) != len(self.holds):
+            raise FieldError("holds", "`holds` repeats an operand")
+        if self.word != int(self.word) or self.word < 1:
+            raise FieldError("word", f"`word` must be a whole number of bytes, got {self.word} B")
+        if self.banks > 1 and self.type not in (MemoryType.SRAM, MemoryType.CACHE):
+            raise FieldError("banks", "`banks` applies only to sram and cache levels")
+        if self.word > self.size / self.banks:
+            raise FieldError("word", "`word` is larger than `size`")
+        return self
+
+
+class DvfsPointSpec(_Frozen):
+    """One DVFS operating point."""
+
+    clock: Frequency
+    voltage: Voltage
+
+
+class HardwareSpec(_Frozen):
+    """A whole hardware spec."""
+
+    name: Name
+    kind: Literal["npu", "cpu", "gpu", "mcu"]
+    technology_nm: float = Field(ge=2.0, le=250.0)
+    clock: Frequency
+    compute: list[ComputeUnitSpec] = Field(min_length=1)
+    memory: list[MemoryLevelSpec] = Field(min_length=1)
+    static_power: Power = 0.0
+    fallback: str | None = None
+    area_overhead: float = Field(default=0.0, ge=0.0, lt=10.0)
+    dvfs: list[DvfsPointSpec] = Field(default_factory=list)
+    description: str = ""
+    source: str = ""
+
+    @field_validator("technology_nm", mode="before")
+    @classmethod
+    def _node_number(cls, v: object) -> object:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ValueError(f"expected a number of nanometres such as 28, got {v!r}")
+        return v
+
+    @field_validator("area_overhead", "static_power", mode="before")
+    @classmethod
+    def _not_bool(cls, v: object) -> object:
+        if isinstance(v, bool):
+            raise ValueError(f"expected a value, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> HardwareSpec:
+        for what, names in (("compute", [u.name for u in self.compute]),
+                            ("memory", [m.name for m in self.memory])):
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise FieldError(what, f"names must be unique, repeated: {', '.join(dup)}")
+        unit_names = [u.name for u in self.compute]
+        if self.fallback is not None:
+            if self.fallback not in unit_names:
+                raise FieldError("fallback", f"{self.fallback!r} names no compute unit "
+                                 f"(units: {', '.join(unit_names)})")
+            if self.fallback == unit_names[0]:
+                raise FieldError("fallback", "fallback must differ from the main unit (compute[0])")
+        offchip = [i for i, m in enumerate(self.memory)
+                   if m.type in (MemoryType.DRAM, MemoryType.FLASH)]
+        if offchip != [0]:
+            raise FieldError("memory", "exactly one off-chip level (dram or flash) is needed and "
+                             f"it must come first (outermost); off-chip levels at {offchip}")
+        for op in Operand:
+            if not any(op in m.holds for m in self.memory):
+                raise FieldError("memory", f"no level holds {op.value}")
+        clocks = [p.clock for p in self.dvfs]
+        if len(set(clocks)) != len(clocks):
+            raise FieldError("dvfs", "clocks must be distinct")
+        if clocks and not any(abs(c - self.clock) <= 1e-9 * self.clock for c in clocks):
+            raise FieldError("clock", "the clock must be one of the dvfs points' clocks")
+        return self
+
+
+def render_loc(loc: tuple[int | str, ...]) -> str:
+    """``("memory", 1, "size") -> "memory[1].size"`` (pydantic's union tags dropped)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.startswith(("function-", "tagged-union", "lax-or-strict")) or part in (
+                "float", "tuple[float]", "int", "str", "constrained-str"):
+            continue
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def _message(err: Any) -> str:
+    """The detail of one pydantic error, in the words of a spec author."""
+    kind = err.get("type", "")
+    if kind == "value_error" and "error" in err.get("ctx", {}):
+        return str(err["ctx"]["error"])
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "missing required key"
+    msg = str(err.get("msg", "invalid"))
+    if "input" in err and kind not in ("model_type",):
+        msg += f", got {err['input']!r}"
+    return msg
+
+
+def spec_error(exc: ValidationError, file: str | None) -> SpecError:
+    """Turn the first pydantic error into a SpecError ``file: loc: message``."""
+    errors = exc.errors()
+    err = errors[0]
+    # Prefer the most specific error (a field one) over a union's model-level complaint.
+    for e in errors:
+        if e.get("loc"):
+            err = e
+            break
+    loc = tuple(err.get("loc", ()))
+    cause = err.get("ctx", {}).get("error")
+    if isinstance(cause, FieldError):
+        loc = (*loc, cause.field)
+    return SpecError(_message(err), file=file, field=render_loc(loc) or None)
+
+
+def describe(value: object) -> str:
+    """``[1] -> "a list"``, ``3 -> "a number"``: how a YAML value reads to a spec author."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def validate_spec_dict(raw: object, file: str | None = None) -> HardwareSpec:
+    """Validate a raw mapping into a :class:`HardwareSpec`; every failure is a SpecError."""
+    if not isinstance(raw, dict):
+        raise SpecError(f"expected a mapping of spec keys, got {describe(raw)}", file=file)
+    try:
+        return HardwareSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise spec_error(exc, file) from None
+
+
+LIST_ITEM_MODELS: dict[str, type[BaseModel]] = {
+    "compute": ComputeUnitSpec, "memory": MemoryLevelSpec, "dvfs": DvfsPointSpec}
