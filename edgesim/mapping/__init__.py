@@ -61,14 +61,18 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
     pes = res.pe_count or unit.pe_count
     util = min(1.0, res.useful_ops / (pes * max(1, pack) * cycles))
     dram = hw.dram.name
+    # Streaming granularity: data arrive per fold/pass of the array (a DMA engine feeds the array
+    # fold by fold), so a layer that fits its buffers still overlaps loads with compute.
+    tiles = max(1, lt.tiles, int(res.extra.get("stream_steps", 1)))
     note = f"{res.note}; tiling {lt.note}" if lt.note else res.note
     return LayerCounts(
         layer=layer.name, op=layer.op, unit=unit.name,
         precision=placement.op_precision(layer, unit), compute_cycles=cycles, utilization=util,
         ops={k: int(v) for k, v in res.ops.items()}, reads_bytes=lt.reads,
-        writes_bytes=lt.writes, tiles=max(1, lt.tiles), dram_read_bytes=lt.reads[dram],
+        writes_bytes=lt.writes, tiles=tiles, dram_read_bytes=lt.reads[dram],
         dram_write_bytes=lt.writes[dram], transfer_bytes=transfer_bytes,
-        dense_ops=int(res.dense_ops), note=note, extra=dict(res.extra))
+        dense_ops=int(res.dense_ops), note=note,
+        extra={**res.extra, "buffer_tiles": float(lt.tiles)})
 
 
 def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedule:

@@ -45,4 +45,4 @@ def map_cube(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pack: 
     note = (f"cube {unit.rows}x{unit.cols}x{unit.depth}: {groups} GEMM(s) M={m} N={n} K={k}; "
             f"fractals {bm}x{bn}x{bk}")
     return ComputeResult(cycles, useful, {op_class: useful}, dense, array, note,
-                         {"pack": float(pack)})
+                         {"pack": float(pack), "stream_steps": float(groups * bm * bn)})

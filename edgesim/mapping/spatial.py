@@ -134,7 +134,7 @@ def map_spatial(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pac
     note = (f"rs {unit.rows}x{unit.cols}: set {r}x{e} -> {strips} strip(s) of {width}, "
             f"{sets} set(s) at once, {active} active PEs; p={p} q={q}; {rounds} rounds")
     extra = {"active_pes": float(active), "sets": float(sets), "p": float(p), "q": float(q),
-             "rounds": float(rounds), "noc_bytes": float(if_reads + f_reads + ps_writes
+             "rounds": float(rounds), "stream_steps": float(rounds), "noc_bytes": float(if_reads + f_reads + ps_writes
                                                            + ps_reads),
              "setup_cycles": float(rounds * setup_cycles)}
     return ComputeResult(cycles, useful, {op_class: executed}, dense, array, note, extra)

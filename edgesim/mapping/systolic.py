@@ -114,4 +114,5 @@ def map_systolic(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pa
     op_class = "adder" if layer.op == OpKind.ADDER_CONV2D else "mac"
     return ComputeResult(cycles, useful, {op_class: useful}, dense, array, note,
                          {"row_folds": float(row_fold), "col_folds": float(col_fold),
+                          "stream_steps": float(groups * row_fold * col_fold),
                           "pack": float(pack), "utilization_peak": util})

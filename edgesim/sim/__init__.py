@@ -1,1 +1,108 @@
-"""edgesim.sim."""
+"""Simulation: ``simulate(workload(s), hardware, mode)`` over one mapping, analytic or DES."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, overload
+
+from edgesim.errors import EdgesimError
+
+if TYPE_CHECKING:
+    from edgesim.cost.result import SimResult
+    from edgesim.hardware.model import Hardware
+    from edgesim.mapping.types import Schedule
+    from edgesim.workload.ir import Workload
+
+MODES = ("analytic", "des")
+_CACHE_SIZE = 64
+# (id(workload), id(hardware), batch) -> (workload, hardware, schedule). Keyed by identity (the
+# objects are immutable), holding them so an id cannot be reused while its entry lives.
+_SCHEDULES: OrderedDict[tuple[int, int, int | None], tuple[Workload, Hardware, Schedule]] = (
+    OrderedDict())
+
+
+def schedule_for(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedule:
+    """The mapped schedule of ``wl`` on ``hw`` at ``batch``, cached per (workload, hardware, batch)."""
+    key = (id(wl), id(hw), batch)
+    hit = _SCHEDULES.get(key)
+    if hit is not None and hit[0] is wl and hit[1] is hw:
+        _SCHEDULES.move_to_end(key)
+        return hit[2]
+    from edgesim.mapping import map_workload
+
+    schedule = map_workload(wl, hw, batch=batch)
+    _SCHEDULES[key] = (wl, hw, schedule)
+    while len(_SCHEDULES) > _CACHE_SIZE:
+        _SCHEDULES.popitem(last=False)
+    return schedule
+
+
+def clear_cache() -> None:
+    """Forget every cached schedule."""
+    _SCHEDULES.clear()
+
+
+@overload
+def simulate(workload: Workload, hw: Hardware, mode: str = ..., batch: int | None = ...,
+             ) -> SimResult: ...
+@overload
+def simulate(workload: Sequence[Workload], hw: Hardware, mode: str = ...,
+             batch: int | None = ...) -> list[SimResult]: ...
+def simulate(workload: Workload | Sequence[Workload], hw: Hardware, mode: str = "analytic",
+             batch: int | None = None) -> SimResult | list[SimResult]:
+    """Latency, energy and area of a workload (or co-running workloads) on a hardware.
+
+    Args:
+        workload: one workload, or a list of workloads released together at t=0.
+        hw: the hardware (``load_hardware``).
+        mode: ``"analytic"`` (closed form, fast) or ``"des"`` (SimPy events: overlap of
+            independent branches, contention for DRAM and units between co-running workloads).
+        batch: batch size to map at (``None``: the workload's own).
+
+    Returns:
+        A :class:`SimResult` for one workload; for a list, a list of results in the same order.
+        In ``des`` mode the listed workloads contend for DRAM bandwidth, SRAM and compute units;
+        in ``analytic`` mode each is costed alone (no contention).
+    """
+    if mode not in MODES:
+        raise EdgesimError(f"unknown mode {mode!r} (use {' or '.join(MODES)})", field="mode")
+    from edgesim.workload.ir import Workload as _Workload
+
+    single = isinstance(workload, _Workload)
+    wls: list[Workload] = [workload] if isinstance(workload, _Workload) else list(workload)
+    if not wls:
+        raise EdgesimError("no workload to simulate", field="workload")
+    schedules = [schedule_for(w, hw, batch) for w in wls]
+    if mode == "analytic":
+        from edgesim.sim.analytic import run_analytic
+
+        results = [run_analytic(s) for s in schedules]
+    else:
+        from edgesim.sim.des import run_des
+
+        results = run_des(schedules)
+    return results[0] if single else results
+
+
+def simulate_schedule(schedules: Schedule | Sequence[Schedule], mode: str = "analytic",
+                      ) -> SimResult | list[SimResult]:
+    """Simulate already-mapped schedules (what :func:`simulate` does after mapping)."""
+    if mode not in MODES:
+        raise EdgesimError(f"unknown mode {mode!r} (use {' or '.join(MODES)})", field="mode")
+    from edgesim.mapping.types import Schedule as _Schedule
+
+    single = isinstance(schedules, _Schedule)
+    ss: list[Schedule] = [schedules] if isinstance(schedules, _Schedule) else list(schedules)
+    if mode == "analytic":
+        from edgesim.sim.analytic import run_analytic
+
+        results = [run_analytic(s) for s in ss]
+    else:
+        from edgesim.sim.des import run_des
+
+        results = run_des(ss)
+    return results[0] if single else results
+
+
+__all__ = ["MODES", "clear_cache", "schedule_for", "simulate", "simulate_schedule"]

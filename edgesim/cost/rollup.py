@@ -1,0 +1,87 @@
+"""Assemble a SimResult from a Schedule and per-layer times (shared by analytic and DES)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from edgesim.cost.area import area_breakdown_mm2, area_sources
+from edgesim.cost.energy import (
+    STATIC,
+    energy_sources,
+    layer_dynamic_energy_j,
+    static_power_w,
+    sum_energy_j,
+    total_breakdown_j,
+)
+from edgesim.cost.result import LayerResult, SimResult
+from edgesim.errors import WorkloadError
+from edgesim.mapping.types import Schedule
+from edgesim.sim.timeline import TimelineEvent
+from edgesim.sim.timing import LayerTimes
+from edgesim.workload.ir import Workload
+
+
+@dataclass(frozen=True)
+class LayerSpan:
+    """When a layer ran (seconds from the workload's release) and its time components."""
+
+    start_s: float
+    end_s: float
+    times: LayerTimes
+
+    @property
+    def latency_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+def _workload_at_batch(schedule: Schedule) -> Workload:
+    wl = schedule.workload
+    return wl if wl.batch == schedule.batch else wl.with_batch(schedule.batch)
+
+
+def build_result(schedule: Schedule, mode: str, spans: Sequence[LayerSpan], latency_s: float,
+                 timeline: tuple[TimelineEvent, ...] = ()) -> SimResult:
+    """Price a schedule's counts and compose them with the given per-layer spans."""
+    hw = schedule.hardware
+    wl = _workload_at_batch(schedule)
+    clock = float(hw.clock_hz)
+    p_static_w = static_power_w(hw)
+    dyn_per_layer: list[dict[str, float]] = []
+    layers: list[LayerResult] = []
+    for lc, span in zip(schedule.layers, spans, strict=True):
+        dyn = layer_dynamic_energy_j(lc, hw)
+        dyn_per_layer.append(dyn)
+        breakdown = dict(dyn)
+        breakdown[STATIC] = p_static_w * span.latency_s
+        try:
+            layer = wl.layer(lc.layer)
+            macs, adds = layer.macs, layer.adds
+        except WorkloadError:  # a mapper-made layer (e.g. a transfer) that the workload does not list
+            macs, adds = int(lc.ops.get("mac", 0)), int(lc.ops.get("adder", 0))
+        t = span.times
+        layers.append(LayerResult(
+            name=lc.layer, op=lc.op.value if hasattr(lc.op, "value") else str(lc.op),
+            unit=lc.unit, macs=macs, adds=adds, compute_cycles=int(lc.compute_cycles),
+            latency_cycles=int(round(span.latency_s * clock)), utilization=float(lc.utilization),
+            dram_read_bytes=t.dram_read_bytes, dram_write_bytes=t.dram_write_bytes,
+            energy_j=sum_energy_j(breakdown), energy_breakdown_j=breakdown, bound=t.bound,
+            latency_s=span.latency_s, start_s=span.start_s, end_s=span.end_s,
+            compute_s=t.compute_s, memory_s=t.memory_s, tiles=int(lc.tiles),
+            precision=lc.precision,
+        ))
+    total = total_breakdown_j(hw, dyn_per_layer, latency_s)
+    area = area_breakdown_mm2(hw)
+    native = hw.main_unit.native_precision
+    return SimResult(
+        hardware=hw.name, workload=wl.name, mode=mode, batch=int(schedule.batch), clock_hz=clock,
+        latency_s=latency_s, latency_cycles=int(round(latency_s * clock)),
+        energy_j=sum_energy_j(total), energy_breakdown_j=total,
+        area_mm2=math.fsum(area.values()), area_breakdown_mm2=area,
+        macs=wl.macs, adds=wl.adds, params=wl.params, weight_bytes=wl.weight_bytes(native),
+        dram_read_bytes=sum(lay.dram_read_bytes for lay in layers),
+        dram_write_bytes=sum(lay.dram_write_bytes for lay in layers),
+        layers=tuple(layers), timeline=timeline,
+        energy_sources=energy_sources(hw), area_sources=area_sources(hw),
+    )

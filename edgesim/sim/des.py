@@ -1,0 +1,243 @@
+"""Discrete-event simulation (SimPy) of one or several workloads sharing a chip.
+
+The model:
+
+* **Compute units**: one ``simpy.Resource`` (capacity 1) per unit; a layer holds its unit for the
+  compute of one tile-step at a time, so co-running workloads interleave on a unit step by step.
+* **DRAM channel**: one channel shared by every read and write, modelled as *processor sharing*:
+  the ``k`` transfers in flight each get ``bandwidth / k`` (equal sharing between concurrent
+  streams; work-conserving, so the channel's busy time is the total bytes / bandwidth whatever the
+  interleaving). See :class:`DramChannel`.
+* **DMA engines**: per layer, one DMA process works through DMA stages in order: stage j stores
+  step j-2's outputs, then loads step j's inputs (:mod:`edgesim.sim.timing`), through the channel.
+* **Double-buffered SRAM**: the on-chip buffers (levels that are neither off-chip nor per-PE) are a
+  ``simpy.Container`` of their capacity; a tile-step reserves ``min(its DRAM input bytes,
+  capacity / 2)`` from the start of its load to the end of its compute. Each layer keeps at most two
+  input and two output tiles in flight (load of step i+1 overlaps compute of step i; compute of
+  step i+2 waits for the store of step i). On one chain this never blocks; co-running workloads
+  may wait for buffer space.
+* **Dependencies**: a layer starts when every layer of ``Schedule.deps`` has finished, so
+  independent branches mapped to different units run at the same time.
+* **Tile-steps**: a layer of ``tiles`` tiles is simulated as ``min(tiles, MAX_TILE_STEPS)`` equal
+  steps with the same totals (:mod:`edgesim.sim.timing`), which bounds the events per layer.
+
+On a chain with no contention this runs exactly the pipeline recurrence the analytic model
+evaluates in closed loop (:func:`edgesim.sim.timing.pipeline_latency_s`), so the two agree to
+rounding; they differ where layers overlap (independent branches) or contend (co-running).
+
+Static energy: each result is charged the chip's static power for its own latency (co-running
+results therefore each count the shared leakage over their own span).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from typing import Any
+
+import simpy
+
+from edgesim.cost.result import SimResult
+from edgesim.cost.rollup import LayerSpan, build_result
+from edgesim.errors import EdgesimError
+from edgesim.hardware.model import Hardware, MemoryType
+from edgesim.mapping.types import Schedule
+from edgesim.sim.timeline import (
+    KIND_COMPUTE,
+    KIND_DMA_IN,
+    KIND_DMA_OUT,
+    KIND_LAYER,
+    TimelineEvent,
+)
+from edgesim.sim.timing import HardwareTiming, LayerTimes
+
+_Proc = Generator[simpy.Event, Any, None]
+
+
+class DramChannel:
+    """A shared channel of fixed bandwidth, processor-shared equally among transfers in flight."""
+
+    def __init__(self, env: simpy.Environment, bandwidth_bytes_per_s: float) -> None:
+        self.env = env
+        self.bw = bandwidth_bytes_per_s
+        self._active: dict[int, list[Any]] = {}  # seq -> [remaining bytes, tolerance, event]
+        self._seq = 0
+        self._last_s = 0.0
+        self._wake = env.event()
+        env.process(self._serve())
+
+    def transfer(self, nbytes: float) -> simpy.Event:
+        """An event that succeeds when ``nbytes`` have moved through the channel."""
+        ev = self.env.event()
+        if nbytes <= 0:
+            ev.succeed()
+            return ev
+        self._advance()
+        self._active[self._seq] = [float(nbytes), 1e-9 * nbytes + 1e-6, ev]
+        self._seq += 1
+        if not self._wake.triggered:
+            self._wake.succeed()
+        return ev
+
+    def _advance(self) -> None:
+        now = self.env.now
+        if self._active and now > self._last_s:
+            share = (now - self._last_s) * self.bw / len(self._active)
+            for item in self._active.values():
+                item[0] -= share
+        self._last_s = now
+
+    def _serve(self) -> _Proc:
+        env = self.env
+        while True:
+            if not self._active:
+                yield self._wake
+                self._wake = env.event()
+                continue
+            n = len(self._active)
+            rem = min(item[0] for item in self._active.values())
+            yield env.timeout(max(rem, 0.0) * n / self.bw) | self._wake
+            if self._wake.triggered:
+                self._wake = env.event()
+            self._advance()
+            # bytes the channel moves in a time below the clock's float resolution count as done
+            floor = self.bw * max(env.now, 1e-12) * 1e-14
+            done = [k for k, item in self._active.items() if item[0] <= max(item[1], floor)]
+            for k in done:
+                self._active.pop(k)[2].succeed()
+
+
+def _sram_capacity_bytes(hw: Hardware) -> int:
+    shared = [m.total_bytes for m in hw.memory[1:]
+              if not m.per_pe and m.type not in (MemoryType.DRAM, MemoryType.FLASH)]
+    return int(sum(shared))
+
+
+class _Chip:
+    """The shared resources of one DES run."""
+
+    def __init__(self, env: simpy.Environment, hw: Hardware) -> None:
+        self.env = env
+        self.hw = hw
+        self.timing = HardwareTiming(hw)
+        self.units = {u.name: simpy.Resource(env, capacity=1) for u in hw.compute}
+        self.dram = DramChannel(env, self.timing.dram_bw)
+        cap = _sram_capacity_bytes(hw)
+        self.sram = simpy.Container(env, capacity=cap, init=cap) if cap > 0 else None
+        self.sram_half = cap // 2
+
+
+class _WorkloadRun:
+    """One workload's layers as SimPy processes on a shared chip."""
+
+    def __init__(self, chip: _Chip, schedule: Schedule) -> None:
+        self.chip = chip
+        self.schedule = schedule
+        self.name = schedule.workload.name
+        env = chip.env
+        self.times: list[LayerTimes] = [chip.timing.layer(lc) for lc in schedule.layers]
+        self.done = [env.event() for _ in schedule.layers]
+        self.start_s = [0.0] * len(schedule.layers)
+        self.end_s = [0.0] * len(schedule.layers)
+        self.events: list[TimelineEvent] = []
+        if len(schedule.deps) != len(schedule.layers):
+            raise EdgesimError("schedule has one dependency list per layer", field="deps")
+        for i in range(len(schedule.layers)):
+            env.process(self._layer(i))
+
+    def _layer(self, i: int) -> _Proc:
+        env = self.chip.env
+        deps = self.schedule.deps[i]
+        if deps:
+            yield env.all_of([self.done[d] for d in deps])
+        start = env.now
+        lc = self.schedule.layers[i]
+        t = self.times[i]
+        n = t.steps
+        loaded = [env.event() for _ in range(n)]
+        computed = [env.event() for _ in range(n)]
+        stored = [env.event() for _ in range(n)]
+        # whole bytes, so the Container's level stays exact however gets and puts interleave
+        reserve = min(-(-t.dram_read_bytes // n), self.chip.sram_half) if self.chip.sram else 0
+        env.process(self._dma(lc.layer, lc.unit, t, reserve, loaded, computed, stored))
+        env.process(self._compute(lc.layer, lc.unit, t, reserve, loaded, computed, stored))
+        yield stored[-1]
+        self.start_s[i], self.end_s[i] = start, env.now
+        self.events.append(TimelineEvent(self.name, "layers", KIND_LAYER, lc.layer, start, env.now))
+        self.done[i].succeed()
+
+    def _dma(self, layer: str, unit: str, t: LayerTimes, reserve: int,
+             loaded: list[simpy.Event], computed: list[simpy.Event],
+             stored: list[simpy.Event]) -> _Proc:
+        """The layer's DMA engine: stage j stores step j-2, then loads step j (see timing)."""
+        env, chip = self.chip.env, self.chip
+        n = t.steps
+        rd_step = t.dram_read_bytes / n
+        wr_step = t.dram_write_bytes / n
+        lane_in, lane_out = f"{unit}.dma_in", f"{unit}.dma_out"
+        for j in range(n + 2):
+            if j >= 2:
+                yield computed[j - 2]  # frees a buffer half and makes step j-2's outputs ready
+                if wr_step > 0:
+                    t0 = env.now
+                    yield chip.dram.transfer(wr_step)
+                    self.events.append(TimelineEvent(self.name, lane_out, KIND_DMA_OUT, layer, t0,
+                                                     env.now, j - 2, round(wr_step)))
+                stored[j - 2].succeed()
+            if j < n:
+                if reserve > 0 and chip.sram is not None:
+                    yield chip.sram.get(reserve)
+                if rd_step > 0:
+                    t0 = env.now
+                    yield chip.dram.transfer(rd_step)
+                    self.events.append(TimelineEvent(self.name, lane_in, KIND_DMA_IN, layer, t0,
+                                                     env.now, j, round(rd_step)))
+                loaded[j].succeed()
+
+    def _compute(self, layer: str, unit: str, t: LayerTimes, reserve: int,
+                 loaded: list[simpy.Event], computed: list[simpy.Event],
+                 stored: list[simpy.Event]) -> _Proc:
+        env, chip = self.chip.env, self.chip
+        n = t.steps
+        step_s = t.busy_s / n
+        res = chip.units[unit]
+        for k in range(n):
+            yield loaded[k]
+            if k >= 2:
+                yield stored[k - 2]  # output double buffer (already true: stored before load k)
+            if step_s > 0:
+                with res.request() as req:
+                    yield req
+                    t0 = env.now
+                    yield env.timeout(step_s)
+                self.events.append(TimelineEvent(self.name, unit, KIND_COMPUTE, layer, t0,
+                                                 env.now, k))
+            if reserve > 0 and chip.sram is not None:
+                yield chip.sram.put(reserve)
+            computed[k].succeed()
+
+    def result(self) -> SimResult:
+        spans = [LayerSpan(s, e, t) for s, e, t in zip(self.start_s, self.end_s, self.times,
+                                                       strict=True)]
+        latency = max(self.end_s) if self.end_s else 0.0
+        timeline = tuple(sorted(self.events, key=lambda ev: (ev.start_s, ev.end_s, ev.lane)))
+        return build_result(self.schedule, "des", spans, latency, timeline)
+
+
+def run_des(schedules: Sequence[Schedule]) -> list[SimResult]:
+    """Simulate mapped workloads together on one chip, all released at t=0; results in order."""
+    if not schedules:
+        raise EdgesimError("no workload to simulate", field="workload")
+    hw = schedules[0].hardware
+    for s in schedules[1:]:
+        if s.hardware is not hw and s.hardware != hw:
+            raise EdgesimError("co-running workloads must be mapped to the same hardware",
+                               field="hardware")
+    env = simpy.Environment()
+    chip = _Chip(env, hw)
+    runs = [_WorkloadRun(chip, s) for s in schedules]
+    env.run()
+    for r in runs:
+        if not all(ev.triggered for ev in r.done):
+            raise EdgesimError(f"workload {r.name!r} deadlocked in the DES (a dependency cycle?)",
+                               field="deps")
+    return [r.result() for r in runs]

@@ -1,0 +1,160 @@
+"""Per-layer time components shared by the analytic and discrete-event simulators.
+
+Both simulators see a layer as ``n`` equal tile-steps (``n = min(tiles, MAX_TILE_STEPS)``), each
+of which loads its inputs from DRAM (``l`` seconds), computes (``c``) and stores its outputs (``s``).
+DRAM is one channel shared by reads and writes; one DMA engine per layer works through it in a
+fixed order, in *DMA stages*: stage ``j`` (``0 <= j <= n+1``) stores step ``j-2``'s outputs (when
+``j >= 2``) and then loads step ``j``'s inputs (when ``j < n``); it starts once stage ``j-1`` is done
+and step ``j-2``'s compute has finished (that frees the input and output buffer halves: double
+buffering). Step ``k`` computes once its load is done and step ``k-1``'s compute has finished.
+
+Definitions (one layer):
+
+* ``compute_s`` = compute_cycles / clock; ``busy_s`` stretches it to the slowest on-chip level whose
+  bandwidth the spec declares (the unit streams from it while computing): ``c = busy_s / n``.
+* ``dram_s`` = (DRAM reads + writes) / DRAM bandwidth; ``l`` and ``s`` are the per-step shares.
+* latency = the end of the last store in the stage recurrence above (:func:`pipeline_latency_s`).
+  It is ``l + n c + s`` when compute-bound (``c >= l + s``: the first load and the last store are
+  exposed, i.e. ``max + min/n``), ``busy + dram`` for one step, and between ``dram`` and
+  ``dram + c`` when memory-bound. The DES runs the same pipeline, so on a chain with no contention
+  both give the same number (to rounding).
+* ``bound`` is ``memory`` when the memory time (DRAM or the slowest declared on-chip level) exceeds
+  the compute time.
+
+Tiles beyond :data:`MAX_TILE_STEPS` are aggregated into that many equal steps (same totals) in both
+simulators, so a layer with thousands of tiles costs a bounded number of events; the exposed part
+is then one aggregated step (at most 1/32 of the shorter stage) rather than one tile.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from edgesim.errors import SpecError
+from edgesim.hardware.model import Hardware, MemoryLevel
+from edgesim.mapping.types import LayerCounts
+
+MAX_TILE_STEPS = 32
+
+
+@dataclass(frozen=True)
+class LayerTimes:
+    """Time components of one layer (seconds) and the tile-steps it is simulated with."""
+
+    compute_s: float  # compute cycles / clock: the unit's busy time without stalls
+    busy_s: float  # compute_s stretched to the slowest on-chip level feeding the unit
+    onchip_s: float  # slowest on-chip level's transfer time (0 when none declares a bandwidth)
+    dram_read_s: float
+    dram_write_s: float
+    dram_read_bytes: int
+    dram_write_bytes: int
+    steps: int
+
+    @property
+    def dram_s(self) -> float:
+        return self.dram_read_s + self.dram_write_s
+
+    @property
+    def memory_s(self) -> float:
+        """Time the memory system needs for this layer (DRAM or the slowest on-chip level)."""
+        return max(self.dram_s, self.onchip_s)
+
+    @property
+    def latency_s(self) -> float:
+        """Double-buffered latency with no contention (see the module docstring)."""
+        n = self.steps
+        return pipeline_latency_s(self.dram_read_s / n, self.busy_s / n, self.dram_write_s / n, n)
+
+    @property
+    def bound(self) -> str:
+        return "memory" if self.memory_s > self.compute_s else "compute"
+
+
+class HardwareTiming:
+    """Precomputed bandwidths of one hardware, to time many layers quickly."""
+
+    def __init__(self, hw: Hardware) -> None:
+        self.hw = hw
+        self.clock_hz = float(hw.clock_hz)
+        if not self.clock_hz > 0:
+            raise SpecError(f"clock must be positive, got {hw.clock_hz}", file=hw.source or None,
+                            field="clock")
+        dram = hw.dram
+        self.dram_name = dram.name
+        self.dram_bw = float(dram.bandwidth_bytes_per_s)
+        if not (self.dram_bw > 0 and math.isfinite(self.dram_bw)):
+            raise SpecError(f"the outermost memory level needs a positive bandwidth, got "
+                            f"{dram.bandwidth_bytes_per_s}", file=hw.source or None,
+                            field=f"memory.{dram.name}.bandwidth")
+        self.onchip_bw: dict[str, float] = {
+            m.name: _level_bw(m) for m in hw.memory[1:]
+            if _level_bw(m) > 0 and _declared_bandwidth(hw, m.name)}
+
+    def layer(self, lc: LayerCounts) -> LayerTimes:
+        """Time components of one mapped layer."""
+        rd = int(lc.reads_bytes.get(self.dram_name, lc.dram_read_bytes))
+        wr = int(lc.writes_bytes.get(self.dram_name, lc.dram_write_bytes))
+        compute_s = lc.compute_cycles / self.clock_hz
+        onchip_s = 0.0
+        for name, bw in self.onchip_bw.items():
+            moved = lc.reads_bytes.get(name, 0) + lc.writes_bytes.get(name, 0)
+            if moved:
+                onchip_s = max(onchip_s, moved / bw)
+        return LayerTimes(
+            compute_s=compute_s,
+            busy_s=max(compute_s, onchip_s),
+            onchip_s=onchip_s,
+            dram_read_s=rd / self.dram_bw,
+            dram_write_s=wr / self.dram_bw,
+            dram_read_bytes=rd,
+            dram_write_bytes=wr,
+            steps=tile_steps(lc.tiles),
+        )
+
+
+def pipeline_latency_s(load_s: float, compute_s: float, store_s: float, steps: int) -> float:
+    """End of the last store of ``steps`` double-buffered tile-steps (per-step times given).
+
+    The DMA-stage recurrence of the module docstring, exactly as the DES runs it alone.
+    """
+    n = steps
+    cend_prev2 = 0.0  # compute end of step j-2
+    cend_prev1 = 0.0  # compute end of step j-1
+    dma_end = 0.0
+    for j in range(n + 2):
+        start = max(dma_end, cend_prev2) if j >= 2 else dma_end
+        dma_end = start + (store_s if j >= 2 else 0.0) + (load_s if j < n else 0.0)
+        if j < n:  # step j computes after its load and after step j-1's compute
+            cend = max(dma_end, cend_prev1) + compute_s
+            cend_prev2, cend_prev1 = cend_prev1, cend
+        else:
+            cend_prev2 = cend_prev1
+    return dma_end
+
+
+def tile_steps(tiles: int) -> int:
+    """Tile-steps a layer of ``tiles`` tiles is simulated with (1..MAX_TILE_STEPS)."""
+    return max(1, min(int(tiles), MAX_TILE_STEPS))
+
+
+def _declared_bandwidth(hw: Hardware, level: str) -> bool:
+    """Whether the spec declared this level's bandwidth (a built default does not limit time).
+
+    The spec builder fills an undeclared on-chip bandwidth with ``word x clock`` for reports; only a
+    bandwidth the spec states limits time here. Without a spec (a Hardware built in code) every
+    listed bandwidth counts.
+    """
+    levels = getattr(hw.spec, "memory", None)
+    if not levels:
+        return True
+    for m in levels:
+        if getattr(m, "name", None) == level:
+            return getattr(m, "bandwidth", None) is not None
+    return True
+
+
+def _level_bw(m: MemoryLevel) -> float:
+    """Whole-level bandwidth (per-instance bandwidth x instances); 0 when undeclared/unbounded."""
+    bw = float(m.bandwidth_bytes_per_s) * max(1, m.instances)
+    return bw if bw > 0 and math.isfinite(bw) else 0.0

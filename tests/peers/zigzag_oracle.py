@@ -1,0 +1,155 @@
+"""Run ZigZag (zigzag-dse 3.9.1) on an ONNX workload and its example TPU-like accelerator."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import zigzag
+
+ZIGZAG_INPUTS = Path(zigzag.__file__).parent / "inputs"
+TPU_LIKE_HW = ZIGZAG_INPUTS / "hardware" / "tpu_like.yaml"
+TPU_LIKE_MAPPING = ZIGZAG_INPUTS / "mapping" / "tpu_like.yaml"
+RESNET18_ONNX = ZIGZAG_INPUTS / "workload" / "resnet18.onnx"
+
+# ZigZag's data directions (zigzag.hardware.architecture.memory_port.DataDirection values).
+_RD_TO_LOW = "rd_out_to_low"  # read out of a level towards the array
+_WR_BY_LOW = "wr_in_by_low"  # written into a level from below (outputs, partial sums)
+_RD_TO_HIGH = "rd_out_to_high"  # read out of a level towards the level above
+_WR_BY_HIGH = "wr_in_by_high"  # written into a level from above (fills)
+
+
+@dataclass(frozen=True)
+class ZigZagLayer:
+    """ZigZag's figures for one costed layer (Conv, Gemm or MatMul)."""
+
+    name: str
+    macs: int
+    energy_pj: float
+    mac_energy_pj: float
+    mem_energy_pj: dict[str, float]  # memory instance name -> pJ (all operands together)
+    dram_read_bytes: float  # every byte that leaves DRAM (reads to the level below)
+    dram_write_bytes: float  # every byte that enters DRAM (outputs and spilled partial sums)
+    latency_cycles: float
+
+
+@dataclass(frozen=True)
+class ZigZagResult:
+    """ZigZag's figures for a whole workload: totals are sums over the costed layers."""
+
+    energy_pj: float
+    latency_cycles: float
+    layers: tuple[ZigZagLayer, ...]
+
+    @property
+    def mac_energy_pj(self) -> float:
+        return sum(layer.mac_energy_pj for layer in self.layers)
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def dram_read_bytes(self) -> float:
+        return sum(layer.dram_read_bytes for layer in self.layers)
+
+    @property
+    def dram_write_bytes(self) -> float:
+        return sum(layer.dram_write_bytes for layer in self.layers)
+
+    def mem_energy_pj(self, memory: str) -> float:
+        """Energy of one memory instance (e.g. ``"dram"``, ``"sram_2MB"``) over all layers."""
+        return sum(layer.mem_energy_pj.get(memory, 0.0) for layer in self.layers)
+
+    @property
+    def memory_names(self) -> tuple[str, ...]:
+        names: list[str] = []
+        for layer in self.layers:
+            names += [n for n in layer.mem_energy_pj if n not in names]
+        return tuple(names)
+
+
+def _layer_figures(cme: Any, dram: str = "dram") -> ZigZagLayer:
+    """Read one layer's CostModelEvaluation: energy per memory instance and DRAM traffic.
+
+    ``dram`` names the off-chip memory instance. With ``exploit_data_locality`` ZigZag drops it
+    from an operand's hierarchy when the data stays on chip; that operand then moves no DRAM bytes.
+    """
+    hierarchy = cme.accelerator.memory_hierarchy
+    mem_energy: dict[str, float] = {}
+    dram_read_bits = 0.0
+    dram_write_bits = 0.0
+    for layer_op, per_level in cme.mem_energy_breakdown.items():
+        mem_op = cme.memory_operand_links.layer_to_mem_op(layer_op)
+        levels = hierarchy.get_memory_levels(mem_op=mem_op)
+        for level, energy in zip(levels, per_level, strict=False):
+            name = level.memory_instance.name
+            mem_energy[name] = mem_energy.get(name, 0.0) + float(energy)
+        # DRAM word accesses are counted in units of its port width (64 bits, min == max
+        # bandwidth) after ZigZag rounds each transfer period up to whole words: what it prices.
+        for lvl_id, level in enumerate(levels):
+            if level.memory_instance.name != dram:
+                continue
+            accesses = cme.memory_word_access[layer_op][lvl_id]
+            word_bits = max(port.bw_max for port in level.memory_instance.ports)
+            dram_read_bits += accesses.get(_RD_TO_LOW) * word_bits
+            dram_write_bits += accesses.get(_WR_BY_LOW) * word_bits
+    return ZigZagLayer(
+        name=str(cme.layer.name),
+        macs=int(cme.layer.total_mac_count),
+        energy_pj=float(cme.energy_total),
+        mac_energy_pj=float(cme.mac_energy),
+        mem_energy_pj=mem_energy,
+        dram_read_bytes=dram_read_bits / 8,
+        dram_write_bytes=dram_write_bits / 8,
+        latency_cycles=float(cme.latency_total2),
+    )
+
+
+def run_zigzag(onnx_path: Path = RESNET18_ONNX, hardware: Path = TPU_LIKE_HW,
+               mapping: Path = TPU_LIKE_MAPPING, opt: str = "energy",
+               exploit_data_locality: bool = False) -> ZigZagResult:
+    """Run ZigZag's mapping search and cost model; return its per-layer and total figures.
+
+    Args:
+        onnx_path: ONNX workload (ZigZag costs only its Conv, Gemm and MatMul nodes).
+        hardware: ZigZag accelerator YAML.
+        mapping: ZigZag mapping YAML (spatial unrolling and operand links).
+        opt: ZigZag's criterion for choosing each layer's temporal mapping.
+        exploit_data_locality: keep a layer's output in the lowest memory that holds the layer's
+            input and output (not at branch points) instead of writing every output to DRAM and
+            reading every input back, as edgesim does; off is ZigZag's default.
+    """
+    from zigzag.api import get_hardware_performance_zigzag
+
+    logging.getLogger("zigzag").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="zigzag-") as tmp, \
+            contextlib.redirect_stdout(io.StringIO()):
+        out: Any = get_hardware_performance_zigzag(
+            workload=str(onnx_path), accelerator=str(hardware), mapping=str(mapping),
+            opt=opt, dump_folder=tmp, loma_show_progress_bar=False,
+            exploit_data_locality=exploit_data_locality)
+    energy_pj, latency_cycles, cmes = out  # (the 5-tuple form is for in-memory compute only)
+    per_layer = [_layer_figures(cme) for cme, _ in cmes[0][1]]
+    return ZigZagResult(energy_pj=float(energy_pj), latency_cycles=float(latency_cycles),
+                        layers=tuple(per_layer))
+
+
+if __name__ == "__main__":  # print the figures quoted in docs/validation.md
+    import sys
+
+    res = run_zigzag(exploit_data_locality="--locality" in sys.argv)
+    print(f"total energy {res.energy_pj:.6e} pJ, MAC {res.mac_energy_pj:.6e} pJ, "
+          f"latency {res.latency_cycles:.0f} cycles, MACs {res.macs}")
+    for mem in res.memory_names:
+        print(f"  {mem:10s} {res.mem_energy_pj(mem):.6e} pJ")
+    print(f"DRAM read {res.dram_read_bytes:.0f} B, write {res.dram_write_bytes:.0f} B")
+    for layer in res.layers:
+        print(f"  {layer.name:50s} macs {layer.macs:10d} E {layer.energy_pj:.4e} "
+              f"rd {layer.dram_read_bytes:9.0f} wr {layer.dram_write_bytes:9.0f} "
+              f"lat {layer.latency_cycles:.0f}")
