@@ -149,8 +149,11 @@ class Layer:
         """The layer as ``groups`` independent GEMMs ``(groups, M, N, K)``: out[M,N] += a[M,K] b[K,N].
 
         Conv: M = batch * output pixels, N = filters per group, K = (C/g) * R * S (im2col; this is
-        how SCALE-Sim maps a conv). Transposed conv: scatter form, M = batch * input pixels,
-        N = (K_out/g) * R * S, K = C_in/g. ``None`` for ops that are not GEMMs.
+        how SCALE-Sim maps a conv). Transposed conv: lowered as a stride-1 conv over the
+        zero-inserted input (how an NPU without a deconvolution path runs it, and how profilers
+        count it: GAN Compression's 56.8G MACs for CycleGAN), M = batch * output pixels,
+        N = K_out/g, K = (C_in/g) * R * S; a fraction ``1 - 1/(sh*sw)`` of those MACs multiply
+        inserted zeros (see ``inserted_zero_fraction``). ``None`` for ops that are not GEMMs.
         """
         if self.op in (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D):
             oh, ow = self.out_hw
@@ -158,10 +161,10 @@ class Layer:
             g = self.groups
             return g, self.batch * oh * ow, k_out // g, c_per_g * r * s
         if self.op == OpKind.CONV_TRANSPOSE2D:
-            ih, iw = self.in_hw
+            oh, ow = self.out_hw
             c_in, k_per_g, r, s = self.weight_shape
             g = self.groups
-            return g, self.batch * ih * iw, k_per_g * r * s, c_in // g
+            return g, self.batch * oh * ow, k_per_g, (c_in // g) * r * s
         if self.op == OpKind.LINEAR:
             out_f, in_f = self.weight_shape
             tokens = self.output_elems // out_f
@@ -173,6 +176,13 @@ class Layer:
             batch = math.prod(self.out_shape[:-2]) if len(self.out_shape) > 2 else 1
             return batch, m, n, k
         return None
+
+    @property
+    def inserted_zero_fraction(self) -> float:
+        """Fraction of a transposed conv's lowered MACs that multiply inserted zeros (else 0)."""
+        if self.op != OpKind.CONV_TRANSPOSE2D:
+            return 0.0
+        return 1.0 - 1.0 / (self.stride[0] * self.stride[1])
 
     @property
     def macs(self) -> int:
@@ -267,6 +277,13 @@ class Workload:
         return [lay.name for lay in self.layers if name in lay.inputs]
 
     @property
+    def inserted_zero_fraction(self) -> float:
+        """Fraction of a transposed conv's lowered MACs that multiply inserted zeros (else 0)."""
+        if self.op != OpKind.CONV_TRANSPOSE2D:
+            return 0.0
+        return 1.0 - 1.0 / (self.stride[0] * self.stride[1])
+
+    @property
     def macs(self) -> int:
         return sum(lay.macs for lay in self.layers)
 
@@ -333,11 +350,12 @@ def fold_batchnorm(layers: Sequence[Layer], outputs: frozenset[str] = frozenset(
     for lay in layers:
         if lay.op != OpKind.BATCHNORM or len(lay.inputs) != 1 or len(lay.in_shapes) != 1:
             continue
-        src = by_name[lay.inputs[0]]
-        if (src.op in _FOLDABLE and consumers.get(src.name) == [lay.name]
-                and src.name not in outputs and src.out_shape == lay.in_shapes[0]):
-            folded[src.name] = src.with_(has_bias=True, extra=(*src.extra, ("folded", lay.name)))
-            rename[lay.name] = src.name
+        prod = by_name[lay.inputs[0]]
+        if (prod.op in _FOLDABLE and consumers.get(prod.name) == [lay.name]
+                and prod.name not in outputs and prod.out_shape == lay.in_shapes[0]):
+            folded[prod.name] = prod.with_(has_bias=True,
+                                           extra=(*prod.extra, ("folded", lay.name)))
+            rename[lay.name] = prod.name
     out: list[Layer] = []
     for lay in layers:
         if lay.name in rename:

@@ -1,0 +1,470 @@
+"""ONNX import into the workload IR (the same op set as the torch.fx tracer)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, shape_inference
+
+from edgesim.errors import WorkloadError
+from edgesim.workload.ir import (
+    Layer,
+    OpKind,
+    Shape,
+    Workload,
+    fold_batchnorm,
+    measure_sparsity,
+)
+
+# Ops that only move or describe data: their consumers read straight from the producer.
+VIEW_OPS = frozenset({
+    "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Shape",
+    "Gather", "Constant", "Slice", "Split", "Cast", "Expand", "ConstantOfShape", "Pad",
+    "Range", "Size", "Tile", "GatherElements", "ReduceProd"})
+
+
+@dataclass
+class _Graph:
+    """What the importer knows about the tensors of one ONNX graph."""
+
+    file: str
+    shapes: dict[str, Shape] = field(default_factory=dict)
+    consts: dict[str, np.ndarray] = field(default_factory=dict)
+    active: set[str] = field(default_factory=set)  # tensors derived from model inputs
+    producer: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Node:
+    """One ONNX node with its resolved context."""
+
+    node: onnx.NodeProto
+    name: str
+    attrs: dict[str, Any]
+    g: _Graph
+
+    def shape(self, tensor: str) -> Shape:
+        if tensor not in self.g.shapes:
+            raise WorkloadError(f"no static shape for tensor {tensor!r} of node {self.name!r} "
+                                "(export the model with fixed input shapes)", file=self.g.file,
+                                field=f"nodes.{self.name}")
+        return self.g.shapes[tensor]
+
+    @property
+    def data_inputs(self) -> list[str]:
+        """Inputs that carry activations (not weights, constants or shape arithmetic)."""
+        return [t for t in self.node.input if t and t in self.g.active]
+
+    def sources(self, tensors: list[str]) -> tuple[str, ...]:
+        out: list[str] = []
+        for t in tensors:
+            p = self.g.producer.get(t)
+            if p is not None and p not in out:
+                out.append(p)
+        return tuple(out)
+
+    def layer(self, op: OpKind, in_tensors: list[str], **fields: Any) -> Layer:
+        base: dict[str, Any] = {
+            "name": self.name, "op": op, "inputs": self.sources(in_tensors),
+            "in_shapes": tuple(self.shape(t) for t in in_tensors),
+            "out_shape": self.shape(self.node.output[0])}
+        base.update(fields)
+        return Layer(**base)
+
+    def const(self, index: int) -> np.ndarray | None:
+        if index >= len(self.node.input) or not self.node.input[index]:
+            return None
+        return self.g.consts.get(self.node.input[index])
+
+
+def _pair(values: Any, default: int) -> tuple[int, int]:
+    if values is None:
+        return (default, default)
+    v = [int(x) for x in values]
+    return (1, v[0]) if len(v) == 1 else (v[0], v[1])
+
+
+def _weighted(n: _Node, w: np.ndarray) -> dict[str, Any]:
+    sparsity, pattern = measure_sparsity(w)
+    if sparsity >= 1.0:
+        raise WorkloadError("every weight is zero", file=n.g.file, field=f"nodes.{n.name}")
+    return {"weight_sparsity": sparsity, "sparsity_pattern": pattern}
+
+
+def _weight(n: _Node, index: int) -> np.ndarray:
+    w = n.const(index)
+    if w is None:
+        raise WorkloadError(f"{n.node.op_type} weights must be an initializer or Constant",
+                            file=n.g.file, field=f"nodes.{n.name}")
+    return w
+
+
+def _conv(n: _Node) -> list[Layer]:
+    w = _weight(n, 1)
+    x = n.node.input[0]
+    is1d = w.ndim == 3
+    transpose = n.node.op_type == "ConvTranspose"
+    wshape: Shape = (w.shape[0], w.shape[1], 1, w.shape[2]) if is1d else tuple(w.shape)
+    kernel = (int(wshape[2]), int(wshape[3]))
+    stride, dilation = _pair(n.attrs.get("strides"), 1), _pair(n.attrs.get("dilations"), 1)
+    pads = n.attrs.get("pads")
+    if n.attrs.get("auto_pad", b"NOTSET") in (b"SAME_UPPER", b"SAME_LOWER", "SAME_UPPER",
+                                              "SAME_LOWER"):
+        padding = ((dilation[0] * (kernel[0] - 1)) // 2, (dilation[1] * (kernel[1] - 1)) // 2)
+    elif pads is None:
+        padding = (0, 0)
+    else:
+        half = len(pads) // 2
+        padding = (0, int(pads[0])) if is1d else (int(pads[0]), int(pads[1] if half > 1 else 0))
+    if is1d:
+        stride, dilation = (1, stride[1]), (1, dilation[1])
+    op = OpKind.CONV_TRANSPOSE2D if transpose else (OpKind.CONV1D if is1d else OpKind.CONV2D)
+    return [n.layer(op, [x], kernel=kernel, stride=stride, padding=padding, dilation=dilation,
+                    groups=int(n.attrs.get("group", 1)),
+                    weight_shape=tuple(int(d) for d in wshape),
+                    has_bias=len(n.node.input) > 2 and bool(n.node.input[2]), **_weighted(n, w))]
+
+
+def _gemm(n: _Node) -> list[Layer]:
+    a = n.node.input[0]
+    w = n.const(1)
+    if w is None or n.attrs.get("transA", 0):
+        return _matmul(n)
+    w2 = w if n.attrs.get("transB", 0) else w.T  # (out, in)
+    return [n.layer(OpKind.LINEAR, [a], weight_shape=(int(w2.shape[0]), int(w2.shape[1])),
+                    has_bias=len(n.node.input) > 2 and bool(n.node.input[2]),
+                    **_weighted(n, w2))]
+
+
+def _matmul(n: _Node) -> list[Layer]:
+    a, b = n.node.input[0], n.node.input[1]
+    w = n.const(1)
+    if w is not None and w.ndim == 2 and a in n.g.active:  # activation x weight: a linear layer
+        w2 = w.T
+        return [n.layer(OpKind.LINEAR, [a], weight_shape=(int(w2.shape[0]), int(w2.shape[1])),
+                        **_weighted(n, w2))]
+    sa, sb = n.shape(a), n.shape(b)
+    sa2 = sa if len(sa) >= 2 else (1, *sa)
+    sb2 = sb if len(sb) >= 2 else (*sb, 1)
+    return [n.layer(OpKind.MATMUL, [a, b], in_shapes=(sa2, sb2))]
+
+
+def _norm(op: OpKind, variant: str = "") -> Callable[[_Node], list[Layer]]:
+    def convert(n: _Node) -> list[Layer]:
+        scale = n.const(1)
+        fields: dict[str, Any] = {}
+        bias = n.const(2)
+        identity = (op == OpKind.LAYERNORM and variant and scale is not None
+                    and bias is not None and np.all(scale == 1) and np.all(bias == 0))
+        if scale is not None and not identity:  # all-ones/zeros: a non-affine norm
+            fields = {"weight_shape": (int(scale.size),),
+                      "has_bias": len(n.node.input) > 2 and bool(n.node.input[2])}
+        return [n.layer(op, [n.node.input[0]], variant=variant, **fields)]
+    return convert
+
+
+def _unary(op: OpKind, variant: str = "") -> Callable[[_Node], list[Layer]]:
+    def convert(n: _Node) -> list[Layer]:
+        return [n.layer(op, [n.node.input[0]], variant=variant)]
+    return convert
+
+
+def _clip(n: _Node) -> list[Layer]:
+    lo = n.const(1) if len(n.node.input) > 1 else n.attrs.get("min")
+    hi = n.const(2) if len(n.node.input) > 2 else n.attrs.get("max")
+    lo_v = None if lo is None else float(np.asarray(lo))
+    hi_v = None if hi is None else float(np.asarray(hi))
+    if lo_v == 0.0 and hi_v in (None, 6.0):
+        return _unary(OpKind.RELU, "" if hi_v is None else "relu6")(n)
+    return _unary(OpKind.ACTIVATION, "hardtanh")(n)
+
+
+def _pool(variant: str, is_global: bool) -> Callable[[_Node], list[Layer]]:
+    def convert(n: _Node) -> list[Layer]:
+        x = n.node.input[0]
+        shape = n.shape(x)
+        if is_global:
+            k = (shape[2], shape[3]) if len(shape) == 4 else (1, shape[-1])
+            return [n.layer(OpKind.POOL2D, [x], kernel=k, stride=k, variant=variant)]
+        k = _pair(n.attrs.get("kernel_shape"), 1)
+        s = _pair(n.attrs.get("strides"), 1)
+        pads = n.attrs.get("pads")
+        p = (0, 0) if pads is None else _pair(pads[: max(1, len(pads) // 2)], 0)
+        return [n.layer(OpKind.POOL2D, [x], kernel=k, stride=s, padding=p, variant=variant)]
+    return convert
+
+
+def _reduce_mean(n: _Node) -> list[Layer]:
+    x = n.node.input[0]
+    shape, out = n.shape(x), n.shape(n.node.output[0])
+    window = int(np.prod(shape)) // max(1, int(np.prod(out)))
+    k = (shape[2], shape[3]) if len(shape) == 4 and window == shape[2] * shape[3] else (1, window)
+    return [n.layer(OpKind.POOL2D, [x], kernel=k, stride=k, variant="avg")]
+
+
+def _elementwise(op: OpKind) -> Callable[[_Node], list[Layer]]:
+    def convert(n: _Node) -> list[Layer]:
+        tensors = [t for t in n.node.input if t and len(n.g.shapes.get(t, ())) > 0]
+        return [n.layer(op, tensors)]
+    return convert
+
+
+def _concat(n: _Node) -> list[Layer]:
+    return [n.layer(OpKind.CONCAT, [t for t in n.node.input if t])]
+
+
+def _resize(n: _Node) -> list[Layer]:
+    mode = n.attrs.get("mode", b"nearest")
+    mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+    return _unary(OpKind.UPSAMPLE, "bilinear" if mode == "linear" else mode)(n)
+
+
+_CONVERTERS: dict[str, Callable[[_Node], list[Layer]]] = {
+    "Conv": _conv, "ConvTranspose": _conv, "Gemm": _gemm, "MatMul": _matmul,
+    "BatchNormalization": _norm(OpKind.BATCHNORM), "LayerNormalization": _norm(OpKind.LAYERNORM),
+    "InstanceNormalization": _norm(OpKind.LAYERNORM, "instancenorm2d"),
+    "Relu": _unary(OpKind.RELU), "Clip": _clip,
+    "Sigmoid": _unary(OpKind.ACTIVATION, "sigmoid"), "Tanh": _unary(OpKind.ACTIVATION, "tanh"),
+    "HardSigmoid": _unary(OpKind.ACTIVATION, "hardsigmoid"),
+    "HardSwish": _unary(OpKind.ACTIVATION, "hardswish"),
+    "Gelu": _unary(OpKind.ACTIVATION, "gelu"), "Erf": _unary(OpKind.ACTIVATION, "erf"),
+    "LeakyRelu": _unary(OpKind.ACTIVATION, "leaky_relu"), "Elu": _unary(OpKind.ACTIVATION, "elu"),
+    "Softplus": _unary(OpKind.ACTIVATION, "softplus"), "Mish": _unary(OpKind.ACTIVATION, "mish"),
+    "PRelu": _unary(OpKind.ACTIVATION, "prelu"), "Softmax": _unary(OpKind.SOFTMAX),
+    "LogSoftmax": _unary(OpKind.SOFTMAX),
+    "MaxPool": _pool("max", False), "AveragePool": _pool("avg", False),
+    "GlobalAveragePool": _pool("avg", True), "GlobalMaxPool": _pool("max", True),
+    "ReduceMean": _reduce_mean,
+    "Add": _elementwise(OpKind.ADD), "Sub": _elementwise(OpKind.ADD),
+    "Mul": _elementwise(OpKind.MUL), "Div": _elementwise(OpKind.MUL),
+    "Concat": _concat, "Resize": _resize, "Upsample": _resize,
+}
+
+
+def _static_shape(vi: onnx.ValueInfoProto) -> Shape | None:
+    t = vi.type.tensor_type
+    if not t.HasField("shape"):
+        return None
+    dims = []
+    for d in t.shape.dim:
+        if not d.HasField("dim_value"):
+            return None
+        dims.append(int(d.dim_value))
+    return tuple(dims)
+
+
+def _fold_linear_bias(layers: list[Layer], bias_adds: dict[str, str]) -> list[Layer]:
+    """``MatMul`` + ``Add(bias)`` (how a 3-D ``nn.Linear`` exports) back into one biased linear."""
+    consumers: dict[str, int] = {}
+    for lay in layers:
+        for src in lay.inputs:
+            consumers[src] = consumers.get(src, 0) + 1
+    by_name = {lay.name: lay for lay in layers}
+    rename: dict[str, str] = {}
+    for add_name, lin_name in bias_adds.items():
+        lin = by_name[lin_name]
+        if lin.op == OpKind.LINEAR and not lin.has_bias and consumers.get(lin_name) == 1:
+            by_name[lin_name] = lin.with_(has_bias=True)
+            rename[add_name] = lin_name
+    out = []
+    for lay in layers:
+        if lay.name in rename:
+            continue
+        lay = by_name[lay.name]
+        if any(s in rename for s in lay.inputs):
+            lay = lay.with_(inputs=tuple(dict.fromkeys(rename.get(s, s) for s in lay.inputs)))
+        out.append(lay)
+    return out
+
+
+def _eval_const(node: onnx.NodeProto, vals: list[np.ndarray], attrs: dict[str, Any]) -> Any:
+    """Evaluate one shape-arithmetic node on constant inputs (None when not supported)."""
+    op = node.op_type
+    if op in ("Identity", "Cast"):
+        return vals[0]
+    if op == "Gather":
+        return np.take(vals[0], vals[1], axis=int(attrs.get("axis", 0)))
+    if op == "Unsqueeze":
+        axes = attrs.get("axes", vals[1].tolist() if len(vals) > 1 else [])
+        out = vals[0]
+        for a in sorted(int(a) % (out.ndim + len(axes)) for a in axes):
+            out = np.expand_dims(out, a)
+        return out
+    if op == "Squeeze":
+        axes = attrs.get("axes", vals[1].tolist() if len(vals) > 1 else None)
+        return np.squeeze(vals[0], axis=tuple(axes) if axes is not None else None)
+    if op == "Concat":
+        return np.concatenate(vals, axis=int(attrs.get("axis", 0)))
+    if op == "Slice":
+        data, starts, ends = vals[0], vals[1], vals[2]
+        axes = vals[3] if len(vals) > 3 else np.arange(len(starts))
+        steps = vals[4] if len(vals) > 4 else np.ones(len(starts), dtype=np.int64)
+        idx = [slice(None)] * data.ndim
+        for st, en, ax, sp in zip(starts, ends, axes, steps, strict=True):
+            idx[int(ax)] = slice(int(st), int(min(en, 2**62)) if en > -2**62 else None, int(sp))
+        return data[tuple(idx)]
+    if op == "ConstantOfShape":
+        value = attrs.get("value")
+        fill = numpy_helper.to_array(value) if value is not None else np.zeros(1, np.float32)
+        return np.full(tuple(int(d) for d in vals[0]), fill.reshape(-1)[0], dtype=fill.dtype)
+    if op == "Reshape":
+        return vals[0].reshape(tuple(int(d) for d in vals[1]))
+    if op == "Transpose":
+        return np.transpose(vals[0], attrs.get("perm"))
+    if op == "Range":
+        return np.arange(vals[0], vals[1], vals[2])
+    binary: dict[str, Callable[[Any, Any], Any]] = {
+        "Equal": np.equal, "Mul": np.multiply, "Add": np.add, "Sub": np.subtract,
+        "Div": lambda a, b: a // b if a.dtype.kind in "iu" else a / b,
+        "Less": np.less, "Greater": np.greater}
+    if op in binary:
+        return binary[op](vals[0], vals[1])
+    if op == "Where":
+        return np.where(vals[0], vals[1], vals[2])
+    return None
+
+
+def _fold_shape_arithmetic(model: onnx.ModelProto) -> tuple[onnx.ModelProto, bool]:
+    """Replace shape arithmetic whose inputs are now known by Constant nodes."""
+    graph = model.graph
+    consts: dict[str, np.ndarray] = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    shapes: dict[str, Shape] = {}
+    for vi in [*graph.input, *graph.value_info, *graph.output]:
+        shape = _static_shape(vi)
+        if shape is not None:
+            shapes[vi.name] = shape
+    changed = False
+    new_nodes: list[onnx.NodeProto] = []
+    for node in graph.node:
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        value: Any = None
+        if node.op_type == "Constant" and isinstance(attrs.get("value"), onnx.TensorProto):
+            consts[node.output[0]] = numpy_helper.to_array(attrs["value"])
+        elif node.op_type == "Shape" and node.input[0] in shapes and len(node.output) == 1:
+            value = np.array(shapes[node.input[0]], dtype=np.int64)
+            start, end = attrs.get("start"), attrs.get("end")
+            value = value[start:end]
+        elif node.op_type != "Constant" and all(not t or t in consts for t in node.input):
+            try:
+                value = _eval_const(node, [consts[t] for t in node.input if t], attrs)
+            except Exception:  # leave anything unusual to shape inference
+                value = None
+        if value is not None and len(node.output) == 1:
+            arr = np.asarray(value)
+            consts[node.output[0]] = arr
+            new_nodes.append(helper.make_node(
+                "Constant", [], [node.output[0]], name=node.name,
+                value=numpy_helper.from_array(arr, node.output[0])))
+            changed = True
+            continue
+        new_nodes.append(node)
+    if changed:
+        del graph.node[:]
+        graph.node.extend(new_nodes)
+    return model, changed
+
+
+def _load(file: str) -> onnx.ModelProto:
+    model = shape_inference.infer_shapes(onnx.load(file), data_prop=True)
+    for _ in range(8):  # each round may make more shapes static
+        model, changed = _fold_shape_arithmetic(model)
+        if not changed:
+            break
+        del model.graph.value_info[:]
+        model = shape_inference.infer_shapes(model, data_prop=True)
+    return model
+
+
+def import_onnx(path: str | Path) -> Workload:
+    """Read an ONNX model into a :class:`Workload` (static shapes via ONNX shape inference)."""
+    p = Path(path)
+    file = str(p)
+    try:
+        model = _load(file)
+    except FileNotFoundError:
+        raise WorkloadError("no such file", file=file) from None
+    except Exception as exc:  # onnx raises DecodeError, ValidationError, InferenceError...
+        raise WorkloadError(f"not a readable ONNX model: {type(exc).__name__}: {exc}",
+                            file=file) from None
+    graph = model.graph
+    g = _Graph(file=file)
+    for init in graph.initializer:
+        arr = numpy_helper.to_array(init)
+        g.consts[init.name] = arr
+        g.shapes[init.name] = tuple(int(d) for d in arr.shape)
+    for vi in [*graph.input, *graph.value_info, *graph.output]:
+        shape = _static_shape(vi)
+        if shape is not None:
+            g.shapes.setdefault(vi.name, shape)
+    inputs = [vi for vi in graph.input if vi.name not in g.consts]
+    if not inputs:
+        raise WorkloadError("the graph has no input", file=file, field="graph.input")
+    for vi in inputs:
+        if vi.name not in g.shapes:
+            raise WorkloadError(f"input {vi.name!r} has no static shape (export with fixed "
+                                "shapes)", file=file, field="graph.input")
+        if any(d <= 0 for d in g.shapes[vi.name]):
+            raise WorkloadError(f"input {vi.name!r} is zero-sized", file=file,
+                                field="graph.input")
+        g.active.add(vi.name)
+        g.producer[vi.name] = None
+    batch = g.shapes[inputs[0].name][0] if g.shapes[inputs[0].name] else 1
+    layers: list[Layer] = []
+    used: set[str] = set()
+    bias_adds: dict[str, str] = {}
+    for i, node in enumerate(graph.node):
+        op_type = node.op_type
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if op_type == "Constant":
+            value = attrs.get("value")
+            if isinstance(value, onnx.TensorProto):
+                arr = numpy_helper.to_array(value)
+                g.consts[node.output[0]] = arr
+                g.shapes[node.output[0]] = tuple(int(d) for d in arr.shape)
+            continue
+        name = node.name or f"{op_type.lower()}_{i}"
+        while name in used:
+            name += "_"
+        n = _Node(node=node, name=name, attrs=attrs, g=g)
+        data = n.data_inputs
+        if not data or op_type == "Shape":  # weights, constants and shape arithmetic
+            continue
+        for out in node.output:
+            g.active.add(out)
+        if op_type in VIEW_OPS:
+            src = next((g.producer.get(t) for t in data if g.producer.get(t)), None)
+            for out in node.output:
+                g.producer[out] = src
+            continue
+        convert = _CONVERTERS.get(op_type)
+        if convert is None:
+            raise WorkloadError(f"unsupported ONNX op {op_type} (node {name!r}); supported: "
+                                f"{', '.join(sorted([*_CONVERTERS, *VIEW_OPS]))}", file=file,
+                                field=f"graph.node[{i}]")
+        new = convert(n)
+        for lay in new:
+            used.add(lay.name)
+        layers.extend(new)
+        for out in node.output:
+            g.producer[out] = new[-1].name
+        if op_type == "Add" and len(data) == 1:
+            other = next((t for t in node.input if t not in g.active), None)
+            src = g.producer.get(data[0])
+            if (other in g.consts and src is not None and g.consts[other].ndim == 1
+                    and g.shapes[node.output[0]][-1] == g.consts[other].size):
+                bias_adds[new[-1].name] = src
+    if not layers:
+        raise WorkloadError("the graph has no countable layers", file=file, field="graph.node")
+    outputs = frozenset(str(g.producer[o.name]) for o in graph.output if g.producer.get(o.name))
+    layers = _fold_linear_bias(layers, bias_adds)
+    layers = fold_batchnorm(layers, outputs)
+    for lay in layers:
+        if any(d <= 0 for s in (*lay.in_shapes, lay.out_shape) for d in s):
+            raise WorkloadError(f"zero-sized tensor in layer {lay.name!r}", file=file,
+                                field=f"nodes.{lay.name}")
+    return Workload(name=p.stem, layers=tuple(layers), batch=int(batch), source=file)
