@@ -8,8 +8,8 @@ from pathlib import Path
 from edgesim.errors import WorkloadError
 from edgesim.workload.ir import Layer, OpKind, Workload
 
-__all__ = ["Layer", "OpKind", "Workload", "builtin_workloads", "load_workload",
-           "workload_dirs"]
+__all__ = ["Layer", "OpKind", "Workload", "builtin_workloads", "load_workload", "trace_zoo",
+           "workload_dirs", "zoo_graph_path"]
 
 ZOO_NAMES = ("lenet5", "alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2", "ghostnet",
              "densenet121", "addernet_resnet20", "cyclegan_generator", "vit_tiny")
@@ -39,14 +39,39 @@ def _builtin_path(name: str) -> Path | None:
     return None
 
 
-@cache
-def _zoo_workload(name: str) -> Workload:
+def trace_zoo(name: str) -> Workload:
+    """Trace a zoo model afresh with torch.fx (what the shipped zoo graphs were written from)."""
     from edgesim.workload import zoo
     from edgesim.workload.trace import trace
 
     module, inputs = zoo.get(name)
     wl = trace(module, inputs, name=name)
     return Workload(name=wl.name, layers=wl.layers, batch=wl.batch, source="zoo")
+
+
+def zoo_graph_path(name: str) -> Path | None:
+    """The shipped pre-traced graph of a zoo model (``workloads/zoo/<name>.yaml``), if any."""
+    for d in workload_dirs():
+        p = d / "zoo" / f"{name}.yaml"
+        if p.is_file():
+            return p
+    return None
+
+
+@cache
+def _zoo_workload(name: str) -> Workload:
+    """A zoo model's workload: the shipped pre-traced graph (no torch import, ~50 ms), else a trace.
+
+    The shipped graphs are written by ``python -m edgesim.workload.export_zoo`` and a test checks
+    that each equals a fresh trace, so they cannot drift from the zoo's modules.
+    """
+    path = zoo_graph_path(name)
+    if path is None:
+        return trace_zoo(name)
+    from edgesim.workload.yaml_io import read_workload_yaml
+
+    wl = read_workload_yaml(path)
+    return Workload(name=name, layers=wl.layers, batch=wl.batch, source="zoo")
 
 
 def load_workload(name_or_path: str | Path) -> Workload:

@@ -551,6 +551,10 @@ def _read_graph_layer(raw: Any, i: int, file: str | None) -> Layer:
 
 
 # ---- entry points ---------------------------------------------------------------------------
+# libyaml's safe loader when available: the pre-traced zoo graphs load ~10x faster with it.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load_yaml(path: Path) -> Any:
     file = str(path)
     try:
@@ -562,7 +566,7 @@ def _load_yaml(path: Path) -> Any:
     if not text.strip():
         raise WorkloadError("the file is empty", file=file)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
