@@ -42,6 +42,10 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text)
+
+
 def _parse_sets(pairs: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
@@ -92,7 +96,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         sys.stdout.write(payload + "\n")
         return 0
     if args.json:
-        write_atomic(Path(args.json), lambda p: p.write_text(payload + "\n"))
+        write_atomic(Path(args.json), lambda p: _write_text(p, payload + "\n"))
     print(res.summary())
     return 0
 

@@ -1,1 +1,45 @@
-"""edgesim.compress."""
+"""edgesim.compress: pure model transforms (pruning, quantization, AdderNet) and their costs.
+
+Every function returns a new module and never modifies its input; ``es.trace`` reads what they
+leave behind (pruned shapes, zero patterns, precisions, adder layers).
+"""
+
+from edgesim.compress.addernet import AdderConv2d, adder_lr_scale, to_addernet
+from edgesim.compress.data import DigitsLeNet, accuracy, digits_lenet, evaluate, load_data, train
+from edgesim.compress.quant import (
+    QuantAdderConv2d,
+    QuantConv1d,
+    QuantConv2d,
+    QuantLinear,
+    quantize,
+)
+from edgesim.compress.sparsity import prune_unstructured, zero_fraction
+from edgesim.compress.storage import LayerStorage, StorageReport, share_weights, storage
+from edgesim.compress.structured import prunable_layers, prune_channels
+from edgesim.compress.variants import compressed_variants
+
+__all__ = [
+    "AdderConv2d",
+    "DigitsLeNet",
+    "LayerStorage",
+    "QuantAdderConv2d",
+    "QuantConv1d",
+    "QuantConv2d",
+    "QuantLinear",
+    "StorageReport",
+    "accuracy",
+    "adder_lr_scale",
+    "compressed_variants",
+    "digits_lenet",
+    "evaluate",
+    "load_data",
+    "prunable_layers",
+    "prune_channels",
+    "prune_unstructured",
+    "quantize",
+    "share_weights",
+    "storage",
+    "to_addernet",
+    "train",
+    "zero_fraction",
+]

@@ -8,21 +8,23 @@ writes of every memory level. Counts only; pricing and time composition live els
 Activations between layers (see ``traffic`` for the capacity rule): a producer's output stays on
 chip when it fits the activation budget and every consumer is the next layer in execution order
 on the same unit; otherwise it is written to DRAM (activation home) and each consumer reads it
-back. A tensor crossing units (a fallback layer) goes through the shared home level and its
+back. Residency is decided per tensor: a layer with several inputs (a residual add) reads from
+DRAM only those its producers wrote there (and model inputs), so every activation byte read
+from DRAM was written there first. A tensor crossing units (a fallback layer) goes through the shared home level and its
 bytes are reported as ``transfer_bytes`` of the layer that runs on the fallback unit.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from edgesim.errors import MappingError
 from edgesim.hardware.model import ComputeUnit, Hardware, UnitType
 from edgesim.mapping import placement, traffic
 from edgesim.mapping.base import ComputeResult, vector_op
 from edgesim.mapping.types import LayerCounts, Schedule
-from edgesim.workload.ir import GEMM_OPS, Layer, Workload, precision_bits
+from edgesim.workload.ir import GEMM_OPS, Layer, OpKind, Workload, precision_bits
 
 MapperFn = Callable[[Layer, ComputeUnit, Hardware, traffic.Sizes, int, int, int], ComputeResult]
 """(layer, unit, hw, sizes, pack, act_bits, weight_bits) -> ComputeResult, for GEMM layers."""
@@ -43,10 +45,29 @@ def _mapper(unit: ComputeUnit) -> MapperFn:
                            field=f"compute.{unit.name}.type") from None
 
 
+def _tensor_bytes(shape: tuple[int, ...], bits: int) -> int:
+    return math.ceil(math.prod(shape) * bits / 8)
+
+
+def _resident_bytes(layer: Layer, flags: Sequence[bool], act_bits: int) -> tuple[int, int]:
+    """(resident bytes of the input operand, of a matmul's second operand) from per-tensor flags."""
+    shapes = layer.in_shapes
+    on = [bool(flags[i]) if i < len(flags) else False for i in range(len(shapes))]
+    if layer.op == OpKind.MATMUL:
+        first = _tensor_bytes(shapes[0], act_bits) if shapes and on[0] else 0
+        second = _tensor_bytes(shapes[1], act_bits) if len(shapes) > 1 and on[1] else 0
+        return first, second
+    return sum(_tensor_bytes(sh, act_bits) for sh, o in zip(shapes, on, strict=True) if o), 0
+
+
 def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
-              inputs_on_chip: bool = False, outputs_on_chip: bool = False,
+              inputs_on_chip: bool | Sequence[bool] = False, outputs_on_chip: bool = False,
               transfer_bytes: int = 0) -> LayerCounts:
-    """Counts of one layer on ``hw`` (on ``unit``, or where ``placement.place`` puts it)."""
+    """Counts of one layer on ``hw`` (on ``unit``, or where ``placement.place`` puts it).
+
+    ``inputs_on_chip``: whether the input tensors are already on chip, one flag for all of them
+    or one per ``layer.in_shapes`` entry; ``outputs_on_chip``: the output stays on chip.
+    """
     unit = unit or placement.place(layer, hw)
     w_prec, a_prec = placement.resolved_precisions(layer, unit)
     w_bits, a_bits = precision_bits(w_prec), precision_bits(a_prec)
@@ -56,7 +77,10 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
         res = _mapper(unit)(layer, unit, hw, sizes, pack, a_bits, w_bits)
     else:
         res = vector_op(layer, unit, sizes, a_bits)
-    lt = traffic.level_traffic(hw, layer, sizes, res.array, inputs_on_chip, outputs_on_chip)
+    flags = ([inputs_on_chip] * len(layer.in_shapes) if isinstance(inputs_on_chip, bool)
+             else list(inputs_on_chip))
+    in_res, w_res = _resident_bytes(layer, flags, a_bits)
+    lt = traffic.level_traffic(hw, layer, sizes, res.array, in_res, outputs_on_chip, w_res)
     cycles = max(1, int(res.compute_cycles))
     pes = res.pe_count or unit.pe_count
     util = min(1.0, res.useful_ops / (pes * max(1, pack) * cycles))
@@ -72,7 +96,27 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
         writes_bytes=lt.writes, tiles=tiles, dram_read_bytes=lt.reads[dram],
         dram_write_bytes=lt.writes[dram], transfer_bytes=transfer_bytes,
         dense_ops=int(res.dense_ops), note=note,
-        extra={**res.extra, "buffer_tiles": float(lt.tiles)})
+        extra={**res.extra, "buffer_tiles": float(lt.tiles),
+               "dram_act_read_bytes": float(lt.dram_act_reads)})
+
+
+def input_sources(layer: Layer, producers: Mapping[str, int],
+                  out_shapes: Sequence[tuple[int, ...]]) -> list[int | None]:
+    """The producing layer's index of each input tensor (``layer.in_shapes`` order).
+
+    Inputs pair with ``in_shapes`` in order; a shape left over (an input named once but used
+    twice, as ``add(x, x)``) belongs to a named producer of the same shape, else it is a model
+    input or a constant (``None``: it lives in DRAM).
+    """
+    srcs = [producers[s] for s in layer.inputs]
+    out: list[int | None] = []
+    for i, shape in enumerate(layer.in_shapes):
+        if i < len(srcs):
+            out.append(srcs[i])
+            continue
+        same = [s for s in srcs if tuple(out_shapes[s]) == tuple(shape)]
+        out.append(same[0] if same else None)
+    return out
 
 
 def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedule:
@@ -83,7 +127,7 @@ def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedu
     index = {layer.name: i for i, layer in enumerate(wl.layers)}
     consumers: list[list[int]] = [[] for _ in wl.layers]
     for j, layer in enumerate(wl.layers):
-        for src in layer.inputs:
+        for src in dict.fromkeys(layer.inputs):
             consumers[index[src]].append(j)
     budget = traffic.activation_budget_bytes(hw)
     resident: list[bool] = []
@@ -93,10 +137,15 @@ def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedu
         cons = consumers[i]
         resident.append(bool(cons) and out_bytes <= budget
                         and all(j == i + 1 and units[j] is units[i] for j in cons))
+    out_shapes = [layer.out_shape for layer in wl.layers]
     counts = []
     for i, layer in enumerate(wl.layers):
         srcs = [index[s] for s in layer.inputs]
-        inputs_on_chip = bool(srcs) and all(resident[s] for s in srcs)
+        tensor_srcs = input_sources(layer, index, out_shapes)
+        if len(srcs) > len(layer.in_shapes):  # more producers than tensors: one tensor of all
+            flags = [all(resident[s] for s in srcs)] * len(layer.in_shapes)
+        else:
+            flags = [s is not None and resident[s] for s in tensor_srcs]
         transfer = 0
         if units[i] is not hw.main_unit:
             a_bits = precision_bits(placement.resolved_precisions(layer, units[i])[1])
@@ -104,7 +153,7 @@ def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedu
                 transfer += math.ceil(layer.input_elems * a_bits / 8)
             if any(units[j] is not units[i] for j in consumers[i]):
                 transfer += math.ceil(layer.output_elems * a_bits / 8)
-        counts.append(map_layer(layer, hw, units[i], inputs_on_chip=inputs_on_chip,
+        counts.append(map_layer(layer, hw, units[i], inputs_on_chip=flags,
                                 outputs_on_chip=resident[i], transfer_bytes=transfer))
     deps = tuple(tuple(index[s] for s in layer.inputs) for layer in wl.layers)
     return Schedule(workload=wl, hardware=hw, batch=wl.batch, layers=tuple(counts), deps=deps)
@@ -124,5 +173,5 @@ def _register_builtin() -> None:
 
 _register_builtin()
 
-__all__ = ["LayerCounts", "MapperFn", "Schedule", "map_layer", "map_workload",
+__all__ = ["LayerCounts", "MapperFn", "Schedule", "input_sources", "map_layer", "map_workload",
            "register_mapper"]

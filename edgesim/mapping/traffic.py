@@ -17,10 +17,15 @@ The model (closed form, no loops over cycles):
 * Outputs are written once per level (plus partial-sum spills).
 * Reads from the innermost buffer are what the array itself consumes (given by each mapper from
   its dataflow's reuse); operands no buffer holds are read from the level above directly.
-* Activation residency: a tensor that a producer hands to its next layer stays on chip when it
-  fits in half of the on-chip capacity that holds activations (see ``activation_budget_bytes``);
-  the producer's DRAM write and the consumer's DRAM read are then skipped and the consumer's
-  re-fetches hit the on-chip buffer.
+* Input footprint: a window smaller than its stride (a stride-2 1x1 conv) touches only some
+  input rows and columns; only those are fetched (rows are skipped per band, columns by a
+  strided transfer), so such a layer reads ``ceil(E*R/ H)`` of the rows and likewise of the
+  columns (a quarter of a stride-2 1x1 conv's input).
+* Activation residency, per input tensor: a tensor that a producer hands to its next layer stays
+  on chip when it fits in half of the on-chip capacity that holds activations (see
+  ``activation_budget_bytes``); the producer's DRAM write and that tensor's DRAM read are then
+  skipped and its re-fetches hit the on-chip buffer. A layer with several inputs (a residual
+  add) reads from DRAM only the inputs that live there.
 """
 
 from __future__ import annotations
@@ -89,6 +94,17 @@ class Geometry:
     in_rows: int  # padded input rows per image
     stride: int
     kernel_rows: int
+    col_frac: float = 1.0  # fraction of each input row's columns the windows touch
+
+
+def _touched(n_out: int, stride: int, kernel: int, n_in: int) -> int:
+    """Input positions touched by ``n_out`` windows of ``kernel`` at ``stride`` (of ``n_in``).
+
+    Overlapping or abutting windows touch a contiguous span; windows smaller than their stride
+    leave gaps that are not fetched.
+    """
+    span = (n_out - 1) * stride + kernel if n_out > 0 else 0
+    return min(n_in, span, n_out * kernel)
 
 
 def geometry(layer: Layer) -> Geometry:
@@ -99,10 +115,14 @@ def geometry(layer: Layer) -> Geometry:
         return Geometry(layer.batch, 1, 1, rows, rows, 1, 1)
     groups, m, n, _ = g
     if layer.op in (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D):
-        e, _f = layer.out_hw
-        h, _w = layer.in_hw
+        e, f = layer.out_hw
+        h, w = layer.in_hw
+        kc = (layer.kernel[1] - 1) * layer.dilation[1] + 1
+        w_pad = w + 2 * layer.padding[1]
+        col_frac = _touched(f, layer.stride[1], kc, w_pad) / w_pad if kc < layer.stride[1] \
+            else 1.0
         return Geometry(layer.batch, groups, n, e, h + 2 * layer.padding[0], layer.stride[0],
-                        (layer.kernel[0] - 1) * layer.dilation[0] + 1)
+                        (layer.kernel[0] - 1) * layer.dilation[0] + 1, col_frac)
     if layer.op == OpKind.CONV_TRANSPOSE2D:
         h, _w = layer.in_hw
         return Geometry(layer.batch, groups, n, h, h, 1, 1)
@@ -116,17 +136,20 @@ def _stream_inputs(geo: Geometry, inputs: int, cap: float) -> tuple[int, int]:
     if inputs == 0:
         return 0, 1
     per_img = inputs / geo.batch
+    row_b = per_img / max(1, geo.in_rows) * geo.col_frac  # bytes of the touched part of a row
     if cap >= per_img or geo.out_rows <= 1:
         imgs = geo.batch if (per_img <= 0 or math.isinf(cap)) else max(1, int(cap // per_img))
+        if geo.kernel_rows < geo.stride or geo.col_frac < 1.0:
+            touched = _touched(geo.out_rows, geo.stride, geo.kernel_rows, geo.in_rows)
+            inputs = int(round(geo.batch * touched * row_b))
         return inputs, max(1, math.ceil(geo.batch / imgs))
-    row_b = per_img / max(1, geo.in_rows)
     rows_fit = geo.in_rows if (row_b <= 0 or math.isinf(cap)) else int(cap // row_b)
     e_t = max(1, (rows_fit - geo.kernel_rows) // geo.stride + 1) if rows_fit >= geo.kernel_rows \
         else 1
     e_t = min(e_t, geo.out_rows)
     full, rem = divmod(geo.out_rows, e_t)
-    span = min(geo.in_rows, (e_t - 1) * geo.stride + geo.kernel_rows)
-    rows = full * span + (min(geo.in_rows, (rem - 1) * geo.stride + geo.kernel_rows) if rem else 0)
+    span = _touched(e_t, geo.stride, geo.kernel_rows, geo.in_rows)
+    rows = full * span + (_touched(rem, geo.stride, geo.kernel_rows, geo.in_rows) if rem else 0)
     bands = full + (1 if rem else 0)
     return int(round(geo.batch * rows * row_b)), geo.batch * bands
 
@@ -251,23 +274,46 @@ class LevelTraffic:
     writes: dict[str, int]
     tiles: int
     note: str
+    dram_act_reads: int = 0  # bytes of activations (inputs, a matmul's second operand) from DRAM
+
+
+def _resident_share(part: int, whole: int) -> float:
+    return min(1.0, part / whole) if whole > 0 and part > 0 else 0.0
 
 
 def level_traffic(hw: Hardware, layer: Layer, sizes: Sizes, array: ArraySide,
-                  inputs_on_chip: bool = False, outputs_on_chip: bool = False) -> LevelTraffic:
-    """Reads and writes of every memory level for one layer (totals across instances)."""
+                  inputs_resident_bytes: int = 0, outputs_on_chip: bool = False,
+                  weights_resident_bytes: int = 0) -> LevelTraffic:
+    """Reads and writes of every memory level for one layer (totals across instances).
+
+    ``inputs_resident_bytes`` of the layer's inputs (and, for a matmul, ``weights_resident_bytes``
+    of its second operand) are already on chip, left there by their producers: only the rest is
+    read from the activation home. ``outputs_on_chip``: the output stays on chip (no home write).
+    """
     reads = {m.name: 0 for m in hw.memory}
     writes = {m.name: 0 for m in hw.memory}
     geo = geometry(layer)
     weighted = layer.op in (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D,
                             OpKind.CONV_TRANSPOSE2D, OpKind.LINEAR, OpKind.MATMUL)
     act_home = activation_home(hw)
-    homes = {IN: act_home, OUT: act_home, W: hw.dram}
+    homes: dict[Operand, MemoryLevel | None] = {IN: act_home, OUT: act_home, W: hw.dram}
     chains = {op: [m for m in chain(hw, op) if m is not homes[op]] for op in (IN, W, OUT)}
-    if inputs_on_chip and chains[IN]:
-        homes[IN] = None  # resident: the outermost input buffer is its home
+    # Where a resident activation sits: the outermost buffer of its chain (an output buffer
+    # becomes the next layer's input buffer by swapping roles), or any activation buffer.
+    act_bufs = [m for m in onchip_buffers(hw) if m is not act_home and (IN in m.holds
+                                                                         or OUT in m.holds)]
+    share = {IN: _resident_share(inputs_resident_bytes, sizes.inputs),
+             W: _resident_share(weights_resident_bytes, sizes.weights)
+             if layer.op == OpKind.MATMUL else 0.0}
+    park = {op: (chains[op][0] if chains[op] else (act_bufs[0] if act_bufs else None))
+            for op in (IN, W)}
+    for op in (IN, W):
+        if park[op] is None:
+            share[op] = 0.0
     if outputs_on_chip and chains[OUT]:
         homes[OUT] = None
+    dram_act = 0
+    act_ops = (IN, W) if layer.op == OpKind.MATMUL else (IN,)
     depth = max(len(c) for c in chains.values())
     tiles = 1
     notes = []
@@ -282,12 +328,20 @@ def level_traffic(hw: Hardware, layer: Layer, sizes: Sizes, array: ArraySide,
             c = chains[op]
             if not c or d >= len(c):
                 continue
-            src = (homes[op] if d == 0 else c[d - 1])
-            if src is None:  # resident activation: re-fetches are reads of this buffer itself
-                reads[c[0].name] += fills[op]
-                continue
-            reads[src.name] += fills[op]
-            writes[c[d].name] += fills[op]
+            fill = fills[op]
+            if d == 0:
+                on_chip = int(round(fill * share[op]))  # re-fetches read the buffer itself
+                reads[c[0].name] += on_chip
+                fill -= on_chip
+                src = homes[op]
+                if src is None:
+                    continue
+                if src is hw.dram and op in act_ops:
+                    dram_act += fill
+            else:
+                src = c[d - 1]
+            reads[src.name] += fill
+            writes[c[d].name] += fill
         c = chains[OUT]
         if c and d < len(c):
             dst = homes[OUT] if d == 0 else c[d - 1]
@@ -299,9 +353,19 @@ def level_traffic(hw: Hardware, layer: Layer, sizes: Sizes, array: ArraySide,
     # The array's own accesses at the innermost buffer (or straight from home without buffers).
     for op in (IN, W):
         c = chains[op]
-        src = c[-1] if c else homes[op]
+        amount = array.reads.get(op, 0)
+        if c:
+            reads[c[-1].name] += amount
+            continue
+        parked = park[op]
+        on_chip = int(round(amount * share[op]))
+        if parked is not None and on_chip:
+            reads[parked.name] += on_chip
+        src = homes[op]
         if src is not None:
-            reads[src.name] += array.reads.get(op, 0)
+            reads[src.name] += amount - on_chip
+            if src is hw.dram and op in act_ops:
+                dram_act += amount - on_chip
     c = chains[OUT]
     dst = c[-1] if c else homes[OUT]
     if dst is not None:
@@ -312,7 +376,7 @@ def level_traffic(hw: Hardware, layer: Layer, sizes: Sizes, array: ArraySide,
         for op in m.holds:
             reads[m.name] += (array.rf_reads or {}).get(op, 0)
             writes[m.name] += (array.rf_writes or {}).get(op, 0)
-    return LevelTraffic(reads, writes, tiles, "; ".join(notes))
+    return LevelTraffic(reads, writes, tiles, "; ".join(notes), dram_act)
 
 
 def layer_sizes(layer: Layer, weight_bits: int, act_bits: int) -> Sizes:

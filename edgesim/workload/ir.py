@@ -277,13 +277,6 @@ class Workload:
         return [lay.name for lay in self.layers if name in lay.inputs]
 
     @property
-    def inserted_zero_fraction(self) -> float:
-        """Fraction of a transposed conv's lowered MACs that multiply inserted zeros (else 0)."""
-        if self.op != OpKind.CONV_TRANSPOSE2D:
-            return 0.0
-        return 1.0 - 1.0 / (self.stride[0] * self.stride[1])
-
-    @property
     def macs(self) -> int:
         return sum(lay.macs for lay in self.layers)
 
