@@ -73,15 +73,32 @@ def build_result(schedule: Schedule, mode: str, spans: Sequence[LayerSpan], late
         ))
     total = total_breakdown_j(hw, dyn_per_layer, latency_s)
     area = area_breakdown_mm2(hw)
-    native = hw.main_unit.native_precision
     return SimResult(
         hardware=hw.name, workload=wl.name, mode=mode, batch=int(schedule.batch), clock_hz=clock,
         latency_s=latency_s, latency_cycles=int(round(latency_s * clock)),
         energy_j=sum_energy_j(total), energy_breakdown_j=total,
         area_mm2=math.fsum(area.values()), area_breakdown_mm2=area,
-        macs=wl.macs, adds=wl.adds, params=wl.params, weight_bytes=wl.weight_bytes(native),
+        macs=wl.macs, adds=wl.adds, params=wl.params, weight_bytes=stored_weight_bytes(schedule),
         dram_read_bytes=sum(lay.dram_read_bytes for lay in layers),
         dram_write_bytes=sum(lay.dram_write_bytes for lay in layers),
         layers=tuple(layers), timeline=timeline,
         energy_sources=energy_sources(hw), area_sources=area_sources(hw),
     )
+
+
+def stored_weight_bytes(schedule: Schedule) -> int:
+    """Weight storage as the chip holds it: each layer at its resolved weight precision, in the
+    cheapest format mapping would use (dense, bitmap, CSR or N:M with metadata)."""
+    from edgesim.mapping.placement import resolved_precisions
+    from edgesim.mapping.traffic import weight_storage_bits
+    from edgesim.workload.ir import precision_bits
+
+    hw, wl, total_bits = schedule.hardware, schedule.workload, 0
+    for lc in schedule.layers:
+        try:
+            layer = wl.layer(lc.layer)
+        except WorkloadError:  # a mapper-made step holds no weights
+            continue
+        w_prec = resolved_precisions(layer, hw.unit(lc.unit))[0]
+        total_bits += weight_storage_bits(layer, precision_bits(w_prec))
+    return math.ceil(total_bits / 8)

@@ -154,7 +154,7 @@ def build_level(m: MemoryLevelSpec, spec: HardwareSpec, main_pes: int) -> Memory
         bandwidth_bytes_per_s=bandwidth, read_energy_pj_per_byte=read,
         write_energy_pj_per_byte=write, area_mm2=area, leakage_w=m.leakage or 0.0,
         holds=frozenset(m.holds), per_pe=m.per_pe, instances=instances,
-        word_bytes=int(m.word), energy_source=source,
+        word_bytes=int(m.word), energy_source=source, compression=m.compression,
     )
 
 

@@ -45,6 +45,13 @@ class MemoryType(StrEnum):
     REGFILE = "regfile"
 
 
+class Compression(StrEnum):
+    """How activations stored in a memory level are encoded (weights are never affected)."""
+
+    NONE = "none"
+    RLC = "rlc"  # run-length coding of zeros (Eyeriss, JSSC 2017): 64-bit words of run/level pairs
+
+
 class ZeroSkip(StrEnum):
     NONE = "none"
     WEIGHTS = "weights"
@@ -125,6 +132,7 @@ class MemoryLevel:
     instances: int = 1
     word_bytes: int = 8  # access width (energy tables are per access of this width)
     energy_source: str = ""
+    compression: Compression = Compression.NONE  # encoding of the activations stored here
 
     @property
     def total_bytes(self) -> int:

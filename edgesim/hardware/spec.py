@@ -18,6 +18,7 @@ from pydantic import (
 
 from edgesim.errors import SpecError
 from edgesim.hardware.model import (
+    Compression,
     Dataflow,
     MemoryType,
     Operand,
@@ -207,6 +208,7 @@ class MemoryLevelSpec(_Frozen):
     # is that of one bank of size/banks (only the default energy uses it)
     dram_type: DramType | None = None
     energy_source: str | None = None
+    compression: Compression = Compression.NONE  # activations stored here: none | rlc
 
     @model_validator(mode="after")
     def _check(self) -> MemoryLevelSpec:
@@ -224,6 +226,10 @@ class MemoryLevelSpec(_Frozen):
             raise FieldError("banks", "`banks` applies only to sram and cache levels")
         if self.word > self.size / self.banks:
             raise FieldError("word", "`word` is larger than `size`")
+        if self.compression != Compression.NONE and (self.per_pe or not (
+                {Operand.INPUTS, Operand.OUTPUTS} & set(self.holds))):
+            raise FieldError("compression", "`compression` applies to a shared level that holds "
+                             "activations (inputs or outputs)")
         return self
 
 

@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 
 from edgesim.errors import MappingError
-from edgesim.hardware.model import ComputeUnit, Hardware, UnitType
+from edgesim.hardware.model import Compression, ComputeUnit, Hardware, UnitType
 from edgesim.mapping import placement, traffic
 from edgesim.mapping.base import ComputeResult, vector_op
 from edgesim.mapping.types import LayerCounts, Schedule
@@ -60,13 +60,40 @@ def _resident_bytes(layer: Layer, flags: Sequence[bool], act_bits: int) -> tuple
     return sum(_tensor_bytes(sh, act_bits) for sh, o in zip(shapes, on, strict=True) if o), 0
 
 
+def _model_inputs(layer: Layer) -> list[bool]:
+    """Per ``in_shapes`` entry: whether it is a model input (no producer; stored by the host)."""
+    n_named = len(layer.inputs)
+    named = layer.in_shapes[:n_named]
+    return [i >= n_named and shape not in named for i, shape in enumerate(layer.in_shapes)]
+
+
+def _home_ratios(layer: Layer, hw: Hardware, flags: Sequence[bool], a_bits: int,
+                 output_zero_fraction: float) -> tuple[float, float]:
+    """(inputs, output) stored / raw size at the activation home (1.0 when it does not code)."""
+    home = traffic.activation_home(hw)
+    if home is None or home.compression == Compression.NONE:
+        return 1.0, 1.0
+    shapes = layer.in_shapes[:1] if layer.op == OpKind.MATMUL else layer.in_shapes
+    coded = traffic.rlc_ratio(layer.act_sparsity, a_bits)
+    raw = stored = 0.0
+    for i, (shape, host) in enumerate(zip(shapes, _model_inputs(layer), strict=False)):
+        if i < len(flags) and flags[i]:
+            continue  # on chip: not read from the home
+        n = float(_tensor_bytes(shape, a_bits))
+        raw += n
+        stored += n if host else n * coded  # the host writes model inputs raw
+    return (stored / raw if raw else 1.0), traffic.rlc_ratio(output_zero_fraction, a_bits)
+
+
 def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
               inputs_on_chip: bool | Sequence[bool] = False, outputs_on_chip: bool = False,
-              transfer_bytes: int = 0) -> LayerCounts:
+              transfer_bytes: int = 0, output_zero_fraction: float = 0.0) -> LayerCounts:
     """Counts of one layer on ``hw`` (on ``unit``, or where ``placement.place`` puts it).
 
     ``inputs_on_chip``: whether the input tensors are already on chip, one flag for all of them
     or one per ``layer.in_shapes`` entry; ``outputs_on_chip``: the output stays on chip.
+    ``output_zero_fraction``: zeros in the output as its consumers see them (their
+    ``act_sparsity``), for activation compression.
     """
     unit = unit or placement.place(layer, hw)
     w_prec, a_prec = placement.resolved_precisions(layer, unit)
@@ -80,7 +107,9 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
     flags = ([inputs_on_chip] * len(layer.in_shapes) if isinstance(inputs_on_chip, bool)
              else list(inputs_on_chip))
     in_res, w_res = _resident_bytes(layer, flags, a_bits)
-    lt = traffic.level_traffic(hw, layer, sizes, res.array, in_res, outputs_on_chip, w_res)
+    in_ratio, out_ratio = _home_ratios(layer, hw, flags, a_bits, output_zero_fraction)
+    lt = traffic.level_traffic(hw, layer, sizes, res.array, in_res, outputs_on_chip, w_res,
+                               in_ratio, out_ratio)
     cycles = max(1, int(res.compute_cycles))
     pes = res.pe_count or unit.pe_count
     util = min(1.0, res.useful_ops / (pes * max(1, pack) * cycles))
@@ -153,8 +182,10 @@ def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedu
                 transfer += math.ceil(layer.input_elems * a_bits / 8)
             if any(units[j] is not units[i] for j in consumers[i]):
                 transfer += math.ceil(layer.output_elems * a_bits / 8)
+        zeros = min((wl.layers[j].act_sparsity for j in consumers[i]), default=0.0)
         counts.append(map_layer(layer, hw, units[i], inputs_on_chip=flags,
-                                outputs_on_chip=resident[i], transfer_bytes=transfer))
+                                outputs_on_chip=resident[i], transfer_bytes=transfer,
+                                output_zero_fraction=zeros))
     deps = tuple(tuple(index[s] for s in layer.inputs) for layer in wl.layers)
     return Schedule(workload=wl, hardware=hw, batch=wl.batch, layers=tuple(counts), deps=deps)
 

@@ -29,6 +29,20 @@ re-read once per column fold and the weights once per row fold; under ws the wei
 once, the inputs once per column fold and partial sums written once per row fold (read back
 between folds); under is the inputs are read once, the weights once per column fold and partial
 sums written once per row fold.
+
+Per-PE register files (``per_pe`` memory levels, as ZigZag's TPU-like: a 128-byte weight file
+and a 16-bit output register in every PE). Under ws (is), a PE whose file holds
+``w = floor(file bytes / element bytes)`` weights (inputs) and that has an output register
+accumulates ``w`` reduction steps in time before its partial sum moves on: the reduction spans
+``rows x w`` of K per pass, so partial sums leave the array ``ceil(K / (rows x w))`` times
+instead of ``ceil(K / rows)`` (spills to the output buffer drop accordingly), and the skew
+fill/drain (``rows + cols - 2``) is paid once per pass instead of once per row fold; the
+preload of ``rows`` cycles per weight row and the streaming of ``T`` per weight row stay, so a
+pass with ``p`` weights per PE takes ``p (T + rows) + rows + cols - 2`` cycles (``w = 1`` is
+SCALE-Sim's fold). Files are counted where declared: a read per MAC of each operand a per-PE
+file holds (the output register: a read and a write per MAC, at the partial-sum width bounded by
+the register's size) and a write per element loaded into it. A file shared by several operands
+is split evenly between them. Without per-PE levels nothing changes.
 """
 
 from __future__ import annotations
@@ -37,15 +51,43 @@ import math
 
 from edgesim.hardware.model import ComputeUnit, Dataflow, Hardware, Operand, ZeroSkip
 from edgesim.mapping.base import ComputeResult
-from edgesim.mapping.traffic import ArraySide, Sizes
+from edgesim.mapping.traffic import ArraySide, Sizes, per_pe_levels
 from edgesim.workload.ir import Layer, OpKind
 
 
-def fold_cycles(sr: int, sc: int, t: int, rows: int, cols: int, dataflow: Dataflow) -> int:
-    """SCALE-Sim "Total Cycles" of one GEMM mapped as (Sr, Sc, T)."""
-    folds = math.ceil(sr / rows) * math.ceil(sc / cols)
-    per_fold = t + rows + cols - 2 if dataflow == Dataflow.OS else t + 2 * rows + cols - 2
-    return folds * per_fold - 1
+def fold_cycles(sr: int, sc: int, t: int, rows: int, cols: int, dataflow: Dataflow,
+                per_pe: int = 1) -> int:
+    """SCALE-Sim "Total Cycles" of one GEMM mapped as (Sr, Sc, T).
+
+    ``per_pe`` > 1 (ws / is only): each PE holds that many stationary elements in a register
+    file and accumulates over them in time, so the reduction passes are ``ceil(Sr / (rows x
+    per_pe))`` and fill/drain is paid once per pass (``per_pe`` = 1 is SCALE-Sim's fold).
+    """
+    row_folds, col_folds = math.ceil(sr / rows), math.ceil(sc / cols)
+    if dataflow == Dataflow.OS:
+        return row_folds * col_folds * (t + rows + cols - 2) - 1
+    passes = math.ceil(sr / (rows * max(1, per_pe)))
+    return col_folds * (row_folds * (t + rows) + passes * (rows + cols - 2)) - 1
+
+
+def _per_pe_bytes(hw: Hardware, op: Operand) -> int | None:
+    """Bytes of a per-PE file available to ``op`` (an even share of a shared file), or None."""
+    for m in per_pe_levels(hw):
+        if op in m.holds:
+            return m.size_bytes // len(m.holds)
+    return None
+
+
+def stationary_per_pe(hw: Hardware, dataflow: Dataflow, elem_bits: int) -> int:
+    """Reduction steps a PE accumulates in time: stationary elements its file holds (ws:
+    weights, is: inputs), when it also has an output register to accumulate in; else 1."""
+    if dataflow not in (Dataflow.WS, Dataflow.IS) or _per_pe_bytes(hw, Operand.OUTPUTS) is None:
+        return 1
+    op = Operand.WEIGHTS if dataflow == Dataflow.WS else Operand.INPUTS
+    size = _per_pe_bytes(hw, op)
+    if not size:
+        return 1
+    return max(1, size * 8 // max(1, elem_bits))
 
 
 def gemm_dims(m: int, n: int, k: int, dataflow: Dataflow) -> tuple[int, int, int]:
@@ -75,7 +117,6 @@ def work_fraction(layer: Layer, unit: ComputeUnit) -> float:
 def map_systolic(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pack: int,
                  act_bits: int, weight_bits: int) -> ComputeResult:
     """Cycles and array-side traffic of a GEMM layer on a systolic array."""
-    del hw
     g = layer.gemm()
     assert g is not None
     groups, m, n, k = g
@@ -84,18 +125,21 @@ def map_systolic(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pa
     df = unit.dataflow if unit.dataflow in (Dataflow.OS, Dataflow.WS, Dataflow.IS) else Dataflow.WS
     sr, sc, t = gemm_dims(m, n, k_eff, df)
     rows, cols = unit.rows, unit.cols
-    cycles = groups * fold_cycles(sr, sc, t, rows, cols, df)
+    w_bits = act_bits if layer.op == OpKind.MATMUL else weight_bits
+    per_pe = stationary_per_pe(hw, df, (w_bits if df == Dataflow.WS else act_bits) * pack)
+    cycles = groups * fold_cycles(sr, sc, t, rows, cols, df, per_pe)
     row_fold, col_fold = math.ceil(sr / rows), math.ceil(sc / cols)
+    passes = math.ceil(sr / (rows * per_pe))  # partial sums leave the array once per pass
     # Array-side element counts per group (SCALE-Sim's SRAM access counts).
     if df == Dataflow.OS:
         in_el, w_el = col_fold * m * k_eff, row_fold * k_eff * n
         out_w_el, out_r_el = m * n, 0
     elif df == Dataflow.WS:
         in_el, w_el = col_fold * m * k_eff, k_eff * n
-        out_w_el, out_r_el = row_fold * m * n, (row_fold - 1) * m * n
+        out_w_el, out_r_el = passes * m * n, (passes - 1) * m * n
     else:
         in_el, w_el = m * k_eff, col_fold * k_eff * n
-        out_w_el, out_r_el = row_fold * m * n, (row_fold - 1) * m * n
+        out_w_el, out_r_el = passes * m * n, (passes - 1) * m * n
     dense = groups * m * n * k
     useful = math.ceil(dense * frac)
     w_bytes_per_el = (act_bits if layer.op == OpKind.MATMUL else weight_bits) / 8
@@ -103,16 +147,39 @@ def map_systolic(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pa
     out_b = sizes.outputs / max(1, layer.output_elems)
     final_w = groups * m * n * out_b
     partial_w = groups * (out_w_el - m * n) * psum_b
+    in_bytes = math.ceil(groups * in_el * pack * act_bits / 8)
+    w_bytes = math.ceil(groups * w_el * pack * w_bytes_per_el)
+    rf_reads, rf_writes = _register_files(hw, useful, act_bits / 8, w_bytes_per_el, psum_b,
+                                          {Operand.INPUTS: in_bytes, Operand.WEIGHTS: w_bytes})
     array = ArraySide(
-        reads={Operand.INPUTS: math.ceil(groups * in_el * pack * act_bits / 8),
-               Operand.WEIGHTS: math.ceil(groups * w_el * pack * w_bytes_per_el)},
+        reads={Operand.INPUTS: in_bytes, Operand.WEIGHTS: w_bytes},
         output_writes=math.ceil(final_w + partial_w),
-        output_reads=math.ceil(groups * out_r_el * psum_b))
+        output_reads=math.ceil(groups * out_r_el * psum_b),
+        rf_reads=rf_reads, rf_writes=rf_writes)
     util = useful / (unit.pe_count * pack * max(1, cycles))
     note = (f"systolic {df.value} {rows}x{cols}: {groups} GEMM(s) M={m} N={n} K={k}"
-            f"{f' (K_eff={k_eff})' if k_eff != k else ''}; folds {row_fold}x{col_fold}")
+            f"{f' (K_eff={k_eff})' if k_eff != k else ''}; folds {row_fold}x{col_fold}"
+            f"{f'; {per_pe} per PE, {passes} pass(es)' if per_pe > 1 else ''}")
     op_class = "adder" if layer.op == OpKind.ADDER_CONV2D else "mac"
     return ComputeResult(cycles, useful, {op_class: useful}, dense, array, note,
                          {"row_folds": float(row_fold), "col_folds": float(col_fold),
                           "stream_steps": float(groups * row_fold * col_fold),
-                          "pack": float(pack), "utilization_peak": util})
+                          "pack": float(pack), "utilization_peak": util,
+                          "per_pe": float(per_pe), "psum_passes": float(passes)})
+
+
+def _register_files(hw: Hardware, macs: int, act_b: float, w_b: float, psum_b: float,
+                    loaded: dict[Operand, int]) -> tuple[dict[Operand, int], dict[Operand, int]]:
+    """Per-PE file accesses (bytes, all PEs): a read per MAC of each operand a file holds, a
+    write per element loaded; the output register is read and written per MAC."""
+    reads: dict[Operand, int] = {}
+    writes: dict[Operand, int] = {}
+    for m in per_pe_levels(hw):
+        for op in m.holds:
+            if op == Operand.OUTPUTS:
+                width = min(psum_b, float(m.size_bytes))
+                reads[op] = writes[op] = math.ceil(macs * width)
+            else:
+                reads[op] = math.ceil(macs * (act_b if op == Operand.INPUTS else w_b))
+                writes[op] = loaded[op]
+    return reads, writes

@@ -21,6 +21,9 @@ The model (closed form, no loops over cycles):
   input rows and columns; only those are fetched (rows are skipped per band, columns by a
   strided transfer), so such a layer reads ``ceil(E*R/ H)`` of the rows and likewise of the
   columns (a quarter of a stride-2 1x1 conv's input).
+* Compressed activations: a home level with ``compression: rlc`` (Eyeriss) stores activations
+  run-length coded (``rlc_ratio``); only the bytes crossing to and from that level shrink or grow,
+  buffers hold them decoded. Weights and partial-sum spills are never coded.
 * Activation residency, per input tensor: a tensor that a producer hands to its next layer stays
   on chip when it fits in half of the on-chip capacity that holds activations (see
   ``activation_budget_bytes``); the producer's DRAM write and that tensor's DRAM read are then
@@ -39,6 +42,25 @@ from edgesim.workload.ir import Layer, OpKind
 
 IN, W, OUT = Operand.INPUTS, Operand.WEIGHTS, Operand.OUTPUTS
 CSR_INDEX_BITS = 4
+
+
+RLC_WORD_BITS = 64  # Eyeriss (JSSC 2017): 64-bit words of three (5-bit run, 16-bit level) pairs
+RLC_RUN_BITS = 5
+
+
+def rlc_ratio(zero_fraction: float, bits: int) -> float:
+    """Coded / raw size of a tensor of ``bits``-bit values run-length coded as Eyeriss does.
+
+    A word holds ``floor((64 - 1) / (5 + bits))`` (run, level) pairs plus a last-word flag (three
+    pairs at 16 bits). Each nonzero value takes a pair (the run of zeros before it, up to 31, and
+    its level); a longer run of zeros spends an extra pair (31 zeros and a zero level) per 32
+    zeros. With zeros spread at random (fraction z) the expected pairs per value are
+    ``(1 - z) / (1 - z**32)``. Dense data grow (64/48 at 16 bits); sparse data shrink.
+    """
+    z = min(max(zero_fraction, 0.0), 1.0)
+    pairs_per_word = max(1, (RLC_WORD_BITS - 1) // (RLC_RUN_BITS + bits))
+    pairs = 1.0 / 32 if z >= 1.0 else (1.0 - z) / (1.0 - z ** 32)
+    return pairs * RLC_WORD_BITS / pairs_per_word / bits
 
 
 def psum_bits(act_bits: int) -> int:
@@ -283,12 +305,15 @@ def _resident_share(part: int, whole: int) -> float:
 
 def level_traffic(hw: Hardware, layer: Layer, sizes: Sizes, array: ArraySide,
                   inputs_resident_bytes: int = 0, outputs_on_chip: bool = False,
-                  weights_resident_bytes: int = 0) -> LevelTraffic:
+                  weights_resident_bytes: int = 0, inputs_home_ratio: float = 1.0,
+                  outputs_home_ratio: float = 1.0) -> LevelTraffic:
     """Reads and writes of every memory level for one layer (totals across instances).
 
     ``inputs_resident_bytes`` of the layer's inputs (and, for a matmul, ``weights_resident_bytes``
     of its second operand) are already on chip, left there by their producers: only the rest is
     read from the activation home. ``outputs_on_chip``: the output stays on chip (no home write).
+    ``inputs_home_ratio`` / ``outputs_home_ratio``: stored / raw size of the inputs and the output
+    at the activation home (compressed activations, see ``rlc_ratio``).
     """
     reads = {m.name: 0 for m in hw.memory}
     writes = {m.name: 0 for m in hw.memory}
@@ -336,17 +361,22 @@ def level_traffic(hw: Hardware, layer: Layer, sizes: Sizes, array: ArraySide,
                 src = homes[op]
                 if src is None:
                     continue
+                writes[c[0].name] += fill
+                if op == IN:
+                    fill = int(round(fill * inputs_home_ratio))
                 if src is hw.dram and op in act_ops:
                     dram_act += fill
-            else:
-                src = c[d - 1]
-            reads[src.name] += fill
+                reads[src.name] += fill
+                continue
+            reads[c[d - 1].name] += fill
             writes[c[d].name] += fill
         c = chains[OUT]
         if c and d < len(c):
             dst = homes[OUT] if d == 0 else c[d - 1]
             if dst is not None:
-                writes[dst.name] += plan.outputs_written
+                ratio = outputs_home_ratio if d == 0 else 1.0
+                coded = int(round(min(plan.outputs_written, sizes.outputs) * ratio))
+                writes[dst.name] += coded + max(0, plan.outputs_written - sizes.outputs)
                 reads[dst.name] += plan.outputs_read
                 reads[c[d].name] += plan.outputs_written
                 writes[c[d].name] += plan.outputs_read
@@ -363,14 +393,21 @@ def level_traffic(hw: Hardware, layer: Layer, sizes: Sizes, array: ArraySide,
             reads[parked.name] += on_chip
         src = homes[op]
         if src is not None:
-            reads[src.name] += amount - on_chip
+            off = amount - on_chip
+            if op == IN:
+                off = int(round(off * inputs_home_ratio))
+            reads[src.name] += off
             if src is hw.dram and op in act_ops:
-                dram_act += amount - on_chip
+                dram_act += off
     c = chains[OUT]
-    dst = c[-1] if c else homes[OUT]
-    if dst is not None:
-        writes[dst.name] += array.output_writes
-        reads[dst.name] += array.output_reads
+    if c:
+        writes[c[-1].name] += array.output_writes
+        reads[c[-1].name] += array.output_reads
+    elif (out_home := homes[OUT]) is not None:
+        final = min(array.output_writes, sizes.outputs)
+        writes[out_home.name] += (int(round(final * outputs_home_ratio))
+                                  + array.output_writes - final)
+        reads[out_home.name] += array.output_reads
     # Register files per PE.
     for m in per_pe_levels(hw):
         for op in m.holds:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from edgesim.hardware.model import (
+    Compression,
     ComputeUnit,
     Dataflow,
     Hardware,
@@ -28,6 +31,10 @@ EYERISS = Hardware(
             level("filter_spad", MemoryType.REGFILE, 448, (Operand.WEIGHTS,), True, 168),
             level("psum_spad", MemoryType.REGFILE, 48, (Operand.OUTPUTS,), True, 168)),
 )
+
+# The same with run-length-coded activations in DRAM (JSSC 2017, Sec. V: RLC on ifmaps/ofmaps).
+EYERISS_RLC = dataclasses.replace(EYERISS, memory=(
+    dataclasses.replace(EYERISS.memory[0], compression=Compression.RLC), *EYERISS.memory[1:]))
 
 
 def alexnet_convs(batch: int = 4) -> Workload:

@@ -27,12 +27,13 @@ def level(name: str, mtype: MemoryType, size: int, holds: tuple[Operand, ...] = 
 def systolic_hw(rows: int = 8, cols: int = 8, dataflow: str = "ws", sram: int = 64 * 1024,
                 zero_skip: ZeroSkip = ZeroSkip.NONE, nm: tuple[str, ...] = (),
                 packs_narrow: bool = False, precisions: tuple[str, ...] = ("int8",),
-                fallback: bool = True) -> Hardware:
+                fallback: bool = True, all_ops: bool = False) -> Hardware:
     units = [ComputeUnit(name="pe_array", type=UnitType.SYSTOLIC, operation=Operation.MAC,
                          precisions=precisions, rows=rows, cols=cols,
                          dataflow=Dataflow(dataflow), zero_skip=zero_skip, nm_sparsity=nm,
                          packs_narrow=packs_narrow,
-                         ops=frozenset({OpKind.CONV2D, OpKind.LINEAR, OpKind.MATMUL}))]
+                         ops=None if all_ops else
+                         frozenset({OpKind.CONV2D, OpKind.LINEAR, OpKind.MATMUL}))]
     if fallback:
         units.append(ComputeUnit(name="cpu", type=UnitType.SIMD, operation=Operation.MAC,
                                  precisions=("fp32", "int8"), lanes=4, cores=2,

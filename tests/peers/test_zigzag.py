@@ -9,9 +9,9 @@ and linear layers). Both use 8-bit weights and activations.
 edgesim keeps an activation on chip between two layers when it fits and is not a branch point;
 ZigZag does the same only with ``exploit_data_locality=True`` (by default it writes every output
 to DRAM and reads every input back), so that is the mode compared here. With it, both tools agree
-byte for byte on the DRAM reads of 17 of the 21 layers. The residue (per-PE register files and
-partial sums, stride-2 1x1 convolutions, which layer a branch tensor's DRAM write is charged to)
-is explained in docs/validation.md.
+byte for byte on the DRAM reads of 20 of the 21 layers (the FC layer differs by its 512-byte
+input), and per memory level within 15%. The residue (which layer a branch tensor's DRAM write
+is charged to, the FC input) is explained in docs/validation.md.
 """
 
 from __future__ import annotations
@@ -25,11 +25,16 @@ import yaml
 from edgesim.cost.result import LayerResult, SimResult
 from edgesim.hardware import load_hardware
 from edgesim.hardware.model import Hardware
-from edgesim.workload.ir import Layer
 from tests.peers.zigzag_oracle import TPU_LIKE_HW, ZigZagLayer, ZigZagResult, run_zigzag
 
 SPEC = Path(__file__).resolve().parents[2] / "hardware_specs" / "zigzag-tpu-like.yaml"
 TOLERANCE = 0.20  # issue "Simulation engine", section 6: within 20% of ZigZag
+# Tighter, from the measured residue (docs/validation.md): ZigZag charges the residual branch
+# tensors' DRAM writes (1.55 MB, 146 uJ, 8.5% of its total) to the convolutions, edgesim to the
+# max-pool and the ReLUs after the adds, which ZigZag does not cost. Totals and DRAM energy
+# therefore read about 9-11% low; everything else agrees within a few percent.
+TOTALS_TOLERANCE = 0.12
+READS_TOLERANCE = 0.01  # DRAM reads: byte for byte except the FC's 512-byte input
 
 pytestmark = pytest.mark.slow
 
@@ -136,6 +141,20 @@ def test_total_energy_within_20_percent(zigzag_resnet18: ZigZagResult,
     ours_j = math.fsum(layer.energy_j for layer in costed_layers(edgesim_resnet18))
     theirs_j = zigzag_resnet18.energy_pj * 1e-12
     assert rel_err(ours_j, theirs_j) <= TOLERANCE, (ours_j, theirs_j)
+    assert rel_err(ours_j, theirs_j) <= TOTALS_TOLERANCE, (ours_j, theirs_j)
+
+
+@pytest.mark.parametrize(("level", "tolerance"), [("sram_2MB", 0.15), ("rf_128B", 0.05),
+                                                  ("rf_2B", 0.05)])
+def test_energy_per_on_chip_level(zigzag_resnet18: ZigZagResult, edgesim_resnet18: SimResult,
+                                  level: str, tolerance: float) -> None:
+    """Per on-chip level: the per-PE files (a weight read per MAC, an output-register read and
+    write per MAC) and the SRAM (inputs broadcast to the columns, outputs, spills only where the
+    reduction outgrows 32 rows x 128 weights) agree with ZigZag's energy."""
+    ours_j = math.fsum(layer.energy_breakdown_j.get(level, 0.0)
+                       for layer in costed_layers(edgesim_resnet18))
+    theirs_j = zigzag_resnet18.mem_energy_pj(level) * 1e-12
+    assert rel_err(ours_j, theirs_j) <= tolerance, (level, ours_j, theirs_j)
 
 
 def test_dram_traffic_within_20_percent(zigzag_resnet18: ZigZagResult,
@@ -143,9 +162,9 @@ def test_dram_traffic_within_20_percent(zigzag_resnet18: ZigZagResult,
     layers = costed_layers(edgesim_resnet18)
     reads = sum(layer.dram_read_bytes for layer in layers)
     writes = sum(layer.dram_write_bytes for layer in layers)
-    assert rel_err(reads, zigzag_resnet18.dram_read_bytes) <= TOLERANCE, reads
+    assert rel_err(reads, zigzag_resnet18.dram_read_bytes) <= READS_TOLERANCE, reads
     theirs = zigzag_resnet18.dram_read_bytes + zigzag_resnet18.dram_write_bytes
-    assert rel_err(reads + writes, theirs) <= TOLERANCE, (reads + writes, theirs)
+    assert rel_err(reads + writes, theirs) <= TOTALS_TOLERANCE, (reads + writes, theirs)
 
 
 def test_dram_energy_within_20_percent(zigzag_resnet18: ZigZagResult,
@@ -154,26 +173,14 @@ def test_dram_energy_within_20_percent(zigzag_resnet18: ZigZagResult,
     ours_j = math.fsum(layer.energy_breakdown_j.get("dram", 0.0)
                        for layer in costed_layers(edgesim_resnet18))
     theirs_j = zigzag_resnet18.mem_energy_pj("dram") * 1e-12
-    assert rel_err(ours_j, theirs_j) <= TOLERANCE, (ours_j, theirs_j)
-
-
-def _strided_pointwise(layer: Layer) -> bool:
-    return layer.kernel == (1, 1) and max(layer.stride) > 1
+    assert rel_err(ours_j, theirs_j) <= TOTALS_TOLERANCE, (ours_j, theirs_j)
 
 
 def test_per_layer_dram_reads(zigzag_resnet18: ZigZagResult, edgesim_resnet18: SimResult) -> None:
-    """Per layer, DRAM reads (weights plus inputs not kept on chip) agree within 20%.
+    """Per layer, DRAM reads (weights plus inputs not kept on chip) agree within 1%.
 
-    Stride-2 1x1 convolutions (the downsample shortcuts) are the exception: ZigZag fetches only
-    the input pixels the strided window touches (a quarter), edgesim the whole input tensor, so
-    there edgesim reads more than ZigZag but no more than the whole input plus the weights.
+    This includes the stride-2 1x1 convolutions (the downsample shortcuts): both fetch only the
+    input pixels the strided window touches (a quarter of the input).
     """
-    from edgesim.workload import load_workload
-
-    wl = {layer.name: layer for layer in load_workload("resnet18").layers}
     for z, e in matched(zigzag_resnet18, edgesim_resnet18):
-        layer = wl[e.name]
-        if _strided_pointwise(layer):
-            assert z.dram_read_bytes < e.dram_read_bytes <= layer.input_elems + layer.params
-        else:
-            assert rel_err(e.dram_read_bytes, z.dram_read_bytes) <= TOLERANCE, e.name
+        assert rel_err(e.dram_read_bytes, z.dram_read_bytes) <= READS_TOLERANCE, e.name
