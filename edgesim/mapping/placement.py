@@ -27,14 +27,14 @@ def can_run(unit: ComputeUnit, layer: Layer) -> bool:
 
 
 def place(layer: Layer, hw: Hardware) -> ComputeUnit:
-    """The unit that runs ``layer`` on ``hw`` (main unit first, then the fallback unit)."""
-    main = hw.main_unit
-    if can_run(main, layer):
-        return main
+    """The unit that runs ``layer`` on ``hw``: the first unit in spec order that can run it
+    (the main unit first), the spec's fallback unit last."""
+    order = [u for u in hw.compute if u.name != hw.fallback_unit]
     if hw.fallback_unit:
-        fb = hw.unit(hw.fallback_unit)
-        if can_run(fb, layer):
-            return fb
+        order.append(hw.unit(hw.fallback_unit))
+    for unit in order:
+        if can_run(unit, layer):
+            return unit
     need = ("an adder unit" if layer.op == OpKind.ADDER_CONV2D
             else "a MAC unit" if layer.op in GEMM_OPS else "a unit listing it")
     raise MappingError(
