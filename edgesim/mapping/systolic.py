@@ -99,14 +99,29 @@ def gemm_dims(m: int, n: int, k: int, dataflow: Dataflow) -> tuple[int, int, int
     return k, m, n
 
 
+def nm_work_fraction(pattern: str, supported: tuple[str, ...]) -> float | None:
+    """Work fraction of an N:M-sparse layer on a unit supporting some N0:M0 patterns, or None.
+
+    A unit built for N0:M0 runs any N:M with the same M and N <= N0 in its N0:M0 format (weights
+    pruned 1:4 satisfy 2:4), so the work is N0/M0 of dense; the best supported pattern wins.
+    """
+    if pattern in ("", "unstructured") or ":" not in pattern:
+        return None
+    n_keep, m_block = (int(x) for x in pattern.split(":"))
+    fracs = []
+    for sup in supported:
+        n0, m0 = (int(x) for x in sup.split(":"))
+        if m0 == m_block and n_keep <= n0:
+            fracs.append(n0 / m0)
+    return min(fracs) if fracs else None
+
+
 def work_fraction(layer: Layer, unit: ComputeUnit) -> float:
     """Fraction of the reduction a unit actually performs after skipping what it can skip."""
     frac = 1.0
-    pattern = layer.sparsity_pattern
-    nm = pattern not in ("", "unstructured") and ":" in pattern
-    if nm and pattern in unit.nm_sparsity:
-        n_keep, m_block = (int(x) for x in pattern.split(":"))
-        frac *= n_keep / m_block
+    nm_frac = nm_work_fraction(layer.sparsity_pattern, unit.nm_sparsity)
+    if nm_frac is not None:
+        frac *= nm_frac
     elif layer.weight_sparsity > 0 and unit.zero_skip in (ZeroSkip.WEIGHTS, ZeroSkip.BOTH):
         frac *= 1.0 - layer.weight_sparsity
     if layer.act_sparsity > 0 and unit.zero_skip in (ZeroSkip.ACTIVATIONS, ZeroSkip.BOTH):

@@ -191,3 +191,18 @@ def test_per_pe_levels_count_totals():
         "rf", MemoryType.REGFILE, 64, (Operand.WEIGHTS,), True, 64)))
     assert set(map_layer(conv("c", 8, 8, 8, 3), hw2).reads_bytes) == {
         "dram", "ifmap_buf", "filter_buf", "ofmap_buf", "rf"}
+
+
+def test_nm_support_covers_sparser_patterns_of_the_same_block() -> None:
+    from edgesim.mapping.systolic import nm_work_fraction
+
+    assert nm_work_fraction("2:4", ("2:4",)) == 0.5
+    assert nm_work_fraction("1:4", ("2:4",)) == 0.5  # 1:4 weights fit the 2:4 format
+    assert nm_work_fraction("3:4", ("2:4",)) is None  # denser than the unit's format
+    assert nm_work_fraction("2:8", ("2:4",)) is None  # another block size
+    assert nm_work_fraction("unstructured", ("2:4",)) is None
+    lay = conv("c", 64, 64, 14, 3, 1, 1).with_(sparsity_pattern="1:4", weight_sparsity=0.75)
+    dense = map_layer(lay.with_(sparsity_pattern="unstructured", weight_sparsity=0.0),
+                      systolic_hw(16, 16))
+    nm = map_layer(lay, systolic_hw(16, 16, nm=("2:4",)))
+    assert nm.compute_cycles < 0.6 * dense.compute_cycles
