@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from dataclasses import dataclass, field
 
 
@@ -60,4 +61,4 @@ class Table:
 
     @property
     def slug(self) -> str:
-        return "".join(ch if ch.isalnum() else "_" for ch in self.title.lower()).strip("_")[:40]
+        return re.sub(r"[^a-z0-9]+", "_", self.title.lower()).strip("_")[:60]
