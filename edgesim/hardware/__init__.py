@@ -288,6 +288,7 @@ def _unit_dict(u: Any, spec_unit: Any) -> dict[str, Any]:
     if u.type == UnitType.SIMD:
         d["lanes"], d["cores"] = u.lanes, u.cores
         d["efficiency"] = u.efficiency
+        d["layer_overhead_cycles"] = u.layer_overhead_cycles
     if u.type in (UnitType.SYSTOLIC, UnitType.SPATIAL):
         d["dataflow"] = u.dataflow.value
     d["operation"] = u.operation.value

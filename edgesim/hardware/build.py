@@ -88,7 +88,7 @@ def build_unit(u: ComputeUnitSpec, node_nm: float) -> ComputeUnit:
         cores=u.cores or 1, dataflow=u.resolved_dataflow, zero_skip=u.zero_skip,
         zero_gating=u.zero_gating, nm_sparsity=tuple(u.nm_sparsity),
         ops=frozenset(u.ops) if u.ops is not None else None, efficiency=u.efficiency,
-        packs_narrow=u.packs_narrow, op_energy_pj=energies, pe_area_mm2=pe_area,
+        layer_overhead_cycles=u.layer_overhead_cycles, packs_narrow=u.packs_narrow, op_energy_pj=energies, pe_area_mm2=pe_area,
         leakage_w=u.leakage or 0.0, energy_source=source,
     )
 

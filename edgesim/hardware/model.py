@@ -84,6 +84,7 @@ class ComputeUnit:
     nm_sparsity: tuple[str, ...] = ()  # N:M patterns it accelerates, e.g. ("2:4",)
     ops: frozenset[OpKind] | None = None  # ops it can run; None means every op
     efficiency: float = 1.0  # simd: sustained fraction of peak on GEMM-like work
+    layer_overhead_cycles: int = 0  # simd: fixed cycles per GEMM layer (call/launch overhead)
     packs_narrow: bool = False  # True: k-bit operands on a native-b-bit PE run b//k ops per cycle
     op_energy_pj: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     # op class ("mac", "adder", "add", "mult") -> precision -> pJ per operation

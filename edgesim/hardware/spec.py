@@ -112,6 +112,9 @@ class ComputeUnitSpec(_Frozen):
     # Per-operation instruction overhead (fetch, decode, issue, operand delivery) of programmable
     # units, at the native precision; packed narrower operands share it (divided by the packing).
     op_overhead_energy: Energy | None = None
+    # Fixed cycles a programmable unit spends per GEMM layer outside its inner loop (library
+    # call, weight/layout packing setup, thread fork/join; a GPU's kernel launch).
+    layer_overhead_cycles: int = Field(default=0, ge=0, strict=True)
     pe_area: Area | None = None
     leakage: Power | None = None
     energy_source: str | None = None
@@ -170,6 +173,9 @@ class ComputeUnitSpec(_Frozen):
                              f"unit (use {names})")
         if self.efficiency != 1.0 and t != UnitType.SIMD:
             raise FieldError("efficiency", "`efficiency` applies only to simd units")
+        if self.layer_overhead_cycles and t != UnitType.SIMD:
+            raise FieldError("layer_overhead_cycles", "`layer_overhead_cycles` applies only to "
+                             "simd units")
         if self.operation == Operation.ADDER and "int1" in self.precisions:
             raise FieldError("precisions", "adder PEs do not support int1 (|x - w| of bits is an XOR: use a "
                              "mac unit for binary networks)")

@@ -6,7 +6,8 @@ spatial, cube) runs them on the vector/post-processing path along one array edge
 lanes), a SIMD unit on ``lanes x cores`` lanes times its ``efficiency``. Concat computes nothing:
 it is a copy, one element per lane per cycle. Their memory traffic is one read of every input and
 one write of the output at each level, so they are usually memory-bound; the utilization they
-report is against the whole unit, which shows how poorly they use a matrix engine.
+report is against the whole unit, which shows how poorly they use a matrix engine. A
+programmable unit adds its ``layer_overhead_cycles`` (a library call or kernel launch per op).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def vector_op(layer: Layer, unit: ComputeUnit, sizes: Sizes, act_bits: int) -> C
     else:
         work = layer.vector_ops
         ops = {"add": work}
-    cycles = max(1, math.ceil(work / lanes))
+    # A programmable unit pays its fixed per-layer cost (library call, kernel launch) here too.
+    cycles = max(1, math.ceil(work / lanes)) + unit.layer_overhead_cycles
     reads = {Operand.INPUTS: sizes.inputs}
     array = ArraySide(reads=reads, output_writes=sizes.outputs)
     return ComputeResult(cycles, work, ops, work, array,

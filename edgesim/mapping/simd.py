@@ -1,17 +1,32 @@
-"""SIMD units (CPU NEON, GPU CUDA cores, MCU DSP): lanes x cores at a sustained efficiency.
+"""SIMD units (CPU NEON/AVX, GPU CUDA cores, MCU DSP): vector lanes x cores at a sustained efficiency.
 
-Efficiency model: peak is ``lanes x cores`` operations per cycle at the native precision; narrow
-operands pack ``native_bits // bits`` per lane only where the unit ``packs_narrow``; sustained
-GEMM throughput is peak times the spec's ``efficiency`` (the fraction a tuned kernel reaches:
-issue slots lost to loads, shuffles and loop overhead). Depthwise and small grouped convs reach
-less: their reduction ``K = R*S`` is shorter than a lane vector, so lanes idle in proportion
-``min(1, K / lanes)`` (the vector runs along K). Skipped zeros cut work only where ``zero_skip``
-says so. Memory-bound behaviour comes from the traffic counted per cache level (caches are
-memory levels of the spec) and their bandwidth, composed by the simulators.
+Efficiency model of a GEMM layer (conv, linear, matmul as ``groups`` GEMMs ``M x N x K``; see
+``docs/validation_cpu.md`` for the measurements behind it):
 
-Array-side (register-level) reuse: each core keeps a register tile of 4 output rows x ``lanes``
-output columns of accumulators, so inputs are re-read once per ``lanes`` filters and weights once
-per 4 output rows from the innermost cache.
+* Peak is ``lanes x cores`` MACs per cycle at the native precision (``lanes`` = FMA pipes x
+  vector width); narrow operands pack ``native_bits // bits`` per lane only where the unit
+  ``packs_narrow``. A tuned GEMM/conv kernel sustains the spec's ``efficiency`` of it (issue
+  slots lost to loads, shuffles, loop control): that holds for layers whose vector axis is full.
+* Vector axis. A dense conv/linear vectorizes along the output channels ``N`` (a register tile of
+  ``REGISTER_TILE_ROWS`` output pixels x one vector of filters, as oneDNN/XNNPACK/ruy kernels
+  do): ``N`` not a multiple of the vector wastes lanes, ``N / (ceil(N / v) v)``. A depthwise or
+  narrow grouped conv (``N`` per group below a vector) vectorizes across the channels of all
+  groups instead (channels-last layout), so its lanes are used as ``C / (ceil(C / v) v)``, but it
+  has no register reuse: every MAC loads its input from L1 (``K`` loads per input element), which
+  makes it bound by cache bandwidth rather than by FMA throughput.
+* Cores split the output tiles (``groups x ceil(M / rows) x ceil(N / v)``); fewer tiles than
+  cores leave cores idle (a batch-1 linear with a small ``N``).
+* A small ``M`` (batch-1 linear: ``M = 1``) cannot fill the register tile: weights are read once
+  per output row from L1 instead of once per ``REGISTER_TILE_ROWS`` rows, and stream from the
+  outer levels (the traffic model): such layers are bound by weight bandwidth.
+* Fixed per-layer cost: ``layer_overhead_cycles`` of the unit (library call, packing setup and
+  thread fork/join on a CPU, a kernel launch on a GPU, interpreter dispatch on an MCU) is added
+  to every GEMM layer; it dominates small layers.
+
+Skipped zeros cut work only where ``zero_skip`` says so (``work_fraction``). Memory-bound
+behaviour comes from the traffic counted per cache level (caches are memory levels of the spec)
+and their bandwidths, composed by the simulators: elementwise ops (``base.vector_op``) and
+depthwise convs end up bound by the cache or DRAM bandwidth, large convs by the FMA rate.
 """
 
 from __future__ import annotations
@@ -27,9 +42,22 @@ from edgesim.workload.ir import Layer, OpKind
 REGISTER_TILE_ROWS = 4
 
 
+def vector_fill(width: int, vector: int) -> float:
+    """Fraction of lanes doing useful work when ``width`` elements run in vectors of ``vector``."""
+    if width <= 0 or vector <= 0:
+        return 1.0
+    return width / (math.ceil(width / vector) * vector)
+
+
+def is_channelwise(layer: Layer) -> bool:
+    """Whether a grouped layer runs channel-vectorized (depthwise-like: few filters per group)."""
+    g = layer.gemm()
+    return g is not None and g[0] > 1 and g[2] <= REGISTER_TILE_ROWS
+
+
 def map_simd(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pack: int,
              act_bits: int, weight_bits: int) -> ComputeResult:
-    """Cycles and cache-side traffic of a GEMM layer on a SIMD unit."""
+    """Cycles and cache-side traffic of a GEMM layer on a SIMD unit (module docstring)."""
     del hw
     g = layer.gemm()
     assert g is not None
@@ -37,18 +65,34 @@ def map_simd(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pack: 
     frac = work_fraction(layer, unit)
     dense = groups * m * n * k
     useful = math.ceil(dense * frac)
-    lanes = unit.lanes * pack
-    lane_use = min(1.0, k / lanes) if groups > 1 and n <= 4 else 1.0
-    rate = unit.lanes * unit.cores * pack * unit.efficiency * lane_use
-    cycles = max(1, math.ceil(useful / rate))
+    vec = unit.lanes * pack  # operations per cycle per core (all FMA pipes)
+    channelwise = is_channelwise(layer)
+    if channelwise:  # vector across groups' channels; output tiles over pixels only
+        lane_use = vector_fill(groups * n, vec)
+        tiles = math.ceil(m / REGISTER_TILE_ROWS) * math.ceil(groups * n / vec)
+    else:
+        lane_use = vector_fill(n, vec)
+        tiles = groups * math.ceil(m / REGISTER_TILE_ROWS) * math.ceil(n / vec)
+    cores_used = min(unit.cores, max(1, tiles))
+    rate = vec * cores_used * unit.efficiency * lane_use
+    cycles = max(1, math.ceil(useful / rate)) + unit.layer_overhead_cycles
     w_b = (act_bits if layer.op == OpKind.MATMUL else weight_bits) / 8
-    in_reads = groups * m * k * math.ceil(n / lanes) * act_bits / 8
-    w_reads = groups * k * n * math.ceil(m / REGISTER_TILE_ROWS) * w_b
+    a_b = act_bits / 8
+    if channelwise:  # each MAC loads its input; the K weights of a channel stay in registers
+        in_reads = groups * n * m * k * a_b
+        w_reads = groups * n * k * math.ceil(m / REGISTER_TILE_ROWS) * w_b
+    else:  # inputs re-read once per vector of filters, weights once per register tile of rows
+        in_reads = groups * m * k * math.ceil(n / vec) * a_b
+        w_reads = groups * k * n * math.ceil(m / REGISTER_TILE_ROWS) * w_b
     array = ArraySide(reads={Operand.INPUTS: math.ceil(in_reads),
                              Operand.WEIGHTS: math.ceil(w_reads)},
                       output_writes=sizes.outputs)
     op_class = "adder" if layer.op == OpKind.ADDER_CONV2D else "mac"
-    note = (f"simd {unit.cores}x{unit.lanes} lanes x{pack} pack, efficiency "
-            f"{unit.efficiency:g}, lane use {lane_use:.2f}")
+    note = (f"simd {cores_used}/{unit.cores} cores x {unit.lanes} lanes x{pack} pack, "
+            f"efficiency {unit.efficiency:g}, lane use {lane_use:.2f}"
+            f"{', channel-vectorized' if channelwise else ''}"
+            f"{f', +{unit.layer_overhead_cycles} overhead cycles' if unit.layer_overhead_cycles else ''}")
     return ComputeResult(cycles, useful, {op_class: useful}, dense, array, note,
-                         {"pack": float(pack), "lane_use": lane_use})
+                         {"pack": float(pack), "lane_use": lane_use,
+                          "cores_used": float(cores_used),
+                          "overhead_cycles": float(unit.layer_overhead_cycles)})
