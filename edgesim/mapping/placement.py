@@ -1,7 +1,8 @@
 """Which compute unit runs a layer, and at which precision.
 
 Rule: the main unit (``hw.compute[0]``) runs a layer when it lists the op (``unit.supports``)
-and its operation matches the layer's arithmetic: an ``adder_conv2d`` needs an adder unit, every
+and its operation matches the layer's arithmetic: an ``adder_conv2d`` needs an adder unit (or a
+programmable SIMD unit, which emulates ``|x - w|`` accumulate with two instructions), every
 other GEMM (conv, linear, matmul) needs a MAC unit, and an adder unit runs no MACs. Non-GEMM ops
 (pooling, elementwise, softmax, ...) need only ``supports``. Otherwise the spec's
 ``hw.fallback_unit`` runs it under the same rule; if it cannot either, ``MappingError`` names the
@@ -11,7 +12,7 @@ layer and the op.
 from __future__ import annotations
 
 from edgesim.errors import MappingError
-from edgesim.hardware.model import ComputeUnit, Hardware, Operation
+from edgesim.hardware.model import ComputeUnit, Hardware, Operation, UnitType
 from edgesim.workload.ir import GEMM_OPS, Layer, OpKind, is_float, precision_bits
 
 
@@ -19,8 +20,8 @@ def can_run(unit: ComputeUnit, layer: Layer) -> bool:
     """Whether ``unit`` can execute ``layer`` (op listed and arithmetic matching)."""
     if not unit.supports(layer.op):
         return False
-    if layer.op == OpKind.ADDER_CONV2D:
-        return unit.operation == Operation.ADDER
+    if layer.op == OpKind.ADDER_CONV2D:  # a programmable SIMD unit emulates |x - w| (see simd)
+        return unit.operation == Operation.ADDER or unit.type == UnitType.SIMD
     if layer.op in GEMM_OPS:
         return unit.operation == Operation.MAC
     return True
@@ -35,7 +36,7 @@ def place(layer: Layer, hw: Hardware) -> ComputeUnit:
     for unit in order:
         if can_run(unit, layer):
             return unit
-    need = ("an adder unit" if layer.op == OpKind.ADDER_CONV2D
+    need = ("an adder unit or a SIMD unit" if layer.op == OpKind.ADDER_CONV2D
             else "a MAC unit" if layer.op in GEMM_OPS else "a unit listing it")
     raise MappingError(
         f"no compute unit of {hw.name!r} can run layer {layer.name!r} (op {layer.op.value}); "

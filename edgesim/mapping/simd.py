@@ -23,6 +23,12 @@ Efficiency model of a GEMM layer (conv, linear, matmul as ``groups`` GEMMs ``M x
   thread fork/join on a CPU, a kernel launch on a GPU, interpreter dispatch on an MCU) is added
   to every GEMM layer; it dominates small layers.
 
+Adder layers (AdderNet) on a MAC SIMD unit: ``|x - w|`` accumulate takes
+``ADDER_INSTRUCTIONS_ON_MAC`` = 2 vector instructions where a MAC takes one FMA (an
+absolute-difference and an add: NEON ``vabd`` + ``vadd``, AVX ``vsubps`` + ``vandps``-abs folded
+into the add is still two issue slots), so it runs at half the MAC rate; its energy is the
+technology table's adder operation.
+
 Skipped zeros cut work only where ``zero_skip`` says so (``work_fraction``). Memory-bound
 behaviour comes from the traffic counted per cache level (caches are memory levels of the spec)
 and their bandwidths, composed by the simulators: elementwise ops (``base.vector_op``) and
@@ -33,13 +39,14 @@ from __future__ import annotations
 
 import math
 
-from edgesim.hardware.model import ComputeUnit, Hardware, Operand
+from edgesim.hardware.model import ComputeUnit, Hardware, Operand, Operation
 from edgesim.mapping.base import ComputeResult
 from edgesim.mapping.systolic import work_fraction
 from edgesim.mapping.traffic import ArraySide, Sizes
 from edgesim.workload.ir import Layer, OpKind
 
 REGISTER_TILE_ROWS = 4
+ADDER_INSTRUCTIONS_ON_MAC = 2
 
 
 def vector_fill(width: int, vector: int) -> float:
@@ -66,6 +73,7 @@ def map_simd(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pack: 
     dense = groups * m * n * k
     useful = math.ceil(dense * frac)
     vec = unit.lanes * pack  # operations per cycle per core (all FMA pipes)
+    emulated = layer.op == OpKind.ADDER_CONV2D and unit.operation != Operation.ADDER
     channelwise = is_channelwise(layer)
     if channelwise:  # vector across groups' channels; output tiles over pixels only
         lane_use = vector_fill(groups * n, vec)
@@ -75,6 +83,8 @@ def map_simd(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pack: 
         tiles = groups * math.ceil(m / REGISTER_TILE_ROWS) * math.ceil(n / vec)
     cores_used = min(unit.cores, max(1, tiles))
     rate = vec * cores_used * unit.efficiency * lane_use
+    if emulated:
+        rate /= ADDER_INSTRUCTIONS_ON_MAC
     cycles = max(1, math.ceil(useful / rate)) + unit.layer_overhead_cycles
     w_b = (act_bits if layer.op == OpKind.MATMUL else weight_bits) / 8
     a_b = act_bits / 8
@@ -91,6 +101,7 @@ def map_simd(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pack: 
     note = (f"simd {cores_used}/{unit.cores} cores x {unit.lanes} lanes x{pack} pack, "
             f"efficiency {unit.efficiency:g}, lane use {lane_use:.2f}"
             f"{', channel-vectorized' if channelwise else ''}"
+            f"{', |x-w| emulated in 2 instructions' if emulated else ''}"
             f"{f', +{unit.layer_overhead_cycles} overhead cycles' if unit.layer_overhead_cycles else ''}")
     return ComputeResult(cycles, useful, {op_class: useful}, dense, array, note,
                          {"pack": float(pack), "lane_use": lane_use,

@@ -16,33 +16,65 @@ Mapping rules (no constants fitted to any chip):
   memory levels that hold each operand, a shared file split 12:224:24 as Eyeriss'; those
   entries when a spec has none).
   Chunks are balanced (``p = ceil(M / ceil(M / p_max))``) as a mapper would choose.
+* Partial sums travel at the datapath width (Eyeriss: 16-bit psum scratchpads, NoC and GLB
+  words; JSSC 2017), not at a 32-bit accumulator width.
+* Global-buffer blocking (the loop nest above the passes, JSSC 2017's ``n`` images and ``m``
+  ofmap channels per GLB block): channels accumulate pass after pass in the buffer that holds
+  partial sums, so a block keeps the psums of ``n`` images x ``m`` filters x ``k`` strips' output
+  rows there, next to the ifmap rows of the current channel chunk (double-buffered). Of the
+  blocks that fit, the one moving the fewest home (DRAM) bytes is chosen, a mapper's choice:
+  the ifmap is read once per ``m``-block of filters (with the halo of overlapping row blocks),
+  and filters, which stay in the scratchpads only for one block, are loaded once per image
+  block and row block; psums never leave the chip, outputs are written once.
 * Time per pass and PE: ``F x S x p x q`` MACs, plus one add per output and filter to accumulate
   the partial sum arriving from the PE below (the vertical accumulation of RS uses the PE's
-  adder), plus the pass setup that cannot overlap compute: loading ``p x q x S`` filter weights
-  and priming ``q x S`` ifmap values into the scratchpads at one word per cycle. Passes run
-  ``sets`` at a time; the last round may be partial.
+  adder), plus priming ``q x S`` ifmap values per image at one word per cycle, plus the first
+  pass's filter load (``p x q x S`` writes). Later filter loads are staged behind the running
+  pass (Eyeriss double-buffers the next pass's filters in 8 kB of its GLB, JSSC 2017 Sec. V-A)
+  and stall the array only when the filters arrive slower than the passes consume them: their
+  bytes over the bandwidth of their source (the buffer holding weights, else DRAM), or their
+  scratchpad writes, beyond the compute time. Passes run ``sets`` at a time; the last round
+  may be partial.
 * Zero gating (``zero_gating`` covering activations): a zero ifmap value skips the filter and
   psum scratchpad reads and the MAC; cycles are unchanged. ``ops["mac"]`` counts executed MACs.
   ``zero_skip`` (Eyeriss v2 style) shortens the MAC time instead.
 
 Traffic: global-buffer reads are the array's deliveries: ifmap rows of each strip (with the halo
-of overlapping rows) once per filter chunk that replicas cannot share, filter weights once per set
-unit (multicast to the strips that run together), partial sums written once per channel chunk and
-read back between chunks. Register-file traffic: per MAC one ifmap, one filter and one psum read
-and one psum write. ``extra["noc_bytes"]`` counts the bytes the array network delivers.
+of overlapping rows) once per filter chunk that replicas cannot share, filter weights once per
+load (multicast to the strips that run together), partial sums written once per channel chunk
+and read back between chunks. Register-file traffic: per MAC one ifmap, one filter and one psum
+read and one psum write. ``extra["noc_bytes"]`` counts the bytes the array network delivers.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
-from edgesim.hardware.model import ComputeUnit, Hardware, Operand, ZeroSkip
+from edgesim.hardware.model import (
+    Compression,
+    ComputeUnit,
+    Hardware,
+    MemoryLevel,
+    Operand,
+    ZeroSkip,
+)
 from edgesim.mapping.base import ComputeResult
 from edgesim.mapping.systolic import work_fraction
-from edgesim.mapping.traffic import ArraySide, Sizes, per_pe_levels
-from edgesim.workload.ir import Layer, OpKind
+from edgesim.mapping.traffic import (
+    ArraySide,
+    Sizes,
+    TilePlan,
+    activation_home,
+    chain,
+    geometry,
+    per_pe_levels,
+    rlc_ratio,
+)
+from edgesim.workload.ir import Layer, OpKind, precision_bits
 
 EYERISS_SPAD_ENTRIES = {Operand.INPUTS: 12, Operand.WEIGHTS: 224, Operand.OUTPUTS: 24}
+CONV_OPS = (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D)
 
 
 def _spad_entries(hw: Hardware, op: Operand, bits: int) -> int:
@@ -68,24 +100,142 @@ def pe_sets(r: int, e: int, rows: int, cols: int) -> tuple[int, int, int, int, i
     return copies * r_eff * width, copies, strips, width, r_pieces
 
 
+def rs_psum_bits(unit: ComputeUnit, act_bits: int) -> int:
+    """Partial-sum width on an RS array: the datapath width (Eyeriss: 16-bit psum words)."""
+    return max(act_bits, precision_bits(unit.native_precision))
+
+
+@dataclass(frozen=True)
+class ConvDims:
+    """The loop bounds the RS mapping works with (a GEMM is a 1x1 conv over its rows)."""
+
+    batch: int
+    r: int
+    s: int
+    c: int  # channels per group
+    e: int  # output rows
+    f: int  # output columns
+    u: int  # vertical stride
+    in_rows: int  # padded input rows
+    w_in: int  # padded input row length
+
+
+def conv_dims(layer: Layer) -> ConvDims:
+    g = layer.gemm()
+    assert g is not None
+    _groups, m_rows, _n_f, k = g
+    if layer.op in CONV_OPS:
+        r, s = layer.kernel
+        e, f = layer.out_hw
+        return ConvDims(layer.batch, r, s, k // (r * s), e, f, layer.stride[0],
+                        layer.in_hw[0] + 2 * layer.padding[0],
+                        layer.in_hw[1] + 2 * layer.padding[1])
+    return ConvDims(1, 1, 1, k, m_rows, 1, 1, m_rows, 1)
+
+
+@dataclass(frozen=True)
+class GlbBlock:
+    """One GLB block of RS processing passes and what it implies at the home (DRAM)."""
+
+    images: int  # n: images whose psums the buffer holds at once
+    filters: int  # m: filters per group whose psums the buffer holds at once
+    rows: int  # output rows per block
+    row_blocks: int
+    in_factor: float  # ifmap bytes read from home / ifmap bytes
+    home_bytes: float  # bytes moved at the home for this choice (what the choice minimises)
+
+
+def block_rows(e: int, width: int, strips: int, together: bool, cols: int,
+               copies: int) -> list[int]:
+    """Output rows a GLB block may hold, largest first, keeping the PE mapping's columns busy.
+
+    Whole strips (``k x width``); when the strips run together, ``k`` of them with the spare
+    set positions replicated on other filters, as long as that keeps as many sets busy
+    (``(copies // k) * k >= strips``); when strips take turns, also a narrower set of ``w``
+    rows placed ``cols // w`` times side by side on other filters (JSSC 2017's ``e`` and ``t``)
+    as long as that covers the ``width`` columns a strip uses (AlexNet conv1: sets of 7 twice).
+    """
+    if together:
+        ks = [k for k in range(1, strips + 1) if (copies // k) * k >= strips]
+        return sorted({min(e, k * width) for k in ks}, reverse=True)
+    rows = {min(e, math.ceil(strips / b) * width) for b in range(1, strips + 1)}
+    rows |= {w for w in range(1, width) if (cols // w) * w >= width}
+    return sorted(rows, reverse=True)
+
+
+def _touched_rows(n_out: int, stride: int, kernel: int, n_in: int) -> int:
+    span = (n_out - 1) * stride + kernel if n_out > 0 else 0
+    return min(n_in, span, n_out * kernel)
+
+
+def _row_factor(d: ConvDims, rows_per_block: int) -> float:
+    """Input rows fetched over all row blocks / input rows (halo of overlapping blocks)."""
+    full, rem = divmod(d.e, rows_per_block)
+    rows = full * _touched_rows(rows_per_block, d.u, d.r, d.in_rows)
+    rows += _touched_rows(rem, d.u, d.r, d.in_rows) if rem else 0
+    whole = _touched_rows(d.e, d.u, d.r, d.in_rows)
+    return rows / max(1, whole)
+
+
+def _distinct_splits(total: int) -> list[int]:
+    """Block sizes giving distinct block counts of ``total``, largest first."""
+    return sorted({math.ceil(total / b) for b in range(1, total + 1)}, reverse=True)
+
+
+def glb_blocking(d: ConvDims, n_f: int, width: int, strips: int, together: bool, cols: int,
+                 copies: int, q: int, psum_bytes: float, act_bytes: float, psum_cap: float, in_cap: float,
+                 shared: bool, in_home_bytes: float, weight_load_bytes: float,
+                 out_home_bytes: float) -> GlbBlock:
+    """The GLB block (images, filters, output rows) moving the fewest home bytes that fits.
+
+    ``psum_cap`` / ``in_cap``: bytes of the buffers holding psums and ifmaps (``shared``: one
+    buffer for both); ``in_home_bytes``: the ifmap as stored at the home (coded if it is);
+    ``weight_load_bytes``: bytes of one load of every filter into the scratchpads (0 when a
+    buffer keeps the filters on chip).
+    """
+    best: GlbBlock | None = None
+    fallback: GlbBlock | None = None
+    for n in _distinct_splits(d.batch):
+        for rows in block_rows(d.e, width, strips, together, cols, copies):
+            row_blocks = math.ceil(d.e / rows)
+            in_rows = _touched_rows(rows, d.u, d.r, d.in_rows)
+            ifmap = 2 * n * q * in_rows * d.w_in * act_bytes  # current + next channel chunk
+            room = psum_cap - ifmap if shared else psum_cap
+            per_filter = n * rows * d.f * psum_bytes
+            m_fit = int(room // per_filter) if room > 0 else 0
+            if not shared and ifmap > in_cap:
+                m_fit = 0
+            m = min(n_f, max(1, m_fit))
+            m = math.ceil(n_f / math.ceil(n_f / m))  # balanced filter blocks
+            in_factor = math.ceil(n_f / m) * _row_factor(d, rows)
+            home = (in_home_bytes * in_factor
+                    + weight_load_bytes * math.ceil(d.batch / n) * row_blocks + out_home_bytes)
+            cand = GlbBlock(n, m, rows, row_blocks, in_factor, home)
+            if m_fit >= 1 and (best is None or home < best.home_bytes):
+                best = cand
+            if fallback is None or (n, rows) < (fallback.images, fallback.rows):
+                fallback = cand
+    assert fallback is not None
+    return best if best is not None else fallback
+
+
+def _bytes_per_cycle(level: MemoryLevel | None, clock_hz: float) -> float:
+    if level is None or not level.bandwidth_bytes_per_s > 0 or not clock_hz > 0:
+        return math.inf
+    return level.bandwidth_bytes_per_s / clock_hz
+
+
 def map_spatial(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pack: int,
                 act_bits: int, weight_bits: int) -> ComputeResult:
     """Cycles and per-level traffic of a GEMM layer on a row-stationary array."""
     g = layer.gemm()
     assert g is not None
     groups, m_rows, n_f, k = g
-    if layer.op in (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D):
-        batch = layer.batch
-        r, s = layer.kernel
-        c = k // (r * s)
-        e, f = layer.out_hw
-        u = layer.stride[0]
-        w_in = layer.in_hw[1] + 2 * layer.padding[1]
-    else:  # linear / matmul / transposed conv: a 1x1 "conv" over GEMM rows
-        batch, r, s, c, e, f, u = 1, 1, 1, k, m_rows, 1, 1
-        w_in = 1
+    d = conv_dims(layer)
+    batch, r, s, c, e, f = d.batch, d.r, d.s, d.c, d.e, d.f
     active, sets, strips, width, r_pieces = pe_sets(r, e, unit.rows, unit.cols)
     r_eff = math.ceil(r / r_pieces)
+    together = strips <= unit.rows // r_eff
     # Scratchpad-limited pass sizes, balanced chunks.
     q_max = max(1, _spad_entries(hw, Operand.INPUTS, act_bits) // s)
     q_chunks = math.ceil(c / min(c, q_max))
@@ -97,44 +247,86 @@ def map_spatial(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pac
     set_units = groups * p_chunks * q_chunks * r_pieces * strips
     sets = max(1, min(sets, set_units))
     rounds = math.ceil(set_units / sets)
+    ab, wb = act_bits / 8, weight_bits / 8
+    psb = rs_psum_bits(unit, act_bits) / 8
+    # GLB blocking (processing-pass loop order above the array).
+    home = activation_home(hw)
+    psum_bufs = [m for m in chain(hw, Operand.OUTPUTS) if m is not home]
+    in_bufs = [m for m in chain(hw, Operand.INPUTS) if m is not home]
+    w_bufs = [m for m in chain(hw, Operand.WEIGHTS) if m is not hw.dram]
+    filter_units = groups * p_chunks * q_chunks * r_pieces
+    load_once = filter_units * p * q * r_eff * s * wb  # every filter into the spads once
+    w_on_chip = bool(w_bufs) and sizes.weights <= w_bufs[0].total_bytes / 2
+    in_ratio = (rlc_ratio(layer.act_sparsity, act_bits)
+                if home is not None and home.compression == Compression.RLC else 1.0)
+    block: GlbBlock | None = None
+    if psum_bufs:
+        psum_cap = float(psum_bufs[0].total_bytes)
+        in_cap = float(in_bufs[0].total_bytes) if in_bufs else math.inf
+        block = glb_blocking(d, n_f, width, strips, together, unit.cols,
+                             unit.rows // r_eff, q, psb, ab, psum_cap, in_cap,
+                             bool(in_bufs) and in_bufs[0] is psum_bufs[0],
+                             sizes.inputs * in_ratio, 0.0 if w_on_chip else load_once,
+                             sizes.outputs)
+    img_blocks = math.ceil(batch / block.images) if block else 1
+    row_blocks = block.row_blocks if block else (1 if together else strips)
+    loads = filter_units * img_blocks * row_blocks
+    f_reads = loads * p * q * r_eff * s * wb
+    # Cycles: MACs, vertical psum accumulation and ifmap priming per pass, plus filter loads.
     frac = work_fraction(layer, unit)
     mac_cycles = batch * math.ceil(f * s * p * q * frac / pack)
     acc_cycles = batch * f * p
-    setup_cycles = p * q * s + batch * q * s
-    per_pass = mac_cycles + acc_cycles + setup_cycles
-    cycles = rounds * per_pass
+    prime_cycles = batch * q * s
+    sets_f = max(1, sets // max(1, min(strips, sets)))  # filter units loaded side by side
+    w_src = w_bufs[0] if w_bufs else hw.dram
+    first_load = p * q * s  # the first pass's filters: nothing to overlap them with
+    stream_cycles = math.ceil(f_reads / _bytes_per_cycle(w_src, hw.clock_hz))
+    write_cycles = math.ceil(loads / sets_f) * p * q * s
+    work = rounds * (mac_cycles + acc_cycles + prime_cycles)
+    # Later loads stream in behind the running pass; they stall the array only where the
+    # filters arrive slower than the passes consume them.
+    load_cycles = first_load + max(0, max(stream_cycles, write_cycles) - work)
+    cycles = work + load_cycles
     dense = groups * m_rows * n_f * k
     useful = math.ceil(dense * frac)
     gated = unit.zero_gating in (ZeroSkip.ACTIVATIONS, ZeroSkip.BOTH)
     executed = math.ceil(useful * (1.0 - layer.act_sparsity)) if gated else useful
-    ab, wb = act_bits / 8, weight_bits / 8
-    psb = sizes.psums / max(1, layer.output_elems)
     # Global-buffer (array-side) traffic.
-    strip_rows = min(layer.in_hw[0] + 2 * layer.padding[0], (width - 1) * u + r_eff) \
-        if layer.op in (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D) else width
+    strip_rows = min(d.in_rows, (width - 1) * d.u + r_eff) if layer.op in CONV_OPS else width
     replicas_sharing = max(1, min(sets // max(1, min(strips, sets)), p_chunks))
-    if_reads = (batch * groups * q_chunks * q * r_pieces * strips * strip_rows * w_in * ab
+    if_reads = (batch * groups * q_chunks * q * r_pieces * strips * strip_rows * d.w_in * ab
                 * math.ceil(p_chunks / replicas_sharing))
-    strips_together = max(1, min(strips, sets))
-    f_reads = set_units * p * q * r_eff * s * wb / strips_together
     chunks = q_chunks * r_pieces
     out_el = layer.output_elems
     ps_writes = out_el * (chunks - 1) * psb + sizes.outputs
     ps_reads = out_el * (chunks - 1) * psb
-    rf_read_w = executed * wb
-    rf_reads = {Operand.INPUTS: math.ceil(useful * ab), Operand.WEIGHTS: math.ceil(rf_read_w),
+    rf_reads = {Operand.INPUTS: math.ceil(useful * ab), Operand.WEIGHTS: math.ceil(executed * wb),
                 Operand.OUTPUTS: math.ceil(executed * psb)}
     rf_writes = {Operand.INPUTS: math.ceil(if_reads), Operand.WEIGHTS: math.ceil(f_reads),
                  Operand.OUTPUTS: math.ceil(executed * psb)}
+    plan = None
+    if block is not None:
+        col_frac = geometry(layer).col_frac
+        m_blocks = math.ceil(n_f / block.filters)
+        plan = TilePlan(int(round(sizes.inputs * block.in_factor * col_frac)),
+                        sizes.weights if w_on_chip else math.ceil(f_reads),
+                        sizes.outputs, 0, img_blocks * row_blocks * m_blocks,
+                        f"rs-passes(n={block.images},m={block.filters},"
+                        f"rows={block.rows})")
     array = ArraySide(reads={Operand.INPUTS: math.ceil(if_reads),
                              Operand.WEIGHTS: math.ceil(f_reads)},
                       output_writes=math.ceil(ps_writes), output_reads=math.ceil(ps_reads),
-                      rf_reads=rf_reads, rf_writes=rf_writes)
+                      rf_reads=rf_reads, rf_writes=rf_writes, home_plan=plan)
     op_class = "adder" if layer.op == OpKind.ADDER_CONV2D else "mac"
     note = (f"rs {unit.rows}x{unit.cols}: set {r}x{e} -> {strips} strip(s) of {width}, "
-            f"{sets} set(s) at once, {active} active PEs; p={p} q={q}; {rounds} rounds")
+            f"{sets} set(s) at once, {active} active PEs; p={p} q={q}; {rounds} rounds; "
+            f"{loads} filter loads")
     extra = {"active_pes": float(active), "sets": float(sets), "p": float(p), "q": float(q),
-             "rounds": float(rounds), "stream_steps": float(rounds), "noc_bytes": float(if_reads + f_reads + ps_writes
-                                                           + ps_reads),
-             "setup_cycles": float(rounds * setup_cycles)}
+             "rounds": float(rounds), "stream_steps": float(rounds),
+             "noc_bytes": float(if_reads + f_reads + ps_writes + ps_reads),
+             "setup_cycles": float(rounds * prime_cycles + load_cycles),
+             "filter_load_cycles": float(load_cycles), "filter_loads": float(loads),
+             "glb_images": float(block.images if block else batch),
+             "glb_filters": float(block.filters if block else n_f),
+             "glb_rows": float(block.rows if block else e)}
     return ComputeResult(cycles, useful, {op_class: executed}, dense, array, note, extra)

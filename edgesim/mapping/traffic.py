@@ -15,6 +15,9 @@ The model (closed form, no loops over cycles):
   reduction and spills partial sums (write + read back per extra split);
   ``inputs-outer``: input row bands stay, all weights stream once per band unless they fit.
 * Outputs are written once per level (plus partial-sum spills).
+* A mapper whose dataflow fixes the loop order above its buffers (row-stationary processing
+  passes: ``spatial``) hands its own plan for the outermost buffer level (``ArraySide.home_plan``);
+  inner levels are still tiled here.
 * Reads from the innermost buffer are what the array itself consumes (given by each mapper from
   its dataflow's reuse); operands no buffer holds are read from the level above directly.
 * Input footprint: a window smaller than its stride (a stride-2 1x1 conv) touches only some
@@ -288,6 +291,9 @@ class ArraySide:
     output_reads: int = 0  # partial sums read back by the array
     rf_reads: Mapping[Operand, int] | None = None  # per-PE register-file bytes read, per operand
     rf_writes: Mapping[Operand, int] | None = None
+    # The mapper's own loop order between the homes and the outermost buffers, when its dataflow
+    # fixes one (row-stationary processing passes, see ``spatial``); None: the tiler chooses.
+    home_plan: TilePlan | None = None
 
 
 @dataclass(frozen=True)
@@ -344,7 +350,8 @@ def level_traffic(hw: Hardware, layer: Layer, sizes: Sizes, array: ArraySide,
     notes = []
     for d in range(depth):
         level_of = {op: c[min(d, len(c) - 1)] for op, c in chains.items() if c}
-        plan = plan_tiles(geo, sizes, _caps(level_of), weighted)
+        plan = array.home_plan if d == 0 and array.home_plan is not None \
+            else plan_tiles(geo, sizes, _caps(level_of), weighted)
         if d == 0:
             tiles = plan.tiles
         notes.append(f"{'/'.join(sorted({m.name for m in level_of.values()}))}:{plan.order}")

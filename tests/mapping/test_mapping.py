@@ -67,8 +67,10 @@ def test_fallback_counts_transfer_and_errors_name_layer():
     assert s.layers[1].transfer_bytes == 8 * 8 * 8 * 4  # fp32 native on the cpu
     adder = Layer("add", OpKind.ADDER_CONV2D, (), ((1, 8, 8, 8),), (1, 8, 8, 8), kernel=(3, 3),
                   padding=(1, 1), weight_shape=(8, 8, 3, 3))
+    assert map_layer(adder, hw).unit == "cpu"  # the programmable fallback emulates |x - w|
+    mac_only = Hardware("mac-only", "npu", 28, 1e9, hw.compute[:1], hw.memory)
     with pytest.raises(MappingError, match="add.*adder_conv2d"):
-        map_layer(adder, hw)
+        map_layer(adder, mac_only)
 
 
 def test_adder_layer_runs_on_adder_unit():
