@@ -82,6 +82,7 @@ class SimResult:
     timeline: tuple[TimelineEvent, ...] = ()  # DES events; empty for analytic
     energy_sources: Mapping[str, str] = field(default_factory=dict)  # component -> provenance
     area_sources: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # capacity problems the figures assume away (e.g. no fit)
 
     @property
     def dynamic_energy_j(self) -> float:
@@ -101,6 +102,7 @@ class SimResult:
             "layers": [lay.to_dict() for lay in self.layers],
             "energy_sources": dict(self.energy_sources),
             "area_sources": dict(self.area_sources),
+            "warnings": list(self.warnings),
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -140,4 +142,5 @@ class SimResult:
             f"{format_quantity(self.dram_write_bytes, Dimension.SIZE)} written",
             f"  bound    {bounds.get('compute', 0)} compute-bound, {bounds.get('memory', 0)} "
             f"memory-bound layers ({mem_s / total_layer_s:.0%} of layer time memory-bound)",
+            *(f"  warning  {w}" for w in self.warnings),
         ])

@@ -83,6 +83,7 @@ def build_result(schedule: Schedule, mode: str, spans: Sequence[LayerSpan], late
         dram_write_bytes=sum(lay.dram_write_bytes for lay in layers),
         layers=tuple(layers), timeline=timeline,
         energy_sources=energy_sources(hw), area_sources=area_sources(hw),
+        warnings=capacity_warnings(schedule),
     )
 
 
@@ -102,3 +103,37 @@ def stored_weight_bytes(schedule: Schedule) -> int:
         w_prec = resolved_precisions(layer, hw.unit(lc.unit))[0]
         total_bits += weight_storage_bits(layer, precision_bits(w_prec))
     return math.ceil(total_bits / 8)
+
+
+def capacity_warnings(schedule: Schedule) -> tuple[str, ...]:
+    """What the figures assume away: weights that the outermost level cannot hold (an MCU's
+    flash), or a layer's activations that no on-chip level of an off-chip-less chip can hold."""
+    from edgesim.units import Dimension, format_quantity
+
+    hw = schedule.hardware
+    out: list[str] = []
+    stored = stored_weight_bytes(schedule)
+    if stored > hw.dram.size_bytes:
+        out.append(f"the weights ({format_quantity(stored, Dimension.SIZE)}) do not fit in "
+                   f"{hw.dram.name} ({format_quantity(hw.dram.size_bytes, Dimension.SIZE)})")
+    if hw.dram.type.value == "flash":
+        sram = max((m.total_bytes for m in hw.memory[1:] if not m.per_pe), default=0)
+        peak = max(_act_bytes(schedule, i) for i in range(len(schedule.layers)))
+        if peak > sram:
+            out.append(f"a layer's activations ({format_quantity(peak, Dimension.SIZE)}) exceed "
+                       f"the largest SRAM ({format_quantity(sram, Dimension.SIZE)})")
+    return tuple(out)
+
+
+def _act_bytes(schedule: Schedule, i: int) -> float:
+    """Input plus output activation bytes of layer ``i`` at its resolved precision."""
+    from edgesim.mapping.placement import resolved_precisions
+    from edgesim.workload.ir import precision_bits
+
+    lc = schedule.layers[i]
+    try:
+        layer = schedule.workload.layer(lc.layer)
+    except WorkloadError:
+        return 0.0
+    bits = precision_bits(resolved_precisions(layer, schedule.hardware.unit(lc.unit))[1])
+    return (layer.input_elems + layer.output_elems) * bits / 8

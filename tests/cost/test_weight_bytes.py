@@ -20,3 +20,13 @@ def test_weight_bytes_follow_precision_and_sparsity() -> None:
     assert 0.15 * dense.weight_bytes < s.weight_bytes < 0.25 * dense.weight_bytes
     int4 = wl.with_layers([lay.with_(weight_precision="int4") for lay in wl.layers])
     assert es.simulate(int4, hw).weight_bytes == pytest.approx(dense.weight_bytes / 2, abs=64)
+
+
+def test_capacity_warnings_say_what_does_not_fit() -> None:
+    mcu = es.load_hardware("cortex-m7")
+    big = es.simulate(es.load_workload("resnet18"), mcu)
+    assert any("do not fit in flash" in w for w in big.warnings)
+    assert any("exceed the largest SRAM" in w for w in big.warnings)
+    assert big.to_dict()["warnings"] == list(big.warnings)
+    assert es.simulate(es.load_workload("lenet5"), mcu).warnings == ()
+    assert es.simulate(es.load_workload("resnet18"), es.load_hardware("edge-npu")).warnings == ()
