@@ -40,8 +40,9 @@ from __future__ import annotations
 import math
 from enum import StrEnum
 
-from edgesim.errors import SpecError
-from edgesim.workload.ir import FLOAT_PRECISIONS, INT_PRECISIONS
+from edgesim.errors import SpecError, WorkloadError
+from edgesim.workload.ir import FLOAT_PRECISIONS
+from edgesim.workload.ir import precision_bits as ir_precision_bits
 
 REF_NODE_NM = 45.0
 REF_VDD_V = 0.9  # [H14]
@@ -80,11 +81,10 @@ class OpClass(StrEnum):
 
 def precision_bits(precision: str) -> int:
     """Bits of ``precision`` (``int1``..``int32``, ``fp16``, ``bf16``, ``fp32``)."""
-    if precision in FLOAT_PRECISIONS:
-        return FLOAT_PRECISIONS[precision]
-    if precision in INT_PRECISIONS:
-        return INT_PRECISIONS[precision]
-    raise SpecError(f"unknown precision {precision!r} (use int1..int32, fp16, bf16, fp32)")
+    try:
+        return ir_precision_bits(precision)
+    except WorkloadError as exc:  # the same rule as the IR's, reported as a spec problem
+        raise SpecError(exc.detail) from None
 
 
 def _piecewise_linear(points: dict[int, float], bits: int) -> float:
