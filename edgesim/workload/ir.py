@@ -218,6 +218,14 @@ class Layer:
         return (precision_bits(self.weight_precision or native),
                 precision_bits(self.act_precision or native))
 
+    def operand_bytes(self, native: str = "int8") -> dict[str, int]:
+        """Dense bytes of each operand (inputs, weights incl. bias, outputs) at the layer's
+        precisions, ``None`` resolved to ``native`` (compressed storage: ``compress.storage``)."""
+        w_bits, a_bits = self.bits(native)
+        return {"inputs": math.ceil(self.input_elems * a_bits / 8),
+                "weights": math.ceil(self.params * w_bits / 8),
+                "outputs": math.ceil(self.output_elems * a_bits / 8)}
+
     def with_(self, **changes: object) -> Layer:
         """A copy with some fields changed (layers are immutable)."""
         return replace(self, **changes)  # type: ignore[arg-type]

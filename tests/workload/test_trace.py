@@ -291,3 +291,15 @@ def test_quantized_zoo_model_from_compress() -> None:
     weighted = [lay for lay in wl if lay.op in (OpKind.CONV2D, OpKind.LINEAR)]
     assert weighted and all(lay.weight_precision == "int4" for lay in weighted)
     assert wl.macs == trace(m, x).macs
+
+
+def test_operand_bytes_follow_precisions() -> None:
+    from edgesim.workload.ir import Layer
+
+    lay = Layer("c", OpKind.CONV2D, (), ((1, 16, 8, 8),), (1, 32, 8, 8), kernel=(3, 3),
+                padding=(1, 1), weight_shape=(32, 16, 3, 3), has_bias=True)
+    assert lay.operand_bytes("int8") == {"inputs": 1024, "weights": 32 * 16 * 9 + 32,
+                                         "outputs": 2048}
+    q = lay.with_(weight_precision="int4", act_precision="fp16")
+    assert q.operand_bytes("int8") == {"inputs": 2048, "weights": (32 * 16 * 9 + 32) // 2,
+                                       "outputs": 4096}
