@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,6 +236,7 @@ _CONVERTERS: dict[str, Callable[[_Node], list[Layer]]] = {
     "Gelu": _unary(OpKind.ACTIVATION, "gelu"), "Erf": _unary(OpKind.ACTIVATION, "erf"),
     "LeakyRelu": _unary(OpKind.ACTIVATION, "leaky_relu"), "Elu": _unary(OpKind.ACTIVATION, "elu"),
     "Softplus": _unary(OpKind.ACTIVATION, "softplus"), "Mish": _unary(OpKind.ACTIVATION, "mish"),
+    "LRN": _unary(OpKind.ACTIVATION, "lrn"),
     "PRelu": _unary(OpKind.ACTIVATION, "prelu"), "Softmax": _unary(OpKind.SOFTMAX),
     "LogSoftmax": _unary(OpKind.SOFTMAX),
     "MaxPool": _pool("max", False), "AveragePool": _pool("avg", False),
@@ -310,7 +312,7 @@ def _eval_const(node: onnx.NodeProto, vals: list[np.ndarray], attrs: dict[str, A
         return data[tuple(idx)]
     if op == "ConstantOfShape":
         value = attrs.get("value")
-        fill = numpy_helper.to_array(value) if value is not None else np.zeros(1, np.float32)
+        fill = _to_array(value) if value is not None else np.zeros(1, np.float32)
         return np.full(tuple(int(d) for d in vals[0]), fill.reshape(-1)[0], dtype=fill.dtype)
     if op == "Reshape":
         return vals[0].reshape(tuple(int(d) for d in vals[1]))
@@ -332,7 +334,7 @@ def _eval_const(node: onnx.NodeProto, vals: list[np.ndarray], attrs: dict[str, A
 def _fold_shape_arithmetic(model: onnx.ModelProto) -> tuple[onnx.ModelProto, bool]:
     """Replace shape arithmetic whose inputs are now known by Constant nodes."""
     graph = model.graph
-    consts: dict[str, np.ndarray] = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    consts: dict[str, np.ndarray] = {i.name: _to_array(i) for i in graph.initializer}
     shapes: dict[str, Shape] = {}
     for vi in [*graph.input, *graph.value_info, *graph.output]:
         shape = _static_shape(vi)
@@ -344,7 +346,7 @@ def _fold_shape_arithmetic(model: onnx.ModelProto) -> tuple[onnx.ModelProto, boo
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         value: Any = None
         if node.op_type == "Constant" and isinstance(attrs.get("value"), onnx.TensorProto):
-            consts[node.output[0]] = numpy_helper.to_array(attrs["value"])
+            consts[node.output[0]] = _to_array(attrs["value"])
         elif node.op_type == "Shape" and node.input[0] in shapes and len(node.output) == 1:
             value = np.array(shapes[node.input[0]], dtype=np.int64)
             start, end = attrs.get("start"), attrs.get("end")
@@ -369,8 +371,21 @@ def _fold_shape_arithmetic(model: onnx.ModelProto) -> tuple[onnx.ModelProto, boo
     return model, changed
 
 
+def _to_array(t: onnx.TensorProto) -> np.ndarray:
+    """A tensor's values; for a shape-only model (external data absent, as in ZigZag's shipped
+    workloads) a zero-memory array of ones of the right shape: its weights count as dense."""
+    if t.data_location == onnx.TensorProto.EXTERNAL and not t.raw_data:
+        dtype = helper.tensor_dtype_to_np_dtype(t.data_type)
+        return np.broadcast_to(np.ones((), dtype=dtype), tuple(int(d) for d in t.dims))
+    return numpy_helper.to_array(t)
+
+
 def _load(file: str) -> onnx.ModelProto:
-    model = shape_inference.infer_shapes(onnx.load(file), data_prop=True)
+    model = onnx.load(file, load_external_data=False)
+    # A shape-only model's missing external weights are read as dense (see _to_array).
+    with contextlib.suppress(OSError, ValueError, onnx.checker.ValidationError):
+        onnx.external_data_helper.load_external_data_for_model(model, str(Path(file).parent))
+    model = shape_inference.infer_shapes(model, data_prop=True)
     for _ in range(8):  # each round may make more shapes static
         model, changed = _fold_shape_arithmetic(model)
         if not changed:
@@ -394,7 +409,7 @@ def import_onnx(path: str | Path) -> Workload:
     graph = model.graph
     g = _Graph(file=file)
     for init in graph.initializer:
-        arr = numpy_helper.to_array(init)
+        arr = _to_array(init)
         g.consts[init.name] = arr
         g.shapes[init.name] = tuple(int(d) for d in arr.shape)
     for vi in [*graph.input, *graph.value_info, *graph.output]:
@@ -423,7 +438,7 @@ def import_onnx(path: str | Path) -> Workload:
         if op_type == "Constant":
             value = attrs.get("value")
             if isinstance(value, onnx.TensorProto):
-                arr = numpy_helper.to_array(value)
+                arr = _to_array(value)
                 g.consts[node.output[0]] = arr
                 g.shapes[node.output[0]] = tuple(int(d) for d in arr.shape)
             continue

@@ -487,6 +487,7 @@ def _install_defaults() -> None:
         "leaky_relu": [nn.LeakyReLU, F.leaky_relu], "elu": [nn.ELU, F.elu],
         "hardtanh": [nn.Hardtanh, F.hardtanh], "mish": [nn.Mish, F.mish],
         "softplus": [nn.Softplus, F.softplus], "prelu": [nn.PReLU],
+        "lrn": [nn.LocalResponseNorm, F.local_response_norm],  # original AlexNet
     }
     for variant, targets in acts.items():
         for target in targets:

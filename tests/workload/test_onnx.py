@@ -63,3 +63,23 @@ def test_broken_onnx_file(tmp_path: Path) -> None:
         import_onnx(path)
     with pytest.raises(WorkloadError, match="no such file"):
         import_onnx(tmp_path / "missing.onnx")
+
+
+def test_shape_only_onnx_with_missing_external_data(tmp_path) -> None:
+    """ZigZag ships shape-only ONNX workloads whose weights live in absent external files:
+    edgesim reads their shapes (weights counted dense) and gets the zoo's counts."""
+    import shutil
+
+    import zigzag
+
+    from edgesim.workload import load_workload
+    from edgesim.workload.onnx import import_onnx
+
+    src = Path(zigzag.__file__).parent / "inputs" / "workload"
+    shutil.copy(src / "resnet18.onnx", tmp_path / "resnet18.onnx")  # without its external data
+    wl = import_onnx(tmp_path / "resnet18.onnx")
+    zoo = load_workload("resnet18")
+    assert wl.macs == zoo.macs and wl.params == zoo.params
+    assert all(lay.weight_sparsity == 0.0 for lay in wl.layers)
+    lrn = import_onnx(src / "alexnet.onnx")  # Caffe-style AlexNet with LRN layers
+    assert any(lay.variant == "lrn" for lay in lrn.layers)
