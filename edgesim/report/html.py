@@ -53,8 +53,8 @@ def _figures(out: Path, records: Sequence[dict[str, Any]]) -> list[Path]:
         bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
     ax.set_xticks(range(len(records)), labels, rotation=90, fontsize=7)
     ax.set_ylabel("share of energy")
-    ax.set_title("Where the energy goes (memory traffic dominates)")
-    ax.legend(fontsize=8)
+    ax.set_title("Where the energy goes")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     p = out / "energy_breakdown.png"
     fig.savefig(p, dpi=110)
