@@ -27,6 +27,7 @@ from edgesim.hardware.spec import (
     validate_spec_dict,
 )
 from edgesim.units import Dimension, format_quantity
+from edgesim.yamlutil import StrictLoader, load_yaml
 
 __all__ = [
     "Hardware",
@@ -40,43 +41,8 @@ __all__ = [
 ]
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML loader without YAML 1.1 base-60 integers (``2:4`` stays a string) and with
-    duplicate keys reported instead of silently dropped."""
-
-
-_INT_TAG = "tag:yaml.org,2002:int"
-_Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != _INT_TAG]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    _INT_TAG,
-    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
-    list("-+0123456789"),
-)
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    keys = [loader.construct_object(k, deep=True) for k, _ in node.value]
-    for i, (key_node, _) in enumerate(node.value):
-        if keys.index(keys[i]) != i:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {keys[i]!r}", key_node.start_mark)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def _yaml_load(text: str, file: str | None) -> Any:
-    try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SpecError(f"broken YAML: {problem}{where}", file=file) from None
+    return load_yaml(text, file, SpecError)
 
 
 def builtin_specs_dir() -> Path:
@@ -100,7 +66,7 @@ def parse_override_value(value: object) -> object:
     if not isinstance(value, str):
         return value
     try:
-        parsed = yaml.load(value, Loader=_Loader)  # noqa: S506
+        parsed = yaml.load(value, Loader=StrictLoader)  # noqa: S506
     except yaml.YAMLError:
         return value
     return value if parsed is None and value.strip() not in ("null", "~") else parsed

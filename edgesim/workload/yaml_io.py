@@ -20,6 +20,7 @@ from edgesim.workload.ir import (
     Workload,
     precision_bits,
 )
+from edgesim.yamlutil import load_yaml
 
 PosInt = Annotated[int, Field(strict=True, gt=0)]
 NonNegInt = Annotated[int, Field(strict=True, ge=0)]
@@ -551,10 +552,6 @@ def _read_graph_layer(raw: Any, i: int, file: str | None) -> Layer:
 
 
 # ---- entry points ---------------------------------------------------------------------------
-# libyaml's safe loader when available: the pre-traced zoo graphs load ~10x faster with it.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _load_yaml(path: Path) -> Any:
     file = str(path)
     try:
@@ -565,13 +562,7 @@ def _load_yaml(path: Path) -> Any:
         raise WorkloadError(f"cannot read: {exc}", file=file) from None
     if not text.strip():
         raise WorkloadError("the file is empty", file=file)
-    try:
-        data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 (a safe loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise WorkloadError(f"invalid YAML{where}: {problem}", file=file) from None
+    data = load_yaml(text, file, WorkloadError)
     if data is None:
         raise WorkloadError("the file holds no workload", file=file)
     if not isinstance(data, dict):

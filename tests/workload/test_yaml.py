@@ -105,7 +105,7 @@ BAD = [
     ("unknown top key", GOOD.replace("batch: 1", "batch: 1\nspeed: 3"), "speed: unknown key"),
     ("wrong type", GOOD.replace("out_channels: 8, in_size", "out_channels: '8', in_size"),
      "layers[0].out_channels: Input should be a valid integer"),
-    ("broken yaml", GOOD.replace("layers:", "layers: [unclosed"), "invalid YAML"),
+    ("broken yaml", GOOD.replace("layers:", "layers: [unclosed"), "broken YAML"),
     ("negative size", GOOD.replace("in_size: [8, 8]", "in_size: [-8, 8]"),
      "layers[0].in_size"),
     ("zero channels", GOOD.replace("in_channels: 3", "in_channels: 0"),
@@ -177,3 +177,17 @@ def test_yaml_loading_does_not_import_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=REPO)
     assert out.stdout.strip() == "False"
+
+
+def test_nm_pattern_stays_a_string_and_duplicate_keys_fail(tmp_path: Path) -> None:
+    """YAML 1.1 reads an unquoted 2:4 as the base-60 integer 124; edgesim's reader does not."""
+    from edgesim.workload.yaml_io import read_workload_yaml
+
+    p = tmp_path / "nm.yaml"
+    p.write_text("name: nm\nlayers:\n  - {name: c1, op: conv2d, in_channels: 16, out_channels: 32,"
+                 " in_size: [14, 14], kernel: [3, 3], padding: [1, 1], weight_sparsity: 0.5,"
+                 " sparsity_pattern: 2:4}\n")
+    assert read_workload_yaml(p).layers[0].sparsity_pattern == "2:4"
+    p.write_text("name: a\nname: b\nlayers: []\n")
+    with pytest.raises(WorkloadError, match="duplicate key 'name'"):
+        read_workload_yaml(p)
