@@ -86,7 +86,7 @@ def build_unit(u: ComputeUnitSpec, node_nm: float) -> ComputeUnit:
         name=u.name, type=u.type, operation=u.operation, precisions=tuple(u.precisions),
         rows=u.rows or 1, cols=u.cols or 1, depth=u.depth or 1, lanes=u.lanes or 1,
         cores=u.cores or 1, dataflow=u.resolved_dataflow, zero_skip=u.zero_skip,
-        zero_gating=u.zero_gating, nm_sparsity=tuple(u.nm_sparsity),
+        zero_gating=u.zero_gating, dram_overlap=u.dram_overlap, nm_sparsity=tuple(u.nm_sparsity),
         ops=frozenset(u.ops) if u.ops is not None else None, efficiency=u.efficiency,
         layer_overhead_cycles=u.layer_overhead_cycles, packs_narrow=u.packs_narrow, op_energy_pj=energies, pe_area_mm2=pe_area,
         leakage_w=u.leakage or 0.0, energy_source=source,

@@ -59,6 +59,14 @@ class ZeroSkip(StrEnum):
     BOTH = "both"
 
 
+class DramOverlap(StrEnum):
+    """Which of a unit's DRAM transfers run while it computes (the rest stall it)."""
+
+    ALL = "all"  # double-buffered: loads and stores overlap compute (the default)
+    WEIGHTS = "weights"  # weights stream behind compute; activation loads/stores stall the unit
+    NONE = "none"  # every DRAM transfer stalls the unit
+
+
 # Operation classes priced by the technology table, per precision:
 #   "mac"   multiply-accumulate,  "adder" |x - w| accumulate (sub, abs, add),
 #   "add"   add/compare/elementwise vector op, "mult" multiply alone.
@@ -81,6 +89,7 @@ class ComputeUnit:
     dataflow: Dataflow = Dataflow.NONE
     zero_skip: ZeroSkip = ZeroSkip.NONE  # zeros skipped: saves cycles and energy
     zero_gating: ZeroSkip = ZeroSkip.NONE  # zeros gated: saves energy only
+    dram_overlap: DramOverlap = DramOverlap.ALL  # DRAM transfers hidden behind compute
     nm_sparsity: tuple[str, ...] = ()  # N:M patterns it accelerates, e.g. ("2:4",)
     ops: frozenset[OpKind] | None = None  # ops it can run; None means every op
     efficiency: float = 1.0  # simd: sustained fraction of peak on GEMM-like work

@@ -20,6 +20,7 @@ from edgesim.errors import SpecError
 from edgesim.hardware.model import (
     Compression,
     Dataflow,
+    DramOverlap,
     MemoryType,
     Operand,
     Operation,
@@ -100,6 +101,9 @@ class ComputeUnitSpec(_Frozen):
     precisions: list[str] = Field(min_length=1)
     zero_skip: ZeroSkip = ZeroSkip.NONE
     zero_gating: ZeroSkip = ZeroSkip.NONE
+    # DRAM transfers that overlap compute: all (double-buffered), weights (activation loads and
+    # stores stall the unit, as on Eyeriss v1, JSSC 2017) or none.
+    dram_overlap: DramOverlap = DramOverlap.ALL
     nm_sparsity: list[str] = Field(default_factory=list)
     ops: list[OpKind] | None = None
     efficiency: float = Field(default=1.0, gt=0.0, le=1.0)

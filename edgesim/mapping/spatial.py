@@ -31,9 +31,11 @@ Mapping rules (no constants fitted to any chip):
   adder), plus priming ``q x S`` ifmap values per image at one word per cycle, plus the first
   pass's filter load (``p x q x S`` writes). Later filter loads are staged behind the running
   pass (Eyeriss double-buffers the next pass's filters in 8 kB of its GLB, JSSC 2017 Sec. V-A)
-  and stall the array only when the filters arrive slower than the passes consume them: their
-  bytes over the bandwidth of their source (the buffer holding weights, else DRAM), or their
-  scratchpad writes, beyond the compute time. Passes run ``sets`` at a time; the last round
+  when the filter scratchpad has room for them beside the running pass's (``2 p q S`` entries),
+  and then stall the array only when the filters arrive slower than the passes consume them:
+  their bytes over the bandwidth of their source (the buffer holding weights, else DRAM), or
+  their scratchpad writes, beyond the compute time. Without that room every load's ``p q S``
+  scratchpad writes start its pass (the per-pass ramp-up JSSC 2017 names). Passes run ``sets`` at a time; the last round
   may be partial.
 * Zero gating (``zero_gating`` covering activations): a zero ifmap value skips the filter and
   psum scratchpad reads and the MAC; cycles are unchanged. ``ops["mac"]`` counts executed MACs.
@@ -283,9 +285,14 @@ def map_spatial(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pac
     stream_cycles = math.ceil(f_reads / _bytes_per_cycle(w_src, hw.clock_hz))
     write_cycles = math.ceil(loads / sets_f) * p * q * s
     work = rounds * (mac_cycles + acc_cycles + prime_cycles)
-    # Later loads stream in behind the running pass; they stall the array only where the
-    # filters arrive slower than the passes consume them.
-    load_cycles = first_load + max(0, max(stream_cycles, write_cycles) - work)
+    # Later loads stream in behind the running pass when the filter scratchpad has room for the
+    # next pass's filters beside the current ones; they stall the array only where the filters
+    # arrive slower than the passes consume them. Otherwise every pass starts by writing its
+    # filters into the scratchpads (the per-pass ramp-up of JSSC 2017).
+    if 2 * p * q * s <= _spad_entries(hw, Operand.WEIGHTS, weight_bits):
+        load_cycles = first_load + max(0, max(stream_cycles, write_cycles) - work)
+    else:
+        load_cycles = write_cycles + max(0, stream_cycles - work)
     cycles = work + load_cycles
     dense = groups * m_rows * n_f * k
     useful = math.ceil(dense * frac)

@@ -13,6 +13,14 @@ Definitions (one layer):
 * ``compute_s`` = compute_cycles / clock; ``busy_s`` stretches it to the slowest on-chip level whose
   bandwidth the spec declares (the unit streams from it while computing): ``c = busy_s / n``.
 * ``dram_s`` = (DRAM reads + writes) / DRAM bandwidth; ``l`` and ``s`` are the per-step shares.
+* Transfers a unit does not overlap with compute (``ComputeUnit.dram_overlap``: ``weights`` =
+  activation loads and stores stall it, as on Eyeriss v1, JSSC 2017; ``none`` = every transfer
+  does) stall the unit: ``stall_s`` = their bytes / DRAM bandwidth x ``(n-1)/n`` is added to its
+  busy time (``busy_s`` includes it). The pipeline already exposes the first load and the
+  last store, i.e. ``1/n`` of the transfers, so a compute-bound layer takes ``compute + serial
+  transfers + the first weight load``, a weight-bound one ``~ dram_s + c``, and with ``none``
+  exactly ``compute + dram_s`` (one step: ``l + c + s`` as before). The DES holds the unit for
+  the same stretched steps, so both simulators still agree on a chain.
 * latency = the end of the last store in the stage recurrence above (:func:`pipeline_latency_s`).
   It is ``l + n c + s`` when compute-bound (``c >= l + s``: the first load and the last store are
   exposed, i.e. ``max + min/n``), ``busy + dram`` for one step, and between ``dram`` and
@@ -32,7 +40,7 @@ import math
 from dataclasses import dataclass
 
 from edgesim.errors import SpecError
-from edgesim.hardware.model import Hardware, MemoryLevel
+from edgesim.hardware.model import DramOverlap, Hardware, MemoryLevel
 from edgesim.mapping.types import LayerCounts
 
 MAX_TILE_STEPS = 32
@@ -43,13 +51,14 @@ class LayerTimes:
     """Time components of one layer (seconds) and the tile-steps it is simulated with."""
 
     compute_s: float  # compute cycles / clock: the unit's busy time without stalls
-    busy_s: float  # compute_s stretched to the slowest on-chip level feeding the unit
+    busy_s: float  # compute_s stretched to the slowest on-chip level, plus stall_s
     onchip_s: float  # slowest on-chip level's transfer time (0 when none declares a bandwidth)
     dram_read_s: float
     dram_write_s: float
     dram_read_bytes: int
     dram_write_bytes: int
     steps: int
+    stall_s: float = 0.0  # non-overlapped DRAM transfers the unit waits for (inside busy_s)
 
     @property
     def dram_s(self) -> float:
@@ -90,6 +99,7 @@ class HardwareTiming:
         self.onchip_bw: dict[str, float] = {
             m.name: _level_bw(m) for m in hw.memory[1:]
             if _level_bw(m) > 0 and _declared_bandwidth(hw, m.name)}
+        self.overlap = {u.name: u.dram_overlap for u in hw.compute}
 
     def layer(self, lc: LayerCounts) -> LayerTimes:
         """Time components of one mapped layer."""
@@ -101,16 +111,35 @@ class HardwareTiming:
             moved = lc.reads_bytes.get(name, 0) + lc.writes_bytes.get(name, 0)
             if moved:
                 onchip_s = max(onchip_s, moved / bw)
+        steps = tile_steps(lc.tiles)
+        serial = serial_bytes(self.overlap.get(lc.unit, DramOverlap.ALL), rd, wr,
+                              int(lc.extra.get("dram_act_read_bytes", 0)))
+        stall_s = serial / self.dram_bw * (steps - 1) / steps
         return LayerTimes(
             compute_s=compute_s,
-            busy_s=max(compute_s, onchip_s),
+            busy_s=max(compute_s, onchip_s) + stall_s,
             onchip_s=onchip_s,
             dram_read_s=rd / self.dram_bw,
             dram_write_s=wr / self.dram_bw,
             dram_read_bytes=rd,
             dram_write_bytes=wr,
-            steps=tile_steps(lc.tiles),
+            steps=steps,
+            stall_s=stall_s,
         )
+
+
+def serial_bytes(overlap: DramOverlap, read_bytes: int, write_bytes: int,
+                 act_read_bytes: int) -> int:
+    """DRAM bytes of a layer that its unit does not overlap with compute.
+
+    ``act_read_bytes``: the activation part of the reads (the mapper's ``dram_act_read_bytes``);
+    the rest of the reads are weights; every write is an activation (outputs, spilled psums).
+    """
+    if overlap == DramOverlap.NONE:
+        return read_bytes + write_bytes
+    if overlap == DramOverlap.WEIGHTS:
+        return min(read_bytes, max(0, act_read_bytes)) + write_bytes
+    return 0
 
 
 def pipeline_latency_s(load_s: float, compute_s: float, store_s: float, steps: int) -> float:

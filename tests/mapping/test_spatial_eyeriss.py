@@ -11,8 +11,9 @@ m-block, filters once per image and row block), on the built-in spec as users ru
 
 Tolerances: DRAM 30% per layer and 5% in total (measured: +15, -9, -9, -7, +28% and +2%;
 conv5's output zeros are not published, so it is coded as dense: +33% on its 0.35 MB write).
-Latency 30% per layer and 15% in total: the mapper reads 24% low on conv1 (stride-4, 11x11),
-a loss the model does not explain (see docs/validation.md, Eyeriss).
+Latency (simulated: fmap transfers not overlapped, JSSC 2017) 30% per layer and 10% in total
+(+15, +4, +3, -2, +22% and +6%). VGG-16 is compared with its published totals and does not get
+within 30% (see ``test_vgg16_against_measured`` and docs/validation.md, Eyeriss).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pytest
 from edgesim.hardware import load_hardware
 from edgesim.mapping import map_workload
 from edgesim.mapping.spatial import pe_sets
-from edgesim.sim import simulate
+from edgesim.sim import simulate, simulate_schedule
 from tests.mapping.eyeriss_fixture import EYERISS, alexnet_convs, vgg16_convs
 
 LATENCY_MS = [20.9, 41.9, 23.6, 18.4, 10.5]
@@ -66,14 +67,20 @@ def test_macs_match_published(schedule):
 
 
 def test_latency_close_to_measured(schedule):
-    ours = [c.compute_cycles / HW.clock_hz * 1e3 for c in schedule.layers]
+    # Compute alone (MACs, psum accumulation, per-pass ramp-up) stays below the chip.
+    compute = [c.compute_cycles / HW.clock_hz * 1e3 for c in schedule.layers]
+    assert sum(compute) < sum(LATENCY_MS)
+    # What users see: ifmap loads and ofmap dumps are not overlapped with processing (JSSC
+    # 2017; ``dram_overlap: weights``), filters stream behind the passes, GLB bandwidth.
+    sim = simulate_schedule(schedule, "analytic")
+    ours = [lay.latency_s * 1e3 for lay in sim.layers]
     for o, m in zip(ours, LATENCY_MS, strict=True):
         assert o == pytest.approx(m, rel=0.30)
-    assert sum(ours) == pytest.approx(sum(LATENCY_MS), rel=0.15)
-    # What users see (DRAM overlapped, GLB bandwidth): 16-bit psums keep the GLB off the
-    # critical path (with 32-bit psums it was the bottleneck: 167 ms, +45%).
-    sim = simulate(alexnet_convs(4), HW)
-    assert sim.latency_s * 1e3 == pytest.approx(sum(LATENCY_MS), rel=0.15)
+    assert sim.latency_s * 1e3 == pytest.approx(sum(LATENCY_MS), rel=0.10)
+    # Double-buffered fmaps (dram_overlap: all) would read 8% low on the total.
+    overlapped = simulate(alexnet_convs(4), load_hardware(
+        "eyeriss", {"compute.pe_array.dram_overlap": "all"}))
+    assert overlapped.latency_s < sim.latency_s
 
 
 def test_dram_close_to_measured(schedule):
@@ -120,18 +127,24 @@ def test_bigger_glb_only_saves_refetches():
         s.dram_read_bytes for s in small_s.layers)
 
 
-def test_zero_gating_saves_macs_not_cycles(schedule):
+def test_zero_gating_saves_macs_not_cycles():
+    # Without RLC in DRAM (the fixture), zeros do not change the GLB blocking (with RLC they
+    # shrink the coded ifmap, which can change the block and with it the filter loads).
+    gated = map_workload(alexnet_convs(4), EYERISS)
     dense = map_workload(alexnet_convs(4).with_layers(
-        [lay.with_(act_sparsity=0.0) for lay in alexnet_convs(4).layers]), HW)
-    for g, d in zip(schedule.layers[1:], dense.layers[1:], strict=True):
+        [lay.with_(act_sparsity=0.0) for lay in alexnet_convs(4).layers]), EYERISS)
+    for g, d in zip(gated.layers[1:], dense.layers[1:], strict=True):
         assert g.compute_cycles == d.compute_cycles
         assert g.ops["mac"] < 0.65 * d.ops["mac"]
-        assert g.reads_bytes["spad"] < d.reads_bytes["spad"]
+        assert g.reads_bytes["filter_spad"] < d.reads_bytes["filter_spad"]
+
+
+VGG16_BATCH_S = 3 / 0.7  # JSSC 2017: 0.7 frames/s on VGG-16's conv layers at batch 3
+VGG16_DRAM_MB = 321.1  # JSSC 2017: DRAM access per batch of 3
 
 
 def test_vgg16_mechanisms():
-    """No measured VGG-16 figures are asserted (none in a searchable source); the RS rules and
-    the GLB blocking must still hold on its 224-wide 3x3 layers at batch 3."""
+    """The RS rules and the GLB blocking must hold on VGG-16's 224-wide 3x3 layers at batch 3."""
     wl = vgg16_convs(3)
     s = map_workload(wl, HW)
     # 3x3 sets of E >= 14 columns: 14-wide strips, 12 // 3 = 4 stacked -> 4 x 3 x 14 = 168.
@@ -142,7 +155,30 @@ def test_vgg16_mechanisms():
         assert _glb_bytes(c, layer) <= 108 * 1024
         assert c.dram_read_bytes + c.dram_write_bytes >= _compulsory_bytes(c, layer)
         assert c.utilization <= 1.0
+        # p x q x S = 216 of the 224 filter entries: no room to stage the next pass's
+        # filters, so every filter load is a ramp-up of p x q x S cycles.
+        assert c.extra["filter_load_cycles"] >= c.extra["filter_loads"] / c.extra["sets"] * 200
     # Large early layers cannot hold one image's psums: images go one at a time; the 14x14
     # layers can hold all three (14x14x512 psums of 74 filters x 3 images = 85 KB).
     assert s.layers[0].extra["glb_images"] == 1
     assert s.layers[-1].extra["glb_images"] == 3
+
+
+def test_vgg16_against_measured():
+    """What the model reaches on VGG-16 (JSSC 2017: 4.29 s and 321.1 MB per batch of 3).
+
+    Not within 30%: the model reads 41% low on latency and 49% high on DRAM. DRAM: VGG-16's
+    activation zeros are not published, so fmaps are RLC-coded as dense (1.33x their raw size;
+    raw they give 444 MB, still +38%: the GLB blocking re-reads the 224-wide ifmaps more than
+    the chip). Latency: the model explains 2.5 s of the 4.3 s (compute 1.6 s, GLB bandwidth,
+    non-overlapped fmap transfers); see docs/validation.md, Eyeriss.
+    """
+    sim = simulate(vgg16_convs(3), HW)
+    ratio_latency = sim.latency_s / VGG16_BATCH_S
+    ratio_dram = (sim.dram_read_bytes + sim.dram_write_bytes) / 1e6 / VGG16_DRAM_MB
+    assert 0.55 <= ratio_latency <= 1.0
+    assert 1.0 <= ratio_dram <= 1.6
+    # The non-overlapped fmap transfers are a large share on VGG-16's big fmaps.
+    overlapped = simulate(vgg16_convs(3), load_hardware(
+        "eyeriss", {"compute.pe_array.dram_overlap": "all"}))
+    assert sim.latency_s > 1.2 * overlapped.latency_s
