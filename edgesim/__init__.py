@@ -26,7 +26,6 @@ _LAZY = {
     "LayerResult": ("edgesim.cost.result", "LayerResult"),
     "zoo": ("edgesim.workload.zoo", None),
     "compress": ("edgesim.compress", None),
-    "search": ("edgesim.search", None),
     "report": ("edgesim.report", None),
 }
 
