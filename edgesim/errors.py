@@ -20,10 +20,6 @@ class EdgesimError(Exception):
         parts = [p for p in (self.file, self.field) if p]
         return ": ".join([*parts, self.detail])
 
-    def with_file(self, file: str) -> EdgesimError:
-        """Return a copy of this error that names ``file`` (keeps the subclass)."""
-        return type(self)(self.detail, file=file, field=self.field)
-
 
 class SpecError(EdgesimError):
     """A hardware spec is malformed or inconsistent."""
