@@ -196,6 +196,8 @@ def _compression_fields(ctx: ConvertContext, weight: torch.Tensor) -> dict[str, 
         raise WorkloadError("every weight is zero; remove the layer instead of zeroing it",
                             field=f"{ctx.name}.weight")
     act_sparsity = float(getattr(m, "act_sparsity", 0.0) or 0.0)
+    if not act_sparsity and ctx.tensor_args:  # measured on the example inputs, if asked for
+        act_sparsity = min(0.999, float(ctx.tensor_args[0].meta.get(ZERO_FRACTION, 0.0)))
     if not 0.0 <= act_sparsity < 1.0:
         raise WorkloadError(f"expected a fraction in [0, 1), got {act_sparsity}",
                             field=f"{ctx.name}.act_sparsity")
@@ -553,12 +555,27 @@ def _symbolic_trace(module: nn.Module, name: str) -> fx.GraphModule:
     return fx.GraphModule(tracer.root, graph, name)
 
 
-def _propagate(gm: fx.GraphModule, module: nn.Module, inputs: tuple[Any, ...], name: str) -> None:
+ZERO_FRACTION = "edgesim_zero_fraction"  # node.meta key: fraction of exact zeros in the output
+
+
+class _ZeroCountingShapeProp(ShapeProp):
+    """ShapeProp that also records the fraction of exact zeros of each tensor a node produces."""
+
+    def run_node(self, n: fx.Node) -> Any:
+        result = super().run_node(n)
+        if isinstance(result, torch.Tensor) and result.numel() and not result.is_complex():
+            n.meta[ZERO_FRACTION] = float((result == 0).sum()) / result.numel()
+        return result
+
+
+def _propagate(gm: fx.GraphModule, module: nn.Module, inputs: tuple[Any, ...], name: str,
+               count_zeros: bool = False) -> None:
     modes = [(m, m.training) for m in module.modules()]
+    prop = _ZeroCountingShapeProp if count_zeros else ShapeProp
     try:
         gm.eval()
         with torch.no_grad():
-            ShapeProp(gm).propagate(*inputs)
+            prop(gm).propagate(*inputs)
     except EdgesimError:
         raise
     except Exception as exc:
@@ -589,13 +606,18 @@ class _LeafRoot(nn.Module):
         return getattr(self, self.child)(x)
 
 
-def trace(module: nn.Module, example_inputs: Any, name: str = "model") -> Workload:
+def trace(module: nn.Module, example_inputs: Any, name: str = "model", *,
+          measure_act_sparsity: bool = False) -> Workload:
     """Trace ``module`` with torch.fx on ``example_inputs`` into a :class:`Workload`.
 
     Args:
         module: any ``torch.nn.Module`` that ``torch.fx`` can trace. It is not modified.
         example_inputs: a tensor or tuple of tensors; dimension 0 is the batch.
         name: the workload's name.
+        measure_act_sparsity: record, for each conv/linear/adder layer, the fraction of exact
+            zeros in its input as the example inputs produce it (``act_sparsity``), so that
+            zero-gating, zero-skipping and run-length coding see real zeros. Use it with
+            representative inputs and trained weights; a module's own ``act_sparsity`` wins.
 
     Raises:
         WorkloadError: the model cannot be traced, or an op has no converter.
@@ -614,7 +636,7 @@ def trace(module: nn.Module, example_inputs: Any, name: str = "model") -> Worklo
     if _module_converter(type(module)) is not None:  # a lone leaf: trace it as a child
         root = _LeafRoot(module)
     gm = _symbolic_trace(root, name)
-    _propagate(gm, root, inputs, name)
+    _propagate(gm, root, inputs, name, count_zeros=measure_act_sparsity)
     modules = dict(gm.named_modules())
     producer: dict[fx.Node, str | None] = {}
     layers: list[Layer] = []

@@ -303,3 +303,23 @@ def test_operand_bytes_follow_precisions() -> None:
     q = lay.with_(weight_precision="int4", act_precision="fp16")
     assert q.operand_bytes("int8") == {"inputs": 2048, "weights": (32 * 16 * 9 + 32) // 2,
                                        "outputs": 4096}
+
+
+def test_measured_activation_sparsity() -> None:
+    from edgesim.workload.trace import trace
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1),
+                          nn.ReLU(), nn.Flatten(), nn.Linear(8 * 8 * 8, 10))
+    x = torch.randn(2, 3, 8, 8)
+    plain = trace(model, x)
+    assert all(lay.act_sparsity == 0.0 for lay in plain.layers)  # off unless asked for
+    wl = trace(model, x, measure_act_sparsity=True)
+    convs = [lay for lay in wl.layers if lay.op in (OpKind.CONV2D, OpKind.LINEAR)]
+    assert convs[0].act_sparsity == 0.0  # a Gaussian image has no exact zeros
+    with torch.no_grad():
+        after_relu = model[1](model[0](x))
+    expected = float((after_relu == 0).float().mean())
+    assert convs[1].act_sparsity == pytest.approx(expected)
+    assert 0.2 < convs[1].act_sparsity < 0.8  # ~half of a random conv's outputs are negative
+    assert convs[2].act_sparsity > 0.2  # through the flatten view
