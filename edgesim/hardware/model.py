@@ -140,7 +140,8 @@ class MemoryLevel:
     holds: frozenset[Operand] = frozenset(Operand)
     per_pe: bool = False
     instances: int = 1
-    word_bytes: int = 8  # access width (energy tables are per access of this width)
+    word_bytes: int = 1  # access width (energy tables are per access of it); specs always set it,
+    # a level built by hand without one is byte-granular (no whole-word rounding of accesses)
     energy_source: str = ""
     compression: Compression = Compression.NONE  # encoding of the activations stored here
 

@@ -43,6 +43,15 @@ SCALE-Sim's fold). Files are counted where declared: a read per MAC of each oper
 file holds (the output register: a read and a write per MAC, at the partial-sum width bounded by
 the register's size) and a write per element loaded into it. A file shared by several operands
 is split evenly between them. Without per-PE levels nothing changes.
+
+Word-granular buffer accesses (``traffic.word_padded_factor``): every cycle the array moves a
+vector of one element per row or column it uses to or from its feeding buffer, and a buffer
+with ``word``-byte words is accessed in whole words. The streamed operand's vectors run along
+the rows (os: inputs; ws: inputs; is: weights), the preloaded operand's and the outputs' along
+the columns (os: weights). A dimension that fills the array with vectors a multiple of the word
+costs nothing extra; a depthwise layer (K = R*S = 9 rows, N = 1 column) reads 9-byte input
+vectors as two 8-byte words and writes each output as a whole word. Off-chip sources and 1-byte
+words are byte-granular (SCALE-Sim's counts), and cycles never change.
 """
 
 from __future__ import annotations
@@ -51,7 +60,13 @@ import math
 
 from edgesim.hardware.model import ComputeUnit, Dataflow, Hardware, Operand, ZeroSkip
 from edgesim.mapping.base import ComputeResult
-from edgesim.mapping.traffic import ArraySide, Sizes, per_pe_levels
+from edgesim.mapping.traffic import (
+    ArraySide,
+    Sizes,
+    array_word_bytes,
+    per_pe_levels,
+    word_padded_factor,
+)
 from edgesim.workload.ir import Layer, OpKind
 
 
@@ -166,10 +181,13 @@ def map_systolic(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pa
     w_bytes = math.ceil(groups * w_el * pack * w_bytes_per_el)
     rf_reads, rf_writes = _register_files(hw, useful, act_bits / 8, w_bytes_per_el, psum_b,
                                           {Operand.INPUTS: in_bytes, Operand.WEIGHTS: w_bytes})
+    pad = _word_padding(hw, df, sr, sc, rows, cols, pack * act_bits / 8,
+                        pack * w_bytes_per_el, out_b, psum_b)
     array = ArraySide(
-        reads={Operand.INPUTS: in_bytes, Operand.WEIGHTS: w_bytes},
-        output_writes=math.ceil(final_w + partial_w),
-        output_reads=math.ceil(groups * out_r_el * psum_b),
+        reads={Operand.INPUTS: math.ceil(in_bytes * pad["in"]),
+               Operand.WEIGHTS: math.ceil(w_bytes * pad["w"])},
+        output_writes=math.ceil(final_w * pad["out"] + partial_w * pad["psum"]),
+        output_reads=math.ceil(groups * out_r_el * psum_b * pad["psum"]),
         rf_reads=rf_reads, rf_writes=rf_writes)
     util = useful / (unit.pe_count * pack * max(1, cycles))
     note = (f"systolic {df.value} {rows}x{cols}: {groups} GEMM(s) M={m} N={n} K={k}"
@@ -181,6 +199,21 @@ def map_systolic(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pa
                           "stream_steps": float(groups * row_fold * col_fold),
                           "pack": float(pack), "utilization_peak": util,
                           "per_pe": float(per_pe), "psum_passes": float(passes)})
+
+
+def _word_padding(hw: Hardware, df: Dataflow, sr: int, sc: int, rows: int, cols: int,
+                  in_b: float, w_b: float, out_b: float, psum_b: float) -> dict[str, float]:
+    """Bytes charged per useful byte at the feeding buffers (whole words per array vector):
+    keys ``in``, ``w``, ``out`` (final outputs) and ``psum`` (partial sums written and read)."""
+    in_dim, w_dim = {Dataflow.OS: ((sr, rows), (sc, cols)),
+                     Dataflow.WS: ((sr, rows), (sc, cols)),
+                     Dataflow.IS: ((sc, cols), (sr, rows))}[df]
+    w_word = array_word_bytes(hw, Operand.WEIGHTS)
+    o_word = array_word_bytes(hw, Operand.OUTPUTS)
+    return {"in": word_padded_factor(*in_dim, in_b, array_word_bytes(hw, Operand.INPUTS)),
+            "w": word_padded_factor(*w_dim, w_b, w_word),
+            "out": word_padded_factor(sc, cols, out_b, o_word),
+            "psum": word_padded_factor(sc, cols, psum_b, o_word)}
 
 
 def _register_files(hw: Hardware, macs: int, act_b: float, w_b: float, psum_b: float,

@@ -32,6 +32,13 @@ The model (closed form, no loops over cycles):
   ``activation_budget_bytes``); the producer's DRAM write and that tensor's DRAM read are then
   skipped and its re-fetches hit the on-chip buffer. A layer with several inputs (a residual
   add) reads from DRAM only the inputs that live there.
+* Word-granular array accesses: an array moves one vector of elements per access to the on-chip
+  buffer that feeds it (one element per row or per column it uses); a buffer is accessed in
+  whole words of its ``word`` size, so a vector narrower than a word, or one that ends part-way
+  into a word, costs the bytes of the whole words it touches (``word_padded_factor``; a
+  depthwise layer's 9-element vectors cost 16 bytes of an 8-byte-word buffer). Mappers express
+  this in the array-side bytes they hand over (``ArraySide``); bulk transfers between levels
+  (tiles, contiguous) and off-chip levels (burst-accessed) are not rounded.
 """
 
 from __future__ import annotations
@@ -231,6 +238,36 @@ def plan_tiles(geo: Geometry, sizes: Sizes, caps: Mapping[Operand, tuple[float, 
     w_chunks = max(1, math.ceil(sizes.weights / max(w_str, 1.0)))
     plan_b = TilePlan(stat, w_reads, out_w, out_r, t_i * w_chunks, "inputs-outer")
     return plan_a if plan_a.total <= plan_b.total else plan_b
+
+
+def word_padded_factor(extent: int, lanes: int, elem_bytes: float, word_bytes: int) -> float:
+    """Bytes charged per useful byte when ``extent`` elements cross to or from a buffer in
+    vectors of at most ``lanes`` elements (full vectors, then the remainder), each vector an
+    access of whole ``word_bytes`` words.
+
+    ``word_padded_factor(9, 32, 1, 8)`` is 16 / 9 (a 9-byte vector touches two 8-byte words);
+    a dimension that fills the lanes with vectors a multiple of the word gives 1.
+    """
+    if extent <= 0 or lanes <= 0 or elem_bytes <= 0 or word_bytes <= 1:
+        return 1.0
+    full, rem = divmod(extent, lanes)
+
+    def words(n: int) -> int:
+        return math.ceil(n * elem_bytes / word_bytes - 1e-9)
+
+    charged = (full * words(lanes) + (words(rem) if rem else 0)) * word_bytes
+    return max(1.0, charged / (extent * elem_bytes))
+
+
+def array_word_bytes(hw: Hardware, op: Operand) -> int:
+    """Access width of the on-chip buffer feeding the array ``op`` (the innermost shared buffer
+    holding it); 1 (byte-granular, no rounding) when it comes from off chip."""
+    c = chain(hw, op)
+    home = activation_home(hw) if op != W else hw.dram
+    c = [m for m in c if m is not home]
+    if not c or c[-1].is_offchip:
+        return 1
+    return max(1, c[-1].word_bytes)
 
 
 def onchip_buffers(hw: Hardware) -> list[MemoryLevel]:

@@ -12,6 +12,14 @@ to DRAM and reads every input back), so that is the mode compared here. With it,
 byte for byte on the DRAM reads of 20 of the 21 layers (the FC layer differs by its 512-byte
 input), and per memory level within 15%. The residue (which layer a branch tensor's DRAM write
 is charged to, the FC input) is explained in docs/validation.md.
+
+MobileNet-v2 (ZigZag's shipped ``mobilenetv2.onnx``, imported by edgesim) checks the word-granular
+buffer accesses: ZigZag rounds every transfer period up to whole ``bandwidth_min`` words (64 bits
+at the 2 MB SRAM, ``CostModelEvaluation._calc_memory_access``), and its tpu_like mapping unrolls
+only K and C, so a depthwise layer (K = C = 1 per group) runs on one PE and reads one 1-byte input
+per 8-byte word, one word per MAC. edgesim maps a depthwise layer im2col (K = R*S = 9 array rows,
+SCALE-Sim's layout): 9-byte input vectors, two words per 9 MACs; each output is one word in both.
+That mapping difference is the only large residue, and the check re-prices it.
 """
 
 from __future__ import annotations
@@ -25,7 +33,14 @@ import yaml
 from edgesim.cost.result import LayerResult, SimResult
 from edgesim.hardware import load_hardware
 from edgesim.hardware.model import Hardware
-from tests.peers.zigzag_oracle import TPU_LIKE_HW, ZigZagLayer, ZigZagResult, run_zigzag
+from edgesim.mapping.traffic import word_padded_factor
+from tests.peers.zigzag_oracle import (
+    TPU_LIKE_HW,
+    ZIGZAG_INPUTS,
+    ZigZagLayer,
+    ZigZagResult,
+    run_zigzag,
+)
 
 SPEC = Path(__file__).resolve().parents[2] / "hardware_specs" / "zigzag-tpu-like.yaml"
 TOLERANCE = 0.20  # issue "Simulation engine", section 6: within 20% of ZigZag
@@ -184,3 +199,107 @@ def test_per_layer_dram_reads(zigzag_resnet18: ZigZagResult, edgesim_resnet18: S
     """
     for z, e in matched(zigzag_resnet18, edgesim_resnet18):
         assert rel_err(e.dram_read_bytes, z.dram_read_bytes) <= READS_TOLERANCE, e.name
+
+
+# ---- MobileNet-v2: word-granular SRAM accesses --------------------------------------------------
+MOBILENETV2_ONNX = ZIGZAG_INPUTS / "workload" / "mobilenetv2.onnx"
+SRAM_WORD_BYTES = 8  # the 2 MB SRAM's bandwidth_min: 64 bits
+SRAM_READ_PJ_PER_WORD = 416.16 * 64 / 2048  # r_cost per 2048-bit access, 64-bit granules
+SRAM_WRITE_PJ_PER_WORD = 378.4 * 64 / 2048
+# Measured residues (docs/validation.md): ZigZag's non-depthwise SRAM energy is 10% below edgesim's
+# (as ResNet-18's, within its 15%), DRAM reads agree within 1% (reads+writes within 4%), and the
+# totals, with the depthwise mapping difference re-priced, within 2%.
+MBV2_TOTAL_TOLERANCE = 0.05
+
+
+def test_word_padded_factor() -> None:
+    """A vector costs the whole words it touches: 9 bytes are two 8-byte words."""
+    assert word_padded_factor(9, 32, 1.0, 8) == pytest.approx(16 / 9)
+    assert word_padded_factor(1, 32, 1.0, 8) == pytest.approx(8.0)
+    assert word_padded_factor(64, 32, 1.0, 8) == 1.0  # full 32-byte vectors: 4 words each
+    assert word_padded_factor(147, 32, 1.0, 8) == pytest.approx((4 * 32 + 24) / 147)
+    assert word_padded_factor(9, 32, 1.0, 1) == 1.0  # byte-wide buffer: nothing to round
+
+
+@pytest.fixture(scope="session")
+def zigzag_mobilenetv2() -> ZigZagResult:
+    """ZigZag's mapping search over MobileNet-v2 on tpu_like (about 90 s, once per session)."""
+    return run_zigzag(MOBILENETV2_ONNX, opt="energy", exploit_data_locality=True)
+
+
+@pytest.fixture(scope="module")
+def mobilenetv2_layers(tpu_like: Hardware) -> tuple[SimResult, frozenset[str]]:
+    """edgesim on the same ONNX file, and the names of its depthwise layers."""
+    from edgesim.sim import simulate
+    from edgesim.workload import load_workload
+
+    wl = load_workload(str(MOBILENETV2_ONNX))
+    dw = frozenset(layer.name for layer in wl.layers
+                   if layer.groups > 1 and layer.groups == layer.in_channels)
+    return simulate(wl, tpu_like), dw
+
+
+def _split(zz: ZigZagResult, es: SimResult, dw: frozenset[str]) -> dict[str, list[tuple[
+        ZigZagLayer, LayerResult]]]:
+    by_name = {layer.name: layer for layer in costed_layers(es)}
+    pairs = [(z, by_name[z.name]) for z in zz.layers]
+    assert len(pairs) == len(by_name) == 53
+    return {"dw": [p for p in pairs if p[1].name in dw],
+            "other": [p for p in pairs if p[1].name not in dw]}
+
+
+def test_mobilenetv2_depthwise_sram_words(zigzag_mobilenetv2: ZigZagResult,
+                                          mobilenetv2_layers: tuple[SimResult, frozenset[str]],
+                                          ) -> None:
+    """ZigZag's depthwise SRAM energy is one 64-bit word per MAC (input) and per output; edgesim's
+    is two words per 9 MACs (9-byte im2col vectors), one word per output (1 byte each), plus one
+    bulk pass over the input (the tile fill from the on-chip copy its producer left, or from
+    DRAM), which ZigZag does not charge at this level."""
+    from edgesim.workload import load_workload
+
+    es, dw = mobilenetv2_layers
+    wl = load_workload(str(MOBILENETV2_ONNX))
+    outs = {layer.name: layer.output_elems for layer in wl.layers}
+    ins = {layer.name: layer.input_elems for layer in wl.layers}
+    pairs = _split(zigzag_mobilenetv2, es, dw)["dw"]
+    assert len(pairs) == 17
+    macs = sum(z.macs for z, _ in pairs)
+    n_out = sum(outs[e.name] for _, e in pairs)
+    n_in = sum(ins[e.name] for _, e in pairs)
+    theirs_pj = sum(z.mem_energy_pj["sram_2MB"] for z, _ in pairs)
+    assert theirs_pj == pytest.approx(macs * SRAM_READ_PJ_PER_WORD
+                                      + n_out * SRAM_WRITE_PJ_PER_WORD, rel=0.02)
+    ours_pj = math.fsum(e.energy_breakdown_j["sram_2MB"] for _, e in pairs) * 1e12
+    words_per_mac = math.ceil(9 / SRAM_WORD_BYTES) / 9
+    assert ours_pj == pytest.approx(macs * words_per_mac * SRAM_READ_PJ_PER_WORD
+                                    + n_out * SRAM_WRITE_PJ_PER_WORD
+                                    + n_in * SRAM_READ_PJ_PER_WORD / SRAM_WORD_BYTES, rel=0.02)
+
+
+def test_mobilenetv2_dense_layers_sram(zigzag_mobilenetv2: ZigZagResult,
+                                       mobilenetv2_layers: tuple[SimResult, frozenset[str]]
+                                       ) -> None:
+    """The 36 other layers (pointwise, first conv, classifier): SRAM within ResNet-18's 15%."""
+    es, dw = mobilenetv2_layers
+    pairs = _split(zigzag_mobilenetv2, es, dw)["other"]
+    ours_j = math.fsum(e.energy_breakdown_j.get("sram_2MB", 0.0) for _, e in pairs)
+    theirs_j = sum(z.mem_energy_pj.get("sram_2MB", 0.0) for z, _ in pairs) * 1e-12
+    assert rel_err(ours_j, theirs_j) <= 0.15, (ours_j, theirs_j)
+
+
+def test_mobilenetv2_dram_and_total(zigzag_mobilenetv2: ZigZagResult,
+                                    mobilenetv2_layers: tuple[SimResult, frozenset[str]]) -> None:
+    """DRAM traffic agrees; the totals agree once ZigZag's single-PE depthwise input reads (one
+    word per MAC) are re-priced at edgesim's 9-row mapping (two words per 9 MACs)."""
+    es, dw = mobilenetv2_layers
+    layers = costed_layers(es)
+    reads = sum(layer.dram_read_bytes for layer in layers)
+    writes = sum(layer.dram_write_bytes for layer in layers)
+    assert rel_err(reads, zigzag_mobilenetv2.dram_read_bytes) <= 0.02, reads
+    theirs = zigzag_mobilenetv2.dram_read_bytes + zigzag_mobilenetv2.dram_write_bytes
+    assert rel_err(reads + writes, theirs) <= 0.05, (reads + writes, theirs)
+    dw_macs = sum(z.macs for z, e in _split(zigzag_mobilenetv2, es, dw)["dw"])
+    mapping_pj = dw_macs * SRAM_READ_PJ_PER_WORD * (1 - math.ceil(9 / SRAM_WORD_BYTES) / 9)
+    ours_j = math.fsum(layer.energy_j for layer in layers)
+    theirs_j = (zigzag_mobilenetv2.energy_pj - mapping_pj) * 1e-12
+    assert rel_err(ours_j, theirs_j) <= MBV2_TOTAL_TOLERANCE, (ours_j, theirs_j)
