@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -50,3 +51,13 @@ def load_yaml(text: str, file: str | None, error: type[EdgesimError]) -> Any:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise error(f"broken YAML: {problem}{where}", file=file) from None
+
+
+def read_text(path: Path, error: type[EdgesimError]) -> str:
+    """A spec or workload file's text; a missing or unreadable file raises ``error`` naming it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error("no such file", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read: {exc}", file=str(path)) from None

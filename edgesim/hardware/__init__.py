@@ -27,7 +27,7 @@ from edgesim.hardware.spec import (
     validate_spec_dict,
 )
 from edgesim.units import Dimension, format_quantity
-from edgesim.yamlutil import StrictLoader, load_yaml
+from edgesim.yamlutil import StrictLoader, load_yaml, read_text
 
 __all__ = [
     "Hardware",
@@ -141,13 +141,7 @@ def _read_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     file = str(path)
     if path.resolve() in seen:
         raise SpecError("`base` chain loops back to this file", file=file, field="base")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("no such file", file=file) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read: {exc}", file=file) from None
-    raw = _yaml_load(text, file)
+    raw = _yaml_load(read_text(path, SpecError), file)
     if raw is None:
         raise SpecError("empty spec file", file=file)
     if not isinstance(raw, dict):

@@ -20,7 +20,7 @@ from edgesim.workload.ir import (
     Workload,
     precision_bits,
 )
-from edgesim.yamlutil import load_yaml
+from edgesim.yamlutil import load_yaml, read_text
 
 PosInt = Annotated[int, Field(strict=True, gt=0)]
 NonNegInt = Annotated[int, Field(strict=True, ge=0)]
@@ -554,12 +554,7 @@ def _read_graph_layer(raw: Any, i: int, file: str | None) -> Layer:
 # ---- entry points ---------------------------------------------------------------------------
 def _load_yaml(path: Path) -> Any:
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise WorkloadError("no such file", file=file) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WorkloadError(f"cannot read: {exc}", file=file) from None
+    text = read_text(path, WorkloadError)
     if not text.strip():
         raise WorkloadError("the file is empty", file=file)
     data = load_yaml(text, file, WorkloadError)
