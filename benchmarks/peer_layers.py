@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from edgesim.workload.ir import OpKind, Workload
+from edgesim.vocab import OpKind
+from edgesim.workload.ir import Workload
 from tests.peers.scalesim_oracle import ScaleSimLayer
 
 ROOT = Path(__file__).resolve().parents[1]

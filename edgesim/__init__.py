@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgesim.errors import CompressError, EdgesimError, MappingError, SpecError, WorkloadError
+
+if TYPE_CHECKING:  # what users' type checkers see; at run time each name loads on first use
+    from edgesim import compress as compress
+    from edgesim import report as report
+    from edgesim.hardware import list_hardware as list_hardware
+    from edgesim.hardware import load_hardware as load_hardware
+    from edgesim.hardware.model import Hardware as Hardware
+    from edgesim.mapping import map_workload as map_workload
+    from edgesim.results import LayerResult as LayerResult
+    from edgesim.results import SimResult as SimResult
+    from edgesim.sim import simulate as simulate
+    from edgesim.vocab import OpKind as OpKind
+    from edgesim.workload import load_workload as load_workload
+    from edgesim.workload import zoo as zoo
+    from edgesim.workload.ir import Layer as Layer
+    from edgesim.workload.ir import Workload as Workload
+    from edgesim.workload.onnx import import_onnx as import_onnx
+    from edgesim.workload.trace import trace as trace
 
 __version__ = "0.1.0"
 
@@ -20,10 +38,10 @@ _LAZY = {
     "map_workload": ("edgesim.mapping", "map_workload"),
     "Workload": ("edgesim.workload.ir", "Workload"),
     "Layer": ("edgesim.workload.ir", "Layer"),
-    "OpKind": ("edgesim.workload.ir", "OpKind"),
+    "OpKind": ("edgesim.vocab", "OpKind"),
     "Hardware": ("edgesim.hardware.model", "Hardware"),
-    "SimResult": ("edgesim.cost.result", "SimResult"),
-    "LayerResult": ("edgesim.cost.result", "LayerResult"),
+    "SimResult": ("edgesim.results", "SimResult"),
+    "LayerResult": ("edgesim.results", "LayerResult"),
     "zoo": ("edgesim.workload.zoo", None),
     "compress": ("edgesim.compress", None),
     "report": ("edgesim.report", None),

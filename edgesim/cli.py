@@ -87,7 +87,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     res = simulate(wl, hw, mode=args.mode, batch=args.batch)
     payload = json.dumps(res.to_dict(), indent=2)
     if args.timeline:
-        from edgesim.sim.timeline import write_chrome_trace
+        from edgesim.report.timeline import write_chrome_trace
 
         if args.mode != "des":
             raise _UsageError("a timeline needs --mode des", field="--timeline")

@@ -4,19 +4,15 @@ Every function returns a new module and never modifies its input; ``es.trace`` r
 leave behind (pruned shapes, zero patterns, precisions, adder layers).
 """
 
-from edgesim.compress.addernet import AdderConv2d, adder_lr_scale, to_addernet
+from edgesim.compress.addernet import adder_lr_scale, to_addernet
 from edgesim.compress.data import DigitsLeNet, accuracy, digits_lenet, evaluate, load_data, train
-from edgesim.compress.quant import (
-    QuantAdderConv2d,
-    QuantConv1d,
-    QuantConv2d,
-    QuantLinear,
-    quantize,
-)
+from edgesim.compress.quant import quantize
 from edgesim.compress.sparsity import prune_unstructured, zero_fraction
 from edgesim.compress.storage import LayerStorage, StorageReport, share_weights, storage
 from edgesim.compress.structured import prunable_layers, prune_channels
 from edgesim.compress.variants import compressed_variants
+from edgesim.nn.adder import AdderConv2d
+from edgesim.nn.quant import QuantAdderConv2d, QuantConv1d, QuantConv2d, QuantLinear
 
 __all__ = [
     "AdderConv2d",

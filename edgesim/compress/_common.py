@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from edgesim.compress.addernet import AdderConv2d
 from edgesim.errors import CompressError
+from edgesim.nn.adder import AdderConv2d
 
 # Modules whose weights the toolkit prunes, quantizes and sizes (subclasses included).
 WEIGHTED_TYPES: tuple[type[nn.Module], ...] = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d,

@@ -12,8 +12,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from edgesim.compress._common import check_model, restore_training_flags, training_flags
-from edgesim.compress.addernet import AdderConv2d, adder_lr_scale
+from edgesim.compress.addernet import adder_lr_scale
 from edgesim.errors import CompressError
+from edgesim.nn.adder import AdderConv2d
 
 DATASETS = ("digits",)
 NUM_CLASSES = 10

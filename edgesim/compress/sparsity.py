@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -17,19 +16,18 @@ from edgesim.compress._common import (
     weighted_layers,
 )
 from edgesim.errors import CompressError
-
-_NM = re.compile(r"^(\d+):(\d+)$")
+from edgesim.vocab import split_nm
 
 
 def parse_pattern(pattern: object) -> tuple[int, int] | None:
     """``"unstructured"`` -> None; ``"2:4"`` -> (2, 4); anything else -> CompressError."""
     if pattern == "unstructured":
         return None
-    m = _NM.match(pattern) if isinstance(pattern, str) else None
-    if m is None:
+    nm = split_nm(pattern) if isinstance(pattern, str) else None
+    if nm is None:
         raise CompressError(f"expected 'unstructured' or 'N:M' such as '2:4', got {pattern!r}",
                             field="pattern")
-    n, mm = int(m.group(1)), int(m.group(2))
+    n, mm = nm
     if not 1 <= n < mm:
         raise CompressError(f"N:M needs 1 <= N < M, got {pattern!r}", field="pattern")
     return n, mm

@@ -19,8 +19,8 @@ from edgesim.compress._common import (
     training_flags,
     weight_of,
 )
-from edgesim.compress.addernet import AdderConv2d
 from edgesim.errors import CompressError
+from edgesim.nn.adder import AdderConv2d
 
 Importance = str | Callable[[nn.Module, str], torch.Tensor]
 Ratio = float | Mapping[str, float] | Mapping[str, Sequence[int]]

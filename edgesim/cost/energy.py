@@ -14,19 +14,20 @@ from collections.abc import Mapping
 
 from edgesim.errors import SpecError
 from edgesim.hardware.model import ComputeUnit, Hardware
-from edgesim.mapping.types import LayerCounts
+from edgesim.mapping.counts import LayerCounts
+from edgesim.vocab import OpClass, Precision
 
 PJ_TO_J = 1e-12
 STATIC = "static"
 
 
-def op_energy_pj(unit: ComputeUnit, op_class: str, precision: str) -> float:
+def op_energy_pj(unit: ComputeUnit, op_class: OpClass, precision: Precision) -> float:
     """Energy of one ``op_class`` operation at ``precision`` on ``unit`` (pJ), with a clear error."""
     try:
         return unit.energy_pj(op_class, precision)
     except SpecError:
-        known = sorted(unit.op_energy_pj.get(op_class, {}))
-        raise SpecError(f"no energy for a {op_class!r} operation at {precision!r} "
+        known = sorted(p.value for p in unit.op_energy_pj.get(op_class, {}))
+        raise SpecError(f"no energy for a {op_class.value!r} operation at {precision.value!r} "
                         f"(the unit prices {known or 'none'})",
                         field=f"compute.{unit.name}.op_energy") from None
 

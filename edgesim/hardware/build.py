@@ -7,42 +7,44 @@ from dataclasses import replace
 from edgesim.errors import SpecError
 from edgesim.hardware import tech
 from edgesim.hardware.model import (
-    OP_CLASSES,
     ComputeUnit,
     Dataflow,
     DvfsPoint,
     Hardware,
+    HardwareKind,
     MemoryLevel,
     MemoryType,
     Operation,
     UnitType,
 )
 from edgesim.hardware.spec import ComputeUnitSpec, HardwareSpec, MemoryLevelSpec
+from edgesim.vocab import OpClass, Precision
 
 _J_TO_PJ = 1e12
 
 
-def _unit_energies(u: ComputeUnitSpec, node_nm: float) -> tuple[dict[str, dict[str, float]], str]:
+def _unit_energies(u: ComputeUnitSpec, node_nm: float
+                   ) -> tuple[dict[OpClass, dict[Precision, float]], str]:
     """Energies (pJ) per op class and precision, and a note of where they came from."""
-    table = {op: {p: tech.op_energy_pj(tech.OpClass(op), p, node_nm) for p in u.precisions}
-             for op in OP_CLASSES}
+    precisions = [Precision(p) for p in u.precisions]
+    table = {op: {p: tech.op_energy_pj(op, p, node_nm) for p in precisions} for op in OpClass}
     scale = tech.energy_scale(node_nm)
     source = (f"Horowitz ISSCC 2014 45 nm table (edgesim.hardware.tech), scaled to {node_nm:g} nm "
               f"by (node/45)(V/0.9)^2 = x{scale:.3g}")
     if u.op_energy is not None:
         for op, per_prec in u.op_energy.items():
             for p, e_j in per_prec.items():
-                table[op][p] = e_j * _J_TO_PJ
+                table[OpClass(op)][Precision(p)] = e_j * _J_TO_PJ
         source = u.energy_source or "spec: explicit op_energy table"
-        missing = [f"{op}@{p}" for op in OP_CLASSES for p in u.precisions
+        missing = [f"{op}@{p}" for op in OpClass for p in precisions
                    if op not in u.op_energy or p not in u.op_energy[op]]
         if missing:
             source += f"; from the technology table: {', '.join(missing)}"
         return table, source
-    explicit = {"mac": u.mac_energy, "adder": u.adder_energy, "add": u.add_energy,
-                "mult": u.mult_energy}
+    explicit = {OpClass.MAC: u.mac_energy, OpClass.ADDER: u.adder_energy,
+                OpClass.ADD: u.add_energy, OpClass.MULT: u.mult_energy}
     given = []
-    native = u.precisions[0]
+    native = precisions[0]
     for op, given_j in explicit.items():
         if given_j is None:
             continue
@@ -55,10 +57,10 @@ def _unit_energies(u: ComputeUnitSpec, node_nm: float) -> tuple[dict[str, dict[s
         notes.append(f"spec: explicit {', '.join(given)} at {native} (other precisions scaled "
                      "by the table's ratios)")
     if u.op_overhead_energy is not None:
-        native_bits = tech.precision_bits(native)
-        for op in OP_CLASSES:
-            for p in u.precisions:
-                share = tech.precision_bits(p) / native_bits if u.packs_narrow else 1.0
+        native_bits = native.bits
+        for op in OpClass:
+            for p in precisions:
+                share = p.bits / native_bits if u.packs_narrow else 1.0
                 table[op][p] += u.op_overhead_energy * _J_TO_PJ * min(1.0, share)
         notes.append(f"plus spec op_overhead_energy {u.op_overhead_energy * _J_TO_PJ:.4g} pJ "
                      "per op at the native precision (instruction overhead)")
@@ -79,17 +81,19 @@ def _pe_count(u: ComputeUnitSpec) -> int:
 def build_unit(u: ComputeUnitSpec, node_nm: float) -> ComputeUnit:
     """Build one compute unit."""
     energies, source = _unit_energies(u, node_nm)
-    op_class = tech.OpClass.ADDER if u.operation == Operation.ADDER else tech.OpClass.MAC
+    op_class = OpClass.ADDER if u.operation == Operation.ADDER else OpClass.MAC
     pe_area = u.pe_area if u.pe_area is not None else tech.pe_area_mm2(
         op_class, u.precisions[0], node_nm)
     return ComputeUnit(
-        name=u.name, type=u.type, operation=u.operation, precisions=tuple(u.precisions),
+        name=u.name, type=u.type, operation=u.operation,
+        precisions=tuple(Precision(p) for p in u.precisions),
         rows=u.rows or 1, cols=u.cols or 1, depth=u.depth or 1, lanes=u.lanes or 1,
         cores=u.cores or 1, dataflow=u.resolved_dataflow, zero_skip=u.zero_skip,
         zero_gating=u.zero_gating, dram_overlap=u.dram_overlap, nm_sparsity=tuple(u.nm_sparsity),
-        ops=frozenset(u.ops) if u.ops is not None else None, efficiency=u.efficiency,
-        layer_overhead_cycles=u.layer_overhead_cycles, packs_narrow=u.packs_narrow, op_energy_pj=energies, pe_area_mm2=pe_area,
-        leakage_w=u.leakage or 0.0, energy_source=source,
+        ops=tuple(u.ops) if u.ops is not None else None, efficiency=u.efficiency,
+        layer_overhead_cycles=u.layer_overhead_cycles, packs_narrow=u.packs_narrow,
+        op_energy_pj=energies, pe_area_mm2=pe_area, leakage_w=u.leakage or 0.0,
+        energy_source=source,
     )
 
 
@@ -155,6 +159,7 @@ def build_level(m: MemoryLevelSpec, spec: HardwareSpec, main_pes: int) -> Memory
         write_energy_pj_per_byte=write, area_mm2=area, leakage_w=m.leakage or 0.0,
         holds=frozenset(m.holds), per_pe=m.per_pe, instances=instances,
         word_bytes=int(m.word), energy_source=source, compression=m.compression,
+        bandwidth_declared=m.bandwidth is not None, banks=m.banks, dram_type=m.dram_type,
     )
 
 
@@ -195,9 +200,9 @@ def build_hardware(spec: HardwareSpec, source: str = "") -> Hardware:
         if u.dataflow == Dataflow.NONE and u.type in (UnitType.SYSTOLIC, UnitType.SPATIAL):
             raise SpecError("dataflow missing", file=source or None, field=f"compute.{u.name}")
     return Hardware(
-        name=spec.name, kind=spec.kind, technology_nm=node, clock_hz=spec.clock,
+        name=spec.name, kind=HardwareKind(spec.kind), technology_nm=node, clock_hz=spec.clock,
         compute=units, memory=levels, static_power_w=spec.static_power,
         fallback_unit=spec.fallback, area_overhead_fraction=spec.area_overhead,
         dvfs=tuple(DvfsPoint(clock_hz=p.clock, voltage_v=p.voltage) for p in spec.dvfs),
-        spec=spec, source=source,
+        source=source, description=spec.description, citation=spec.source,
     )

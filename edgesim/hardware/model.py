@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from edgesim.errors import SpecError
-from edgesim.workload.ir import OpKind
+from edgesim.hardware.tech import DramType
+from edgesim.vocab import OpClass, OpKind, Precision
+
+
+class HardwareKind(StrEnum):
+    NPU = "npu"
+    CPU = "cpu"
+    GPU = "gpu"
+    MCU = "mcu"
 
 
 class UnitType(StrEnum):
@@ -67,12 +74,6 @@ class DramOverlap(StrEnum):
     NONE = "none"  # every DRAM transfer stalls the unit
 
 
-# Operation classes priced by the technology table, per precision:
-#   "mac"   multiply-accumulate,  "adder" |x - w| accumulate (sub, abs, add),
-#   "add"   add/compare/elementwise vector op, "mult" multiply alone.
-OP_CLASSES = ("mac", "adder", "add", "mult")
-
-
 @dataclass(frozen=True)
 class ComputeUnit:
     """A compute unit. Energies are per single operation (pJ) at each supported precision."""
@@ -80,7 +81,7 @@ class ComputeUnit:
     name: str
     type: UnitType
     operation: Operation
-    precisions: tuple[str, ...]  # supported; the first is the native one
+    precisions: tuple[Precision, ...]  # supported; the first is the native one
     rows: int = 1  # systolic / spatial PE grid rows; cube: M edge
     cols: int = 1  # systolic / spatial PE grid cols; cube: N edge
     depth: int = 1  # cube: K edge (16 for a 16x16x16 cube)
@@ -91,15 +92,24 @@ class ComputeUnit:
     zero_gating: ZeroSkip = ZeroSkip.NONE  # zeros gated: saves energy only
     dram_overlap: DramOverlap = DramOverlap.ALL  # DRAM transfers hidden behind compute
     nm_sparsity: tuple[str, ...] = ()  # N:M patterns it accelerates, e.g. ("2:4",)
-    ops: frozenset[OpKind] | None = None  # ops it can run; None means every op
+    ops: tuple[OpKind, ...] | None = None  # ops it can run, in the spec's order; None: every op
     efficiency: float = 1.0  # simd: sustained fraction of peak on GEMM-like work
     layer_overhead_cycles: int = 0  # simd: fixed cycles per GEMM layer (call/launch overhead)
     packs_narrow: bool = False  # True: k-bit operands on a native-b-bit PE run b//k ops per cycle
-    op_energy_pj: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-    # op class ("mac", "adder", "add", "mult") -> precision -> pJ per operation
+    op_energy_pj: Mapping[OpClass, Mapping[Precision, float]] = field(default_factory=dict)
+    # op class -> precision -> pJ per operation
     pe_area_mm2: float = 0.0  # one PE (or one lane) at the native precision
     leakage_w: float = 0.0
     energy_source: str = ""  # where the energies came from (table + scaling, or the spec)
+
+    def __post_init__(self) -> None:
+        # Names are accepted where enums are expected (a unit built in code), and normalised.
+        object.__setattr__(self, "precisions", tuple(Precision(p) for p in self.precisions))
+        if self.ops is not None:
+            object.__setattr__(self, "ops", tuple(OpKind(o) for o in self.ops))
+        object.__setattr__(self, "op_energy_pj", {
+            OpClass(op): {Precision(p): e for p, e in table.items()}
+            for op, table in self.op_energy_pj.items()})
 
     @property
     def pe_count(self) -> int:
@@ -110,13 +120,13 @@ class ComputeUnit:
         return self.rows * self.cols
 
     @property
-    def native_precision(self) -> str:
+    def native_precision(self) -> Precision:
         return self.precisions[0]
 
     def supports(self, op: OpKind) -> bool:
         return self.ops is None or op in self.ops
 
-    def energy_pj(self, op_class: str, precision: str) -> float:
+    def energy_pj(self, op_class: OpClass, precision: Precision) -> float:
         """Energy of one operation of ``op_class`` at ``precision`` (pJ)."""
         try:
             return self.op_energy_pj[op_class][precision]
@@ -144,6 +154,11 @@ class MemoryLevel:
     # a level built by hand without one is byte-granular (no whole-word rounding of accesses)
     energy_source: str = ""
     compression: Compression = Compression.NONE  # encoding of the activations stored here
+    # Whether the spec states the bandwidth: only a stated on-chip bandwidth limits time (a spec
+    # without one gets ``word x clock`` for reports). A level built in code states its own.
+    bandwidth_declared: bool = True
+    banks: int = 1  # SRAM/cache macros the level is split into (the default energy uses it)
+    dram_type: DramType | None = None  # DRAM technology, where the spec names one
 
     @property
     def total_bytes(self) -> int:
@@ -165,7 +180,7 @@ class Hardware:
     """A built hardware description: trusted, immutable, SI units (areas in mm2)."""
 
     name: str
-    kind: str  # npu | cpu | gpu | mcu
+    kind: HardwareKind
     technology_nm: float
     clock_hz: float
     compute: tuple[ComputeUnit, ...]
@@ -174,12 +189,13 @@ class Hardware:
     fallback_unit: str | None = None  # unit that runs ops the main unit does not support
     area_overhead_fraction: float = 0.0  # control, NoC, I/O: fraction of compute + memory area
     dvfs: tuple[DvfsPoint, ...] = ()
-    spec: Any = None  # the validated pydantic spec it was built from (for `specs show`)
     source: str = ""  # file it came from
+    description: str = ""  # the spec's one-line description
+    citation: str = ""  # the spec's `source:` text: where its figures come from
 
     @property
-    def dram(self) -> MemoryLevel:
-        """The outermost memory level (DRAM, or flash on an MCU)."""
+    def outermost(self) -> MemoryLevel:
+        """The outermost memory level: DRAM, or flash on an MCU (``memory[0]``)."""
         return self.memory[0]
 
     @property

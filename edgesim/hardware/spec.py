@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -29,11 +28,10 @@ from edgesim.hardware.model import (
 )
 from edgesim.hardware.tech import DramType
 from edgesim.units import Dimension, parse_quantity
-from edgesim.workload.ir import INT_PRECISIONS, OpKind
+from edgesim.vocab import OpClass, OpKind, Precision, parse_nm
 
-PRECISIONS = tuple(sorted(INT_PRECISIONS, key=lambda p: INT_PRECISIONS[p])) + (
-    "fp16", "bf16", "fp32")
-OP_CLASS_NAMES = ("mac", "adder", "add", "mult")
+PRECISIONS = tuple(p.value for p in Precision)
+OP_CLASS_NAMES = tuple(c.value for c in OpClass)
 
 
 def _quantity(dim: Dimension, allow_zero: bool = False) -> Callable[[object], float]:
@@ -70,8 +68,6 @@ Voltage = Annotated[float, BeforeValidator(_quantity(Dimension.VOLTAGE))]
 MemEnergy = Annotated[float | tuple[float], BeforeValidator(_energy_per_byte_or_access)]
 PositiveInt = Annotated[int, Field(gt=0, strict=True)]
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")]
-
-_NM = re.compile(r"^(\d+):(\d+)$")
 
 
 class FieldError(ValueError):
@@ -137,8 +133,7 @@ class ComputeUnitSpec(_Frozen):
     @classmethod
     def _nm_patterns(cls, v: list[str]) -> list[str]:
         for p in v:
-            m = _NM.match(str(p))
-            if not m or not 0 < int(m.group(1)) < int(m.group(2)):
+            if parse_nm(str(p)) is None:
                 raise ValueError(f'expected N:M patterns such as "2:4" with 0 < N < M, got {p!r}')
         return v
 

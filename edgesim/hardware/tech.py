@@ -41,8 +41,8 @@ import math
 from enum import StrEnum
 
 from edgesim.errors import SpecError, WorkloadError
-from edgesim.workload.ir import FLOAT_PRECISIONS
-from edgesim.workload.ir import precision_bits as ir_precision_bits
+from edgesim.vocab import FLOAT_PRECISIONS, OpClass, Precision
+from edgesim.vocab import precision_bits as vocab_precision_bits
 
 REF_NODE_NM = 45.0
 REF_VDD_V = 0.9  # [H14]
@@ -69,21 +69,11 @@ _MULT_EXP_E = math.log(INT_MULT_PJ[32] / INT_MULT_PJ[8]) / math.log(4.0)  # ~1.9
 _MULT_EXP_A = math.log(INT_MULT_UM2[32] / INT_MULT_UM2[8]) / math.log(4.0)  # ~1.82
 
 
-class OpClass(StrEnum):
-    """Operation classes the technology table prices."""
-
-    MULT = "mult"
-    ADD = "add"
-    MAC = "mac"
-    ADDER = "adder"  # |x - w| accumulate (AdderNet)
-    COMPARE = "compare"
-
-
 def precision_bits(precision: str) -> int:
     """Bits of ``precision`` (``int1``..``int32``, ``fp16``, ``bf16``, ``fp32``)."""
     try:
-        return ir_precision_bits(precision)
-    except WorkloadError as exc:  # the same rule as the IR's, reported as a spec problem
+        return vocab_precision_bits(precision)
+    except WorkloadError as exc:  # the vocabulary's rule, reported as a spec problem
         raise SpecError(exc.detail) from None
 
 
@@ -108,11 +98,11 @@ def _int_mult(bits: int, area: bool) -> float:
     return INT_MULT_PJ[8] * (bits / 8) ** _MULT_EXP_E
 
 
-def accumulator_precision(precision: str) -> str:
+def accumulator_precision(precision: str) -> Precision:
     """Precision a MAC accumulates in: 2b integers (at most 32 bits), fp32 for floats."""
     if precision in FLOAT_PRECISIONS:
-        return "fp32"
-    return f"int{min(32, 2 * precision_bits(precision))}"
+        return Precision.FP32
+    return Precision(f"int{min(32, 2 * precision_bits(precision))}")
 
 
 def _add(precision: str, area: bool) -> float:
@@ -131,7 +121,7 @@ def _op45(op: OpClass, precision: str, area: bool) -> float:
     acc = accumulator_precision(precision)
     if op == OpClass.MULT:
         return _mult(precision, area)
-    if op in (OpClass.ADD, OpClass.COMPARE):
+    if op == OpClass.ADD:  # also a compare: one add at b bits
         return _add(precision, area)
     if op == OpClass.MAC:
         return _mult(precision, area) + _add(acc, area)

@@ -16,33 +16,25 @@ from __future__ import annotations
 import math
 
 from edgesim.hardware.model import ComputeUnit, Hardware, Operand
-from edgesim.mapping.base import ComputeResult
-from edgesim.mapping.systolic import work_fraction
-from edgesim.mapping.traffic import ArraySide, Sizes
-from edgesim.workload.ir import Layer, OpKind
+from edgesim.mapping.mapper import ComputeResult, GemmView
+from edgesim.mapping.storage import Sizes
+from edgesim.mapping.traffic import ArraySide
 
 
-def map_cube(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pack: int,
-             act_bits: int, weight_bits: int) -> ComputeResult:
+def map_cube(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> ComputeResult:
     """Cycles and array-side traffic of a GEMM layer on a cube unit."""
     del hw
-    g = layer.gemm()
-    assert g is not None
-    groups, m, n, k = g
-    frac = work_fraction(layer, unit)
-    k_eff = max(1, math.ceil(k * frac))
+    groups, m, n, k = g.groups, g.m, g.n, g.k
+    k_eff = max(1, math.ceil(k * g.work_fraction))
     bm, bn, bk = math.ceil(m / unit.rows), math.ceil(n / unit.cols), \
-        math.ceil(k_eff / (unit.depth * pack))
+        math.ceil(k_eff / (unit.depth * g.pack))
     cycles = groups * (bm * bn * bk + unit.depth)
-    dense = groups * m * n * k
-    useful = math.ceil(dense * frac)
-    w_b = (act_bits if layer.op == OpKind.MATMUL else weight_bits) / 8
+    useful = g.useful_ops
     array = ArraySide(
-        reads={Operand.INPUTS: math.ceil(groups * bn * m * k_eff * act_bits / 8),
-               Operand.WEIGHTS: math.ceil(groups * bm * k_eff * n * w_b)},
-        output_writes=sizes.outputs)
-    op_class = "adder" if layer.op == OpKind.ADDER_CONV2D else "mac"
+        reads_bytes={Operand.INPUTS: math.ceil(groups * bn * m * k_eff * g.act_bits / 8),
+                     Operand.WEIGHTS: math.ceil(groups * bm * k_eff * n * (g.b_bits / 8))},
+        output_write_bytes=sizes.outputs_bytes)
     note = (f"cube {unit.rows}x{unit.cols}x{unit.depth}: {groups} GEMM(s) M={m} N={n} K={k}; "
             f"fractals {bm}x{bn}x{bk}")
-    return ComputeResult(cycles, useful, {op_class: useful}, dense, array, note,
-                         {"pack": float(pack), "stream_steps": float(groups * bm * bn)})
+    return ComputeResult(cycles, useful, {g.op_class: useful}, g.dense_ops, array, note,
+                         stream_steps=groups * bm * bn)

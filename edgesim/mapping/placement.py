@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from edgesim.errors import MappingError
 from edgesim.hardware.model import ComputeUnit, Hardware, Operation, UnitType
-from edgesim.workload.ir import GEMM_OPS, Layer, OpKind, is_float, precision_bits
+from edgesim.vocab import GEMM_OPS, OpKind, Precision
+from edgesim.workload.layer import Layer
 
 
 def can_run(unit: ComputeUnit, layer: Layer) -> bool:
@@ -43,13 +44,13 @@ def place(layer: Layer, hw: Hardware) -> ComputeUnit:
         f"it needs {need}", file=hw.source or None, field=f"layers.{layer.name}")
 
 
-def resolved_precisions(layer: Layer, unit: ComputeUnit) -> tuple[str, str]:
+def resolved_precisions(layer: Layer, unit: ComputeUnit) -> tuple[Precision, Precision]:
     """(weight precision, activation precision) with ``None`` resolved to the unit's native one."""
     native = unit.native_precision
     return layer.weight_precision or native, layer.act_precision or native
 
 
-def op_precision(layer: Layer, unit: ComputeUnit) -> str:
+def op_precision(layer: Layer, unit: ComputeUnit) -> Precision:
     """The precision the unit computes at: the narrowest it supports that holds the operands.
 
     The operands' precision is the wider of weight and activation precisions. A unit computes at a
@@ -59,22 +60,20 @@ def op_precision(layer: Layer, unit: ComputeUnit) -> str:
     model is taken to be quantized for deployment, as its toolchain would).
     """
     w, a = resolved_precisions(layer, unit)
-    want = a if layer.op not in GEMM_OPS else (w if precision_bits(w) > precision_bits(a) else a)
+    want = a if layer.op not in GEMM_OPS else (w if w.bits > a.bits else a)
     if want in unit.precisions:
         return want
-    bits = precision_bits(want)
-    same = [p for p in unit.precisions if is_float(p) == is_float(want) and precision_bits(p) >= bits]
-    wider = [p for p in unit.precisions if precision_bits(p) >= bits]
+    bits = want.bits
+    same = [p for p in unit.precisions if p.is_float == want.is_float and p.bits >= bits]
+    wider = [p for p in unit.precisions if p.bits >= bits]
     for pool in (same, wider):
         if pool:
-            return min(pool, key=lambda p: (precision_bits(p), unit.precisions.index(p)))
-    return max(unit.precisions, key=lambda p: (precision_bits(p), -unit.precisions.index(p)))
+            return min(pool, key=lambda p: (p.bits, unit.precisions.index(p)))
+    return max(unit.precisions, key=lambda p: (p.bits, -unit.precisions.index(p)))
 
 
 def pack_factor(layer: Layer, unit: ComputeUnit) -> int:
     """Operations per PE per cycle: ``native_bits // bits`` when the unit packs narrow operands."""
     if not unit.packs_narrow:
         return 1
-    native_bits = precision_bits(unit.native_precision)
-    bits = precision_bits(op_precision(layer, unit))
-    return max(1, native_bits // bits)
+    return max(1, unit.native_precision.bits // op_precision(layer, unit).bits)

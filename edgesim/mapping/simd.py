@@ -40,10 +40,11 @@ from __future__ import annotations
 import math
 
 from edgesim.hardware.model import ComputeUnit, Hardware, Operand, Operation
-from edgesim.mapping.base import ComputeResult
-from edgesim.mapping.systolic import work_fraction
-from edgesim.mapping.traffic import ArraySide, Sizes
-from edgesim.workload.ir import Layer, OpKind
+from edgesim.mapping.mapper import ComputeResult, GemmView
+from edgesim.mapping.storage import Sizes
+from edgesim.mapping.traffic import ArraySide
+from edgesim.vocab import OpKind
+from edgesim.workload.layer import Layer
 
 REGISTER_TILE_ROWS = 4
 ADDER_INSTRUCTIONS_ON_MAC = 2
@@ -62,19 +63,14 @@ def is_channelwise(layer: Layer) -> bool:
     return g is not None and g[0] > 1 and g[2] <= REGISTER_TILE_ROWS
 
 
-def map_simd(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pack: int,
-             act_bits: int, weight_bits: int) -> ComputeResult:
+def map_simd(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> ComputeResult:
     """Cycles and cache-side traffic of a GEMM layer on a SIMD unit (module docstring)."""
     del hw
-    g = layer.gemm()
-    assert g is not None
-    groups, m, n, k = g
-    frac = work_fraction(layer, unit)
-    dense = groups * m * n * k
-    useful = math.ceil(dense * frac)
-    vec = unit.lanes * pack  # operations per cycle per core (all FMA pipes)
-    emulated = layer.op == OpKind.ADDER_CONV2D and unit.operation != Operation.ADDER
-    channelwise = is_channelwise(layer)
+    groups, m, n, k = g.groups, g.m, g.n, g.k
+    useful = g.useful_ops
+    vec = unit.lanes * g.pack  # operations per cycle per core (all FMA pipes)
+    emulated = g.layer.op == OpKind.ADDER_CONV2D and unit.operation != Operation.ADDER
+    channelwise = is_channelwise(g.layer)
     if channelwise:  # vector across groups' channels; output tiles over pixels only
         lane_use = vector_fill(groups * n, vec)
         tiles = math.ceil(m / REGISTER_TILE_ROWS) * math.ceil(groups * n / vec)
@@ -86,24 +82,21 @@ def map_simd(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pack: 
     if emulated:
         rate /= ADDER_INSTRUCTIONS_ON_MAC
     cycles = max(1, math.ceil(useful / rate)) + unit.layer_overhead_cycles
-    w_b = (act_bits if layer.op == OpKind.MATMUL else weight_bits) / 8
-    a_b = act_bits / 8
+    w_b = g.b_bits / 8
+    a_b = g.act_bits / 8
     if channelwise:  # each MAC loads its input; the K weights of a channel stay in registers
         in_reads = groups * n * m * k * a_b
         w_reads = groups * n * k * math.ceil(m / REGISTER_TILE_ROWS) * w_b
     else:  # inputs re-read once per vector of filters, weights once per register tile of rows
         in_reads = groups * m * k * math.ceil(n / vec) * a_b
         w_reads = groups * k * n * math.ceil(m / REGISTER_TILE_ROWS) * w_b
-    array = ArraySide(reads={Operand.INPUTS: math.ceil(in_reads),
-                             Operand.WEIGHTS: math.ceil(w_reads)},
-                      output_writes=sizes.outputs)
-    op_class = "adder" if layer.op == OpKind.ADDER_CONV2D else "mac"
-    note = (f"simd {cores_used}/{unit.cores} cores x {unit.lanes} lanes x{pack} pack, "
+    array = ArraySide(reads_bytes={Operand.INPUTS: math.ceil(in_reads),
+                                   Operand.WEIGHTS: math.ceil(w_reads)},
+                      output_write_bytes=sizes.outputs_bytes)
+    note = (f"simd {cores_used}/{unit.cores} cores x {unit.lanes} lanes x{g.pack} pack, "
             f"efficiency {unit.efficiency:g}, lane use {lane_use:.2f}"
             f"{', channel-vectorized' if channelwise else ''}"
             f"{', |x-w| emulated in 2 instructions' if emulated else ''}"
             f"{f', +{unit.layer_overhead_cycles} overhead cycles' if unit.layer_overhead_cycles else ''}")
-    return ComputeResult(cycles, useful, {op_class: useful}, dense, array, note,
-                         {"pack": float(pack), "lane_use": lane_use,
-                          "cores_used": float(cores_used),
-                          "overhead_cycles": float(unit.layer_overhead_cycles)})
+    return ComputeResult(cycles, useful, {g.op_class: useful}, g.dense_ops, array, note,
+                         {"lane_use": lane_use})

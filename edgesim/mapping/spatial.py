@@ -45,7 +45,7 @@ Traffic: global-buffer reads are the array's deliveries: ifmap rows of each stri
 of overlapping rows) once per filter chunk that replicas cannot share, filter weights once per
 load (multicast to the strips that run together), partial sums written once per channel chunk
 and read back between chunks. Register-file traffic: per MAC one ifmap, one filter and one psum
-read and one psum write. ``extra["noc_bytes"]`` counts the bytes the array network delivers.
+read and one psum write.
 """
 
 from __future__ import annotations
@@ -61,22 +61,14 @@ from edgesim.hardware.model import (
     Operand,
     ZeroSkip,
 )
-from edgesim.mapping.base import ComputeResult
-from edgesim.mapping.systolic import work_fraction
-from edgesim.mapping.traffic import (
-    ArraySide,
-    Sizes,
-    TilePlan,
-    activation_home,
-    chain,
-    geometry,
-    per_pe_levels,
-    rlc_ratio,
-)
-from edgesim.workload.ir import Layer, OpKind, precision_bits
+from edgesim.mapping.mapper import ComputeResult, GemmView
+from edgesim.mapping.storage import Sizes, rlc_ratio
+from edgesim.mapping.tiling import TilePlan, geometry, touched
+from edgesim.mapping.topology import activation_home, chain, per_pe_levels
+from edgesim.mapping.traffic import ArraySide
+from edgesim.vocab import CONV_OPS
 
 EYERISS_SPAD_ENTRIES = {Operand.INPUTS: 12, Operand.WEIGHTS: 224, Operand.OUTPUTS: 24}
-CONV_OPS = (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D)
 
 
 def _spad_entries(hw: Hardware, op: Operand, bits: int) -> int:
@@ -104,7 +96,7 @@ def pe_sets(r: int, e: int, rows: int, cols: int) -> tuple[int, int, int, int, i
 
 def rs_psum_bits(unit: ComputeUnit, act_bits: int) -> int:
     """Partial-sum width on an RS array: the datapath width (Eyeriss: 16-bit psum words)."""
-    return max(act_bits, precision_bits(unit.native_precision))
+    return max(act_bits, unit.native_precision.bits)
 
 
 @dataclass(frozen=True)
@@ -122,10 +114,9 @@ class ConvDims:
     w_in: int  # padded input row length
 
 
-def conv_dims(layer: Layer) -> ConvDims:
-    g = layer.gemm()
-    assert g is not None
-    _groups, m_rows, _n_f, k = g
+def conv_dims(gv: GemmView) -> ConvDims:
+    """The RS loop bounds of a GEMM-type layer."""
+    layer, m_rows, k = gv.layer, gv.m, gv.k
     if layer.op in CONV_OPS:
         r, s = layer.kernel
         e, f = layer.out_hw
@@ -165,17 +156,12 @@ def block_rows(e: int, width: int, strips: int, together: bool, cols: int,
     return sorted(rows, reverse=True)
 
 
-def _touched_rows(n_out: int, stride: int, kernel: int, n_in: int) -> int:
-    span = (n_out - 1) * stride + kernel if n_out > 0 else 0
-    return min(n_in, span, n_out * kernel)
-
-
 def _row_factor(d: ConvDims, rows_per_block: int) -> float:
     """Input rows fetched over all row blocks / input rows (halo of overlapping blocks)."""
     full, rem = divmod(d.e, rows_per_block)
-    rows = full * _touched_rows(rows_per_block, d.u, d.r, d.in_rows)
-    rows += _touched_rows(rem, d.u, d.r, d.in_rows) if rem else 0
-    whole = _touched_rows(d.e, d.u, d.r, d.in_rows)
+    rows = full * touched(rows_per_block, d.u, d.r, d.in_rows)
+    rows += touched(rem, d.u, d.r, d.in_rows) if rem else 0
+    whole = touched(d.e, d.u, d.r, d.in_rows)
     return rows / max(1, whole)
 
 
@@ -200,7 +186,7 @@ def glb_blocking(d: ConvDims, n_f: int, width: int, strips: int, together: bool,
     for n in _distinct_splits(d.batch):
         for rows in block_rows(d.e, width, strips, together, cols, copies):
             row_blocks = math.ceil(d.e / rows)
-            in_rows = _touched_rows(rows, d.u, d.r, d.in_rows)
+            in_rows = touched(rows, d.u, d.r, d.in_rows)
             ifmap = 2 * n * q * in_rows * d.w_in * act_bytes  # current + next channel chunk
             room = psum_cap - ifmap if shared else psum_cap
             per_filter = n * rows * d.f * psum_bytes
@@ -227,13 +213,11 @@ def _bytes_per_cycle(level: MemoryLevel | None, clock_hz: float) -> float:
     return level.bandwidth_bytes_per_s / clock_hz
 
 
-def map_spatial(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pack: int,
-                act_bits: int, weight_bits: int) -> ComputeResult:
+def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> ComputeResult:
     """Cycles and per-level traffic of a GEMM layer on a row-stationary array."""
-    g = layer.gemm()
-    assert g is not None
-    groups, m_rows, n_f, k = g
-    d = conv_dims(layer)
+    layer, pack, act_bits, weight_bits = gv.layer, gv.pack, gv.act_bits, gv.weight_bits
+    groups, n_f = gv.groups, gv.n
+    d = conv_dims(gv)
     batch, r, s, c, e, f = d.batch, d.r, d.s, d.c, d.e, d.f
     active, sets, strips, width, r_pieces = pe_sets(r, e, unit.rows, unit.cols)
     r_eff = math.ceil(r / r_pieces)
@@ -255,10 +239,10 @@ def map_spatial(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pac
     home = activation_home(hw)
     psum_bufs = [m for m in chain(hw, Operand.OUTPUTS) if m is not home]
     in_bufs = [m for m in chain(hw, Operand.INPUTS) if m is not home]
-    w_bufs = [m for m in chain(hw, Operand.WEIGHTS) if m is not hw.dram]
+    w_bufs = [m for m in chain(hw, Operand.WEIGHTS) if m is not hw.outermost]
     filter_units = groups * p_chunks * q_chunks * r_pieces
     load_once = filter_units * p * q * r_eff * s * wb  # every filter into the spads once
-    w_on_chip = bool(w_bufs) and sizes.weights <= w_bufs[0].total_bytes / 2
+    w_on_chip = bool(w_bufs) and sizes.weights_bytes <= w_bufs[0].total_bytes / 2
     in_ratio = (rlc_ratio(layer.act_sparsity, act_bits)
                 if home is not None and home.compression == Compression.RLC else 1.0)
     block: GlbBlock | None = None
@@ -268,19 +252,19 @@ def map_spatial(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pac
         block = glb_blocking(d, n_f, width, strips, together, unit.cols,
                              unit.rows // r_eff, q, psb, ab, psum_cap, in_cap,
                              bool(in_bufs) and in_bufs[0] is psum_bufs[0],
-                             sizes.inputs * in_ratio, 0.0 if w_on_chip else load_once,
-                             sizes.outputs)
+                             sizes.inputs_bytes * in_ratio, 0.0 if w_on_chip else load_once,
+                             sizes.outputs_bytes)
     img_blocks = math.ceil(batch / block.images) if block else 1
     row_blocks = block.row_blocks if block else (1 if together else strips)
     loads = filter_units * img_blocks * row_blocks
     f_reads = loads * p * q * r_eff * s * wb
     # Cycles: MACs, vertical psum accumulation and ifmap priming per pass, plus filter loads.
-    frac = work_fraction(layer, unit)
+    frac = gv.work_fraction
     mac_cycles = batch * math.ceil(f * s * p * q * frac / pack)
     acc_cycles = batch * f * p
     prime_cycles = batch * q * s
     sets_f = max(1, sets // max(1, min(strips, sets)))  # filter units loaded side by side
-    w_src = w_bufs[0] if w_bufs else hw.dram
+    w_src = w_bufs[0] if w_bufs else hw.outermost
     first_load = p * q * s  # the first pass's filters: nothing to overlap them with
     stream_cycles = math.ceil(f_reads / _bytes_per_cycle(w_src, hw.clock_hz))
     write_cycles = math.ceil(loads / sets_f) * p * q * s
@@ -294,8 +278,7 @@ def map_spatial(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pac
     else:
         load_cycles = write_cycles + max(0, stream_cycles - work)
     cycles = work + load_cycles
-    dense = groups * m_rows * n_f * k
-    useful = math.ceil(dense * frac)
+    useful = gv.useful_ops
     gated = unit.zero_gating in (ZeroSkip.ACTIVATIONS, ZeroSkip.BOTH)
     executed = math.ceil(useful * (1.0 - layer.act_sparsity)) if gated else useful
     # Global-buffer (array-side) traffic.
@@ -305,7 +288,7 @@ def map_spatial(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pac
                 * math.ceil(p_chunks / replicas_sharing))
     chunks = q_chunks * r_pieces
     out_el = layer.output_elems
-    ps_writes = out_el * (chunks - 1) * psb + sizes.outputs
+    ps_writes = out_el * (chunks - 1) * psb + sizes.outputs_bytes
     ps_reads = out_el * (chunks - 1) * psb
     rf_reads = {Operand.INPUTS: math.ceil(useful * ab), Operand.WEIGHTS: math.ceil(executed * wb),
                 Operand.OUTPUTS: math.ceil(executed * psb)}
@@ -315,25 +298,23 @@ def map_spatial(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pac
     if block is not None:
         col_frac = geometry(layer).col_frac
         m_blocks = math.ceil(n_f / block.filters)
-        plan = TilePlan(int(round(sizes.inputs * block.in_factor * col_frac)),
-                        sizes.weights if w_on_chip else math.ceil(f_reads),
-                        sizes.outputs, 0, img_blocks * row_blocks * m_blocks,
+        plan = TilePlan(int(round(sizes.inputs_bytes * block.in_factor * col_frac)),
+                        sizes.weights_bytes if w_on_chip else math.ceil(f_reads),
+                        sizes.outputs_bytes, 0, img_blocks * row_blocks * m_blocks,
                         f"rs-passes(n={block.images},m={block.filters},"
                         f"rows={block.rows})")
-    array = ArraySide(reads={Operand.INPUTS: math.ceil(if_reads),
-                             Operand.WEIGHTS: math.ceil(f_reads)},
-                      output_writes=math.ceil(ps_writes), output_reads=math.ceil(ps_reads),
-                      rf_reads=rf_reads, rf_writes=rf_writes, home_plan=plan)
-    op_class = "adder" if layer.op == OpKind.ADDER_CONV2D else "mac"
+    array = ArraySide(reads_bytes={Operand.INPUTS: math.ceil(if_reads),
+                                   Operand.WEIGHTS: math.ceil(f_reads)},
+                      output_write_bytes=math.ceil(ps_writes),
+                      output_read_bytes=math.ceil(ps_reads),
+                      rf_read_bytes=rf_reads, rf_write_bytes=rf_writes, home_plan=plan)
     note = (f"rs {unit.rows}x{unit.cols}: set {r}x{e} -> {strips} strip(s) of {width}, "
             f"{sets} set(s) at once, {active} active PEs; p={p} q={q}; {rounds} rounds; "
             f"{loads} filter loads")
-    extra = {"active_pes": float(active), "sets": float(sets), "p": float(p), "q": float(q),
-             "rounds": float(rounds), "stream_steps": float(rounds),
-             "noc_bytes": float(if_reads + f_reads + ps_writes + ps_reads),
-             "setup_cycles": float(rounds * prime_cycles + load_cycles),
+    extra = {"active_pes": float(active), "sets": float(sets), "q": float(q),
              "filter_load_cycles": float(load_cycles), "filter_loads": float(loads),
              "glb_images": float(block.images if block else batch),
              "glb_filters": float(block.filters if block else n_f),
              "glb_rows": float(block.rows if block else e)}
-    return ComputeResult(cycles, useful, {op_class: executed}, dense, array, note, extra)
+    return ComputeResult(cycles, useful, {gv.op_class: executed}, gv.dense_ops, array, note,
+                         extra, stream_steps=rounds)

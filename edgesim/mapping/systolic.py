@@ -58,16 +58,12 @@ from __future__ import annotations
 
 import math
 
-from edgesim.hardware.model import ComputeUnit, Dataflow, Hardware, Operand, ZeroSkip
-from edgesim.mapping.base import ComputeResult
-from edgesim.mapping.traffic import (
-    ArraySide,
-    Sizes,
-    array_word_bytes,
-    per_pe_levels,
-    word_padded_factor,
-)
-from edgesim.workload.ir import Layer, OpKind
+from edgesim.hardware.model import ComputeUnit, Dataflow, Hardware, Operand
+from edgesim.mapping.mapper import ComputeResult, GemmView
+from edgesim.mapping.storage import Sizes
+from edgesim.mapping.tiling import word_padded_factor
+from edgesim.mapping.topology import array_word_bytes, per_pe_levels
+from edgesim.mapping.traffic import ArraySide
 
 
 def fold_cycles(sr: int, sc: int, t: int, rows: int, cols: int, dataflow: Dataflow,
@@ -114,49 +110,14 @@ def gemm_dims(m: int, n: int, k: int, dataflow: Dataflow) -> tuple[int, int, int
     return k, m, n
 
 
-def nm_work_fraction(pattern: str, supported: tuple[str, ...]) -> float | None:
-    """Work fraction of an N:M-sparse layer on a unit supporting some N0:M0 patterns, or None.
-
-    A unit built for N0:M0 runs any N:M with the same M and N <= N0 in its N0:M0 format (weights
-    pruned 1:4 satisfy 2:4), so the work is N0/M0 of dense; the best supported pattern wins.
-    """
-    if pattern in ("", "unstructured") or ":" not in pattern:
-        return None
-    n_keep, m_block = (int(x) for x in pattern.split(":"))
-    fracs = []
-    for sup in supported:
-        n0, m0 = (int(x) for x in sup.split(":"))
-        if m0 == m_block and n_keep <= n0:
-            fracs.append(n0 / m0)
-    return min(fracs) if fracs else None
-
-
-def work_fraction(layer: Layer, unit: ComputeUnit) -> float:
-    """Fraction of the reduction a unit actually performs after skipping what it can skip."""
-    frac = 1.0
-    nm_frac = nm_work_fraction(layer.sparsity_pattern, unit.nm_sparsity)
-    if nm_frac is not None:
-        frac *= nm_frac
-    elif layer.weight_sparsity > 0 and unit.zero_skip in (ZeroSkip.WEIGHTS, ZeroSkip.BOTH):
-        frac *= 1.0 - layer.weight_sparsity
-    if layer.act_sparsity > 0 and unit.zero_skip in (ZeroSkip.ACTIVATIONS, ZeroSkip.BOTH):
-        frac *= 1.0 - layer.act_sparsity
-    return frac
-
-
-def map_systolic(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pack: int,
-                 act_bits: int, weight_bits: int) -> ComputeResult:
+def map_systolic(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> ComputeResult:
     """Cycles and array-side traffic of a GEMM layer on a systolic array."""
-    g = layer.gemm()
-    assert g is not None
-    groups, m, n, k = g
-    frac = work_fraction(layer, unit)
-    k_eff = max(1, math.ceil(math.ceil(k * frac) / pack))
+    groups, m, n, k, pack = g.groups, g.m, g.n, g.k, g.pack
+    k_eff = max(1, math.ceil(math.ceil(k * g.work_fraction) / pack))
     df = unit.dataflow if unit.dataflow in (Dataflow.OS, Dataflow.WS, Dataflow.IS) else Dataflow.WS
     sr, sc, t = gemm_dims(m, n, k_eff, df)
     rows, cols = unit.rows, unit.cols
-    w_bits = act_bits if layer.op == OpKind.MATMUL else weight_bits
-    per_pe = stationary_per_pe(hw, df, (w_bits if df == Dataflow.WS else act_bits) * pack)
+    per_pe = stationary_per_pe(hw, df, (g.b_bits if df == Dataflow.WS else g.act_bits) * pack)
     cycles = groups * fold_cycles(sr, sc, t, rows, cols, df, per_pe)
     row_fold, col_fold = math.ceil(sr / rows), math.ceil(sc / cols)
     passes = math.ceil(sr / (rows * per_pe))  # partial sums leave the array once per pass
@@ -170,35 +131,30 @@ def map_systolic(layer: Layer, unit: ComputeUnit, hw: Hardware, sizes: Sizes, pa
     else:
         in_el, w_el = m * k_eff, col_fold * k_eff * n
         out_w_el, out_r_el = passes * m * n, (passes - 1) * m * n
-    dense = groups * m * n * k
-    useful = math.ceil(dense * frac)
-    w_bytes_per_el = (act_bits if layer.op == OpKind.MATMUL else weight_bits) / 8
-    psum_b = sizes.psums / max(1, layer.output_elems)
-    out_b = sizes.outputs / max(1, layer.output_elems)
+    useful = g.useful_ops
+    w_bytes_per_el = g.b_bits / 8
+    out_elems = max(1, g.layer.output_elems)
+    psum_b = sizes.psums_bytes / out_elems
+    out_b = sizes.outputs_bytes / out_elems
     final_w = groups * m * n * out_b
     partial_w = groups * (out_w_el - m * n) * psum_b
-    in_bytes = math.ceil(groups * in_el * pack * act_bits / 8)
+    in_bytes = math.ceil(groups * in_el * pack * g.act_bits / 8)
     w_bytes = math.ceil(groups * w_el * pack * w_bytes_per_el)
-    rf_reads, rf_writes = _register_files(hw, useful, act_bits / 8, w_bytes_per_el, psum_b,
+    rf_reads, rf_writes = _register_files(hw, useful, g.act_bits / 8, w_bytes_per_el, psum_b,
                                           {Operand.INPUTS: in_bytes, Operand.WEIGHTS: w_bytes})
-    pad = _word_padding(hw, df, sr, sc, rows, cols, pack * act_bits / 8,
+    pad = _word_padding(hw, df, sr, sc, rows, cols, pack * g.act_bits / 8,
                         pack * w_bytes_per_el, out_b, psum_b)
     array = ArraySide(
-        reads={Operand.INPUTS: math.ceil(in_bytes * pad["in"]),
-               Operand.WEIGHTS: math.ceil(w_bytes * pad["w"])},
-        output_writes=math.ceil(final_w * pad["out"] + partial_w * pad["psum"]),
-        output_reads=math.ceil(groups * out_r_el * psum_b * pad["psum"]),
-        rf_reads=rf_reads, rf_writes=rf_writes)
-    util = useful / (unit.pe_count * pack * max(1, cycles))
+        reads_bytes={Operand.INPUTS: math.ceil(in_bytes * pad["in"]),
+                     Operand.WEIGHTS: math.ceil(w_bytes * pad["w"])},
+        output_write_bytes=math.ceil(final_w * pad["out"] + partial_w * pad["psum"]),
+        output_read_bytes=math.ceil(groups * out_r_el * psum_b * pad["psum"]),
+        rf_read_bytes=rf_reads, rf_write_bytes=rf_writes)
     note = (f"systolic {df.value} {rows}x{cols}: {groups} GEMM(s) M={m} N={n} K={k}"
             f"{f' (K_eff={k_eff})' if k_eff != k else ''}; folds {row_fold}x{col_fold}"
             f"{f'; {per_pe} per PE, {passes} pass(es)' if per_pe > 1 else ''}")
-    op_class = "adder" if layer.op == OpKind.ADDER_CONV2D else "mac"
-    return ComputeResult(cycles, useful, {op_class: useful}, dense, array, note,
-                         {"row_folds": float(row_fold), "col_folds": float(col_fold),
-                          "stream_steps": float(groups * row_fold * col_fold),
-                          "pack": float(pack), "utilization_peak": util,
-                          "per_pe": float(per_pe), "psum_passes": float(passes)})
+    return ComputeResult(cycles, useful, {g.op_class: useful}, g.dense_ops, array, note,
+                         stream_steps=groups * row_fold * col_fold)
 
 
 def _word_padding(hw: Hardware, df: Dataflow, sr: int, sc: int, rows: int, cols: int,

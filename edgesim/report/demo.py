@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgesim.report.tables import Table
+from edgesim.vocab import Bound, Precision
 
 # Several zoo models of different character: a plain CNN, a depthwise CNN, a deep CNN, a transformer.
 DEMO_MODELS = ("resnet18", "mobilenet_v2", "resnet50", "vit_tiny")
@@ -37,7 +38,7 @@ def zoo_table() -> Table:
     for name in zoo.names():
         wl = load_workload(name)
         t.add([name, len(wl.layers), f"{wl.macs / 1e9:.3f}", f"{wl.adds / 1e6:.2f}",
-               f"{wl.params / 1e6:.3f}", _mb(wl.weight_bytes("int8"))])
+               f"{wl.params / 1e6:.3f}", _mb(wl.weight_bytes(Precision.INT8))])
     return t
 
 
@@ -67,13 +68,14 @@ def comparison_table() -> tuple[Table, list[dict[str, object]]]:
             hw = load_hardware(spec)
             native = hw.main_unit.native_precision
             weights = wl.weight_bytes(native)
-            if weights > hw.dram.size_bytes:
+            outer = hw.outermost
+            if weights > outer.size_bytes:
                 t.add([model, spec, "-", "-", "-", "-", "-",
-                       f"does not fit: {_mb(weights)} MB of weights > {_mb(hw.dram.size_bytes)} MB "
-                       f"{hw.dram.name}"])
+                       f"does not fit: {_mb(weights)} MB of weights > {_mb(outer.size_bytes)} MB "
+                       f"{outer.name}"])
                 continue
             res = simulate(wl, hw)
-            n_mem = sum(1 for lay in res.layers if lay.bound == "memory")
+            n_mem = sum(1 for lay in res.layers if lay.bound == Bound.MEMORY)
             top = max(res.energy_breakdown_j.items(), key=lambda kv: kv[1])
             t.add([model, spec, f"{res.latency_s * 1e3:.3f}", f"{res.energy_j * 1e3:.3f}",
                    f"{res.area_mm2:.2f}", _mb(res.dram_read_bytes + res.dram_write_bytes),

@@ -5,32 +5,42 @@ from __future__ import annotations
 from typing import Any
 
 from edgesim.report.tables import Table
+from edgesim.sim import simulate
 
 
 def variants_table(model_name: str) -> tuple[Table, list[dict[str, Any]]]:
     """Simulate dense, channel-pruned, sparse, int8/fp16, Deep-Compression-stored and AdderNet
     versions of one zoo model on the specs where each compression matters."""
-    import edgesim as es
+    from edgesim.compress import (
+        prune_channels,
+        prune_unstructured,
+        quantize,
+        storage,
+        to_addernet,
+    )
+    from edgesim.hardware import load_hardware
+    from edgesim.workload import zoo
+    from edgesim.workload.trace import trace
 
-    module, inputs = es.zoo.get(model_name)
+    module, inputs = zoo.get(model_name)
     module.eval()
-    pruned = es.compress.prune_channels(module, inputs, ratio=0.5)
-    sparse = es.compress.prune_unstructured(module, amount=0.9)
-    int8 = es.compress.quantize(module, weight_bits=8, act_bits=8)
-    fp16 = es.compress.quantize(module, weight_bits="fp16", act_bits="fp16")
-    adder = es.compress.to_addernet(module)
+    pruned = prune_channels(module, inputs, ratio=0.5)
+    sparse = prune_unstructured(module, amount=0.9)
+    int8 = quantize(module, weight_bits=8, act_bits=8)
+    fp16 = quantize(module, weight_bits="fp16", act_bits="fp16")
+    adder = to_addernet(module)
     wl = {
-        "dense": es.trace(module, inputs, name=model_name),
-        "pruned 50% channels": es.trace(pruned, inputs, name=f"{model_name}-pruned50"),
-        "90% unstructured sparse": es.trace(sparse, inputs, name=f"{model_name}-sparse90"),
-        "int8": es.trace(int8, inputs, name=f"{model_name}-int8"),
-        "fp16": es.trace(fp16, inputs, name=f"{model_name}-fp16"),
-        "AdderNet": es.trace(adder, inputs, name=f"{model_name}-adder"),
+        "dense": trace(module, inputs, name=model_name),
+        "pruned 50% channels": trace(pruned, inputs, name=f"{model_name}-pruned50"),
+        "90% unstructured sparse": trace(sparse, inputs, name=f"{model_name}-sparse90"),
+        "int8": trace(int8, inputs, name=f"{model_name}-int8"),
+        "fp16": trace(fp16, inputs, name=f"{model_name}-fp16"),
+        "AdderNet": trace(adder, inputs, name=f"{model_name}-adder"),
     }
-    dense_store = es.compress.storage(module, fmt="dense", weight_bits=8).total_bytes
-    sparse_store = es.compress.storage(sparse, fmt="csr", weight_bits=8).total_bytes
-    deep_store = es.compress.storage(sparse, fmt="csr", share_bits=5, huffman=True).total_bytes
-    pruned_store = es.compress.storage(pruned, fmt="dense", weight_bits=8).total_bytes
+    dense_store = storage(module, fmt="dense", weight_bits=8).total_bytes
+    sparse_store = storage(sparse, fmt="csr", weight_bits=8).total_bytes
+    deep_store = storage(sparse, fmt="csr", share_bits=5, huffman=True).total_bytes
+    pruned_store = storage(pruned, fmt="dense", weight_bits=8).total_bytes
     runs = [
         ("dense", "edge-npu", dense_store, "baseline, int8 systolic array"),
         ("pruned 50% channels", "edge-npu", pruned_store, "smaller dense layers: fewer cycles"),
@@ -49,8 +59,8 @@ def variants_table(model_name: str) -> tuple[Table, list[dict[str, Any]]]:
                "weights MB stored", "lesson"])
     records: list[dict[str, Any]] = []
     for variant, spec, stored, lesson in runs:
-        hw = es.load_hardware(spec)
-        res = es.simulate(wl[variant], hw)
+        hw = load_hardware(spec)
+        res = simulate(wl[variant], hw)
         cycles = sum(lay.compute_cycles for lay in res.layers)
         stored_mb = f"{stored / 1e6:.2f}" if stored is not None else "-"
         t.add([variant, spec, f"{res.latency_s * 1e3:.3f}", f"{res.energy_j * 1e3:.3f}",

@@ -1,20 +1,23 @@
-"""Simulation: ``simulate(workload(s), hardware, mode)`` over one mapping, analytic or DES."""
+"""Simulation: ``simulate(workload(s), hardware, mode)`` maps, then composes time analytically
+or as a SimPy discrete-event model (``simulate_schedule``)."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, overload
+from typing import overload
 
 from edgesim.errors import EdgesimError
+from edgesim.hardware.model import Hardware
+from edgesim.mapping.counts import Schedule
+from edgesim.mapping.schedule import map_workload
+from edgesim.results import SimResult
+from edgesim.sim.analytic import run_analytic
+from edgesim.sim.des import run_des
+from edgesim.vocab import Mode
+from edgesim.workload.ir import Workload
 
-if TYPE_CHECKING:
-    from edgesim.cost.result import SimResult
-    from edgesim.hardware.model import Hardware
-    from edgesim.mapping.types import Schedule
-    from edgesim.workload.ir import Workload
-
-MODES = ("analytic", "des")
+MODES = tuple(m.value for m in Mode)
 _CACHE_SIZE = 64
 # (id(workload), id(hardware), batch) -> (workload, hardware, schedule). Keyed by identity (the
 # objects are immutable), holding them so an id cannot be reused while its entry lives.
@@ -29,8 +32,6 @@ def schedule_for(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedu
     if hit is not None and hit[0] is wl and hit[1] is hw:
         _SCHEDULES.move_to_end(key)
         return hit[2]
-    from edgesim.mapping import map_workload
-
     schedule = map_workload(wl, hw, batch=batch)
     _SCHEDULES[key] = (wl, hw, schedule)
     while len(_SCHEDULES) > _CACHE_SIZE:
@@ -43,14 +44,23 @@ def clear_cache() -> None:
     _SCHEDULES.clear()
 
 
+def _mode(mode: str | Mode) -> Mode:
+    try:
+        return Mode(mode)
+    except ValueError:
+        raise EdgesimError(f"unknown mode {mode!r} (use {' or '.join(MODES)})",
+                           field="mode") from None
+
+
 @overload
-def simulate(workload: Workload, hw: Hardware, mode: str = ..., batch: int | None = ...,
-             ) -> SimResult: ...
+def simulate(workload: Workload, hw: Hardware, mode: str | Mode = ...,
+             batch: int | None = ...) -> SimResult: ...
 @overload
-def simulate(workload: Sequence[Workload], hw: Hardware, mode: str = ...,
+def simulate(workload: Sequence[Workload], hw: Hardware, mode: str | Mode = ...,
              batch: int | None = ...) -> list[SimResult]: ...
-def simulate(workload: Workload | Sequence[Workload], hw: Hardware, mode: str = "analytic",
-             batch: int | None = None) -> SimResult | list[SimResult]:
+def simulate(workload: Workload | Sequence[Workload], hw: Hardware,
+             mode: str | Mode = Mode.ANALYTIC, batch: int | None = None
+             ) -> SimResult | list[SimResult]:
     """Latency, energy and area of a workload (or co-running workloads) on a hardware.
 
     Args:
@@ -65,43 +75,27 @@ def simulate(workload: Workload | Sequence[Workload], hw: Hardware, mode: str = 
         In ``des`` mode the listed workloads contend for DRAM bandwidth, SRAM and compute units;
         in ``analytic`` mode each is costed alone (no contention).
     """
-    if mode not in MODES:
-        raise EdgesimError(f"unknown mode {mode!r} (use {' or '.join(MODES)})", field="mode")
-    from edgesim.workload.ir import Workload as _Workload
-
-    single = isinstance(workload, _Workload)
-    wls: list[Workload] = [workload] if isinstance(workload, _Workload) else list(workload)
+    mode = _mode(mode)
+    if isinstance(workload, Workload):
+        return simulate_schedule(schedule_for(workload, hw, batch), mode)
+    wls = list(workload)
     if not wls:
         raise EdgesimError("no workload to simulate", field="workload")
-    schedules = [schedule_for(w, hw, batch) for w in wls]
-    if mode == "analytic":
-        from edgesim.sim.analytic import run_analytic
-
-        results = [run_analytic(s) for s in schedules]
-    else:
-        from edgesim.sim.des import run_des
-
-        results = run_des(schedules)
-    return results[0] if single else results
+    return simulate_schedule([schedule_for(w, hw, batch) for w in wls], mode)
 
 
-def simulate_schedule(schedules: Schedule | Sequence[Schedule], mode: str = "analytic",
+@overload
+def simulate_schedule(schedules: Schedule, mode: str | Mode = ...) -> SimResult: ...
+@overload
+def simulate_schedule(schedules: Sequence[Schedule], mode: str | Mode = ...
+                      ) -> list[SimResult]: ...
+def simulate_schedule(schedules: Schedule | Sequence[Schedule], mode: str | Mode = Mode.ANALYTIC,
                       ) -> SimResult | list[SimResult]:
     """Simulate already-mapped schedules (what :func:`simulate` does after mapping)."""
-    if mode not in MODES:
-        raise EdgesimError(f"unknown mode {mode!r} (use {' or '.join(MODES)})", field="mode")
-    from edgesim.mapping.types import Schedule as _Schedule
-
-    single = isinstance(schedules, _Schedule)
-    ss: list[Schedule] = [schedules] if isinstance(schedules, _Schedule) else list(schedules)
-    if mode == "analytic":
-        from edgesim.sim.analytic import run_analytic
-
-        results = [run_analytic(s) for s in ss]
-    else:
-        from edgesim.sim.des import run_des
-
-        results = run_des(ss)
+    mode = _mode(mode)
+    single = isinstance(schedules, Schedule)
+    ss: list[Schedule] = [schedules] if isinstance(schedules, Schedule) else list(schedules)
+    results = [run_analytic(s) for s in ss] if mode == Mode.ANALYTIC else run_des(ss)
     return results[0] if single else results
 
 

@@ -8,10 +8,11 @@ pass over the layers.
 
 from __future__ import annotations
 
-from edgesim.cost.result import SimResult
-from edgesim.cost.rollup import LayerSpan, build_result
-from edgesim.mapping.types import Schedule
+from edgesim.mapping.counts import Schedule
+from edgesim.results import SimResult
+from edgesim.sim.compose import LayerSpan, build_result
 from edgesim.sim.timing import HardwareTiming
+from edgesim.vocab import Mode
 
 
 def run_analytic(schedule: Schedule) -> SimResult:
@@ -24,4 +25,4 @@ def run_analytic(schedule: Schedule) -> SimResult:
         end = t + times.latency_s
         spans.append(LayerSpan(start_s=t, end_s=end, times=times))
         t = end
-    return build_result(schedule, "analytic", spans, t)
+    return build_result(schedule, Mode.ANALYTIC, spans, t)

@@ -36,19 +36,13 @@ from typing import Any
 
 import simpy
 
-from edgesim.cost.result import SimResult
-from edgesim.cost.rollup import LayerSpan, build_result
 from edgesim.errors import EdgesimError
 from edgesim.hardware.model import Hardware, MemoryType
-from edgesim.mapping.types import Schedule
-from edgesim.sim.timeline import (
-    KIND_COMPUTE,
-    KIND_DMA_IN,
-    KIND_DMA_OUT,
-    KIND_LAYER,
-    TimelineEvent,
-)
+from edgesim.mapping.counts import Schedule
+from edgesim.results import EventKind, SimResult, TimelineEvent
+from edgesim.sim.compose import LayerSpan, build_result
 from edgesim.sim.timing import HardwareTiming, LayerTimes
+from edgesim.vocab import Mode
 
 _Proc = Generator[simpy.Event, Any, None]
 
@@ -162,7 +156,8 @@ class _WorkloadRun:
         env.process(self._compute(lc.layer, lc.unit, t, reserve, loaded, computed, stored))
         yield stored[-1]
         self.start_s[i], self.end_s[i] = start, env.now
-        self.events.append(TimelineEvent(self.name, "layers", KIND_LAYER, lc.layer, start, env.now))
+        self.events.append(TimelineEvent(self.name, "layers", EventKind.LAYER, lc.layer, start,
+                                         env.now))
         self.done[i].succeed()
 
     def _dma(self, layer: str, unit: str, t: LayerTimes, reserve: int,
@@ -180,7 +175,7 @@ class _WorkloadRun:
                 if wr_step > 0:
                     t0 = env.now
                     yield chip.dram.transfer(wr_step)
-                    self.events.append(TimelineEvent(self.name, lane_out, KIND_DMA_OUT, layer, t0,
+                    self.events.append(TimelineEvent(self.name, lane_out, EventKind.DMA_OUT, layer, t0,
                                                      env.now, j - 2, round(wr_step)))
                 stored[j - 2].succeed()
             if j < n:
@@ -189,7 +184,7 @@ class _WorkloadRun:
                 if rd_step > 0:
                     t0 = env.now
                     yield chip.dram.transfer(rd_step)
-                    self.events.append(TimelineEvent(self.name, lane_in, KIND_DMA_IN, layer, t0,
+                    self.events.append(TimelineEvent(self.name, lane_in, EventKind.DMA_IN, layer, t0,
                                                      env.now, j, round(rd_step)))
                 loaded[j].succeed()
 
@@ -209,7 +204,7 @@ class _WorkloadRun:
                     yield req
                     t0 = env.now
                     yield env.timeout(step_s)
-                self.events.append(TimelineEvent(self.name, unit, KIND_COMPUTE, layer, t0,
+                self.events.append(TimelineEvent(self.name, unit, EventKind.COMPUTE, layer, t0,
                                                  env.now, k))
             if reserve > 0 and chip.sram is not None:
                 yield chip.sram.put(reserve)
@@ -220,7 +215,7 @@ class _WorkloadRun:
                                                        strict=True)]
         latency = max(self.end_s) if self.end_s else 0.0
         timeline = tuple(sorted(self.events, key=lambda ev: (ev.start_s, ev.end_s, ev.lane)))
-        return build_result(self.schedule, "des", spans, latency, timeline)
+        return build_result(self.schedule, Mode.DES, spans, latency, timeline)
 
 
 def run_des(schedules: Sequence[Schedule]) -> list[SimResult]:

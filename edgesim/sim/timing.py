@@ -11,7 +11,8 @@ buffering). Step ``k`` computes once its load is done and step ``k-1``'s compute
 Definitions (one layer):
 
 * ``compute_s`` = compute_cycles / clock; ``busy_s`` stretches it to the slowest on-chip level whose
-  bandwidth the spec declares (the unit streams from it while computing): ``c = busy_s / n``.
+  bandwidth the spec declares (``MemoryLevel.bandwidth_declared``; the unit streams from it while
+  computing): ``c = busy_s / n``.
 * ``dram_s`` = (DRAM reads + writes) / DRAM bandwidth; ``l`` and ``s`` are the per-step shares.
 * Transfers a unit does not overlap with compute (``ComputeUnit.dram_overlap``: ``weights`` =
   activation loads and stores stall it, as on Eyeriss v1, JSSC 2017; ``none`` = every transfer
@@ -41,7 +42,8 @@ from dataclasses import dataclass
 
 from edgesim.errors import SpecError
 from edgesim.hardware.model import DramOverlap, Hardware, MemoryLevel
-from edgesim.mapping.types import LayerCounts
+from edgesim.mapping.counts import LayerCounts
+from edgesim.vocab import Bound
 
 MAX_TILE_STEPS = 32
 
@@ -76,8 +78,8 @@ class LayerTimes:
         return pipeline_latency_s(self.dram_read_s / n, self.busy_s / n, self.dram_write_s / n, n)
 
     @property
-    def bound(self) -> str:
-        return "memory" if self.memory_s > self.compute_s else "compute"
+    def bound(self) -> Bound:
+        return Bound.MEMORY if self.memory_s > self.compute_s else Bound.COMPUTE
 
 
 class HardwareTiming:
@@ -89,7 +91,7 @@ class HardwareTiming:
         if not self.clock_hz > 0:
             raise SpecError(f"clock must be positive, got {hw.clock_hz}", file=hw.source or None,
                             field="clock")
-        dram = hw.dram
+        dram = hw.outermost
         self.dram_name = dram.name
         self.dram_bw = float(dram.bandwidth_bytes_per_s)
         if not (self.dram_bw > 0 and math.isfinite(self.dram_bw)):
@@ -98,7 +100,7 @@ class HardwareTiming:
                             field=f"memory.{dram.name}.bandwidth")
         self.onchip_bw: dict[str, float] = {
             m.name: _level_bw(m) for m in hw.memory[1:]
-            if _level_bw(m) > 0 and _declared_bandwidth(hw, m.name)}
+            if _level_bw(m) > 0 and m.bandwidth_declared}
         self.overlap = {u.name: u.dram_overlap for u in hw.compute}
 
     def layer(self, lc: LayerCounts) -> LayerTimes:
@@ -113,7 +115,7 @@ class HardwareTiming:
                 onchip_s = max(onchip_s, moved / bw)
         steps = tile_steps(lc.tiles)
         serial = serial_bytes(self.overlap.get(lc.unit, DramOverlap.ALL), rd, wr,
-                              int(lc.extra.get("dram_act_read_bytes", 0)))
+                              lc.dram_act_read_bytes)
         stall_s = serial / self.dram_bw * (steps - 1) / steps
         return LayerTimes(
             compute_s=compute_s,
@@ -165,22 +167,6 @@ def pipeline_latency_s(load_s: float, compute_s: float, store_s: float, steps: i
 def tile_steps(tiles: int) -> int:
     """Tile-steps a layer of ``tiles`` tiles is simulated with (1..MAX_TILE_STEPS)."""
     return max(1, min(int(tiles), MAX_TILE_STEPS))
-
-
-def _declared_bandwidth(hw: Hardware, level: str) -> bool:
-    """Whether the spec declared this level's bandwidth (a built default does not limit time).
-
-    The spec builder fills an undeclared on-chip bandwidth with ``word x clock`` for reports; only a
-    bandwidth the spec states limits time here. Without a spec (a Hardware built in code) every
-    listed bandwidth counts.
-    """
-    levels = getattr(hw.spec, "memory", None)
-    if not levels:
-        return True
-    for m in levels:
-        if getattr(m, "name", None) == level:
-            return getattr(m, "bandwidth", None) is not None
-    return True
 
 
 def _level_bw(m: MemoryLevel) -> float:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from edgesim.workload import ZOO_NAMES, trace_zoo
-from edgesim.workload.yaml_io import write_workload_yaml
+from edgesim.workload.yaml_write import write_workload_yaml
 
 
 def export(out_dir: Path) -> list[Path]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +13,10 @@ import onnx
 from onnx import helper, numpy_helper, shape_inference
 
 from edgesim.errors import WorkloadError
-from edgesim.workload.ir import (
-    Layer,
-    OpKind,
-    Shape,
-    Workload,
-    fold_batchnorm,
-    measure_sparsity,
-)
+from edgesim.vocab import OpKind
+from edgesim.workload.ingest import fold_batchnorm, measure_sparsity
+from edgesim.workload.ir import Workload
+from edgesim.workload.layer import Layer, Shape
 
 # Ops that only move or describe data: their consumers read straight from the producer.
 VIEW_OPS = frozenset({
@@ -69,13 +65,21 @@ class _Node:
                 out.append(p)
         return tuple(out)
 
-    def layer(self, op: OpKind, in_tensors: list[str], **fields: Any) -> Layer:
-        base: dict[str, Any] = {
-            "name": self.name, "op": op, "inputs": self.sources(in_tensors),
-            "in_shapes": tuple(self.shape(t) for t in in_tensors),
-            "out_shape": self.shape(self.node.output[0])}
-        base.update(fields)
-        return Layer(**base)
+    def layer(self, op: OpKind, in_tensors: list[str], *,
+              in_shapes: tuple[Shape, ...] | None = None, kernel: tuple[int, int] = (1, 1),
+              stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0),
+              dilation: tuple[int, int] = (1, 1), groups: int = 1, weight_shape: Shape = (),
+              has_bias: bool = False, variant: str = "",
+              sparsity: tuple[float, str] = (0.0, "unstructured")) -> Layer:
+        """The node as a layer reading ``in_tensors`` (shapes from them unless given);
+        ``sparsity`` is (zero fraction, pattern) of its weights."""
+        return Layer(name=self.name, op=op, inputs=self.sources(in_tensors),
+                     in_shapes=(tuple(self.shape(t) for t in in_tensors) if in_shapes is None
+                                else in_shapes),
+                     out_shape=self.shape(self.node.output[0]), kernel=kernel, stride=stride,
+                     padding=padding, dilation=dilation, groups=groups,
+                     weight_shape=weight_shape, has_bias=has_bias, variant=variant,
+                     weight_sparsity=sparsity[0], sparsity_pattern=sparsity[1])
 
     def const(self, index: int) -> np.ndarray | None:
         if index >= len(self.node.input) or not self.node.input[index]:
@@ -83,18 +87,20 @@ class _Node:
         return self.g.consts.get(self.node.input[index])
 
 
-def _pair(values: Any, default: int) -> tuple[int, int]:
+def _attr_pair(values: Any, default: int) -> tuple[int, int]:
+    """An ONNX ints attribute as a 2-D pair: one value is the width of a 1-D op, ``(1, v)``."""
     if values is None:
         return (default, default)
     v = [int(x) for x in values]
     return (1, v[0]) if len(v) == 1 else (v[0], v[1])
 
 
-def _weighted(n: _Node, w: np.ndarray) -> dict[str, Any]:
+def _weighted(n: _Node, w: np.ndarray) -> tuple[float, str]:
+    """(zero fraction, pattern) of a node's weights; all zeros is an error."""
     sparsity, pattern = measure_sparsity(w)
     if sparsity >= 1.0:
         raise WorkloadError("every weight is zero", file=n.g.file, field=f"nodes.{n.name}")
-    return {"weight_sparsity": sparsity, "sparsity_pattern": pattern}
+    return sparsity, pattern
 
 
 def _weight(n: _Node, index: int) -> np.ndarray:
@@ -112,7 +118,7 @@ def _conv(n: _Node) -> list[Layer]:
     transpose = n.node.op_type == "ConvTranspose"
     wshape: Shape = (w.shape[0], w.shape[1], 1, w.shape[2]) if is1d else tuple(w.shape)
     kernel = (int(wshape[2]), int(wshape[3]))
-    stride, dilation = _pair(n.attrs.get("strides"), 1), _pair(n.attrs.get("dilations"), 1)
+    stride, dilation = _attr_pair(n.attrs.get("strides"), 1), _attr_pair(n.attrs.get("dilations"), 1)
     pads = n.attrs.get("pads")
     if n.attrs.get("auto_pad", b"NOTSET") in (b"SAME_UPPER", b"SAME_LOWER", "SAME_UPPER",
                                               "SAME_LOWER"):
@@ -125,10 +131,11 @@ def _conv(n: _Node) -> list[Layer]:
     if is1d:
         stride, dilation = (1, stride[1]), (1, dilation[1])
     op = OpKind.CONV_TRANSPOSE2D if transpose else (OpKind.CONV1D if is1d else OpKind.CONV2D)
+    sparsity = _weighted(n, w)
     return [n.layer(op, [x], kernel=kernel, stride=stride, padding=padding, dilation=dilation,
                     groups=int(n.attrs.get("group", 1)),
                     weight_shape=tuple(int(d) for d in wshape),
-                    has_bias=len(n.node.input) > 2 and bool(n.node.input[2]), **_weighted(n, w))]
+                    has_bias=len(n.node.input) > 2 and bool(n.node.input[2]), sparsity=sparsity)]
 
 
 def _gemm(n: _Node) -> list[Layer]:
@@ -137,9 +144,10 @@ def _gemm(n: _Node) -> list[Layer]:
     if w is None or n.attrs.get("transA", 0):
         return _matmul(n)
     w2 = w if n.attrs.get("transB", 0) else w.T  # (out, in)
+    sparsity = _weighted(n, w2)
     return [n.layer(OpKind.LINEAR, [a], weight_shape=(int(w2.shape[0]), int(w2.shape[1])),
                     has_bias=len(n.node.input) > 2 and bool(n.node.input[2]),
-                    **_weighted(n, w2))]
+                    sparsity=sparsity)]
 
 
 def _matmul(n: _Node) -> list[Layer]:
@@ -147,8 +155,9 @@ def _matmul(n: _Node) -> list[Layer]:
     w = n.const(1)
     if w is not None and w.ndim == 2 and a in n.g.active:  # activation x weight: a linear layer
         w2 = w.T
+        sparsity = _weighted(n, w2)
         return [n.layer(OpKind.LINEAR, [a], weight_shape=(int(w2.shape[0]), int(w2.shape[1])),
-                        **_weighted(n, w2))]
+                        sparsity=sparsity)]
     sa, sb = n.shape(a), n.shape(b)
     sa2 = sa if len(sa) >= 2 else (1, *sa)
     sb2 = sb if len(sb) >= 2 else (*sb, 1)
@@ -158,14 +167,13 @@ def _matmul(n: _Node) -> list[Layer]:
 def _norm(op: OpKind, variant: str = "") -> Callable[[_Node], list[Layer]]:
     def convert(n: _Node) -> list[Layer]:
         scale = n.const(1)
-        fields: dict[str, Any] = {}
         bias = n.const(2)
         identity = (op == OpKind.LAYERNORM and variant and scale is not None
                     and bias is not None and np.all(scale == 1) and np.all(bias == 0))
-        if scale is not None and not identity:  # all-ones/zeros: a non-affine norm
-            fields = {"weight_shape": (int(scale.size),),
-                      "has_bias": len(n.node.input) > 2 and bool(n.node.input[2])}
-        return [n.layer(op, [n.node.input[0]], variant=variant, **fields)]
+        if scale is None or identity:  # all-ones/zeros: a non-affine norm
+            return [n.layer(op, [n.node.input[0]], variant=variant)]
+        return [n.layer(op, [n.node.input[0]], variant=variant, weight_shape=(int(scale.size),),
+                        has_bias=len(n.node.input) > 2 and bool(n.node.input[2]))]
     return convert
 
 
@@ -192,10 +200,10 @@ def _pool(variant: str, is_global: bool) -> Callable[[_Node], list[Layer]]:
         if is_global:
             k = (shape[2], shape[3]) if len(shape) == 4 else (1, shape[-1])
             return [n.layer(OpKind.POOL2D, [x], kernel=k, stride=k, variant=variant)]
-        k = _pair(n.attrs.get("kernel_shape"), 1)
-        s = _pair(n.attrs.get("strides"), 1)
+        k = _attr_pair(n.attrs.get("kernel_shape"), 1)
+        s = _attr_pair(n.attrs.get("strides"), 1)
         pads = n.attrs.get("pads")
-        p = (0, 0) if pads is None else _pair(pads[: max(1, len(pads) // 2)], 0)
+        p = (0, 0) if pads is None else _attr_pair(pads[: max(1, len(pads) // 2)], 0)
         return [n.layer(OpKind.POOL2D, [x], kernel=k, stride=s, padding=p, variant=variant)]
     return convert
 
@@ -271,7 +279,7 @@ def _fold_linear_bias(layers: list[Layer], bias_adds: dict[str, str]) -> list[La
     for add_name, lin_name in bias_adds.items():
         lin = by_name[lin_name]
         if lin.op == OpKind.LINEAR and not lin.has_bias and consumers.get(lin_name) == 1:
-            by_name[lin_name] = lin.with_(has_bias=True)
+            by_name[lin_name] = replace(lin, has_bias=True)
             rename[add_name] = lin_name
     out = []
     for lay in layers:
@@ -279,7 +287,7 @@ def _fold_linear_bias(layers: list[Layer], bias_adds: dict[str, str]) -> list[La
             continue
         lay = by_name[lay.name]
         if any(s in rename for s in lay.inputs):
-            lay = lay.with_(inputs=tuple(dict.fromkeys(rename.get(s, s) for s in lay.inputs)))
+            lay = replace(lay, inputs=tuple(dict.fromkeys(rename.get(s, s) for s in lay.inputs)))
         out.append(lay)
     return out
 

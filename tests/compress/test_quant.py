@@ -14,8 +14,8 @@ from edgesim.compress import (
     quantize,
     to_addernet,
 )
-from edgesim.compress.quant import QuantConfig, fake_quant_act, fake_quant_weight
 from edgesim.errors import CompressError
+from edgesim.nn.quant import QuantConfig, fake_quant_act, fake_quant_weight
 from tests.compress.conftest import assert_same_state, state_copy
 
 

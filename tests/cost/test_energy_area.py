@@ -11,9 +11,10 @@ from edgesim.cost.area import OVERHEAD, area_breakdown_mm2, total_area_mm2
 from edgesim.cost.energy import layer_dynamic_energy_j, static_power_w
 from edgesim.hardware import load_hardware
 from edgesim.hardware.model import Operation
-from edgesim.mapping.types import LayerCounts, Schedule
+from edgesim.mapping.counts import LayerCounts, Schedule
 from edgesim.sim import simulate_schedule
-from edgesim.workload.ir import OpKind, Workload
+from edgesim.vocab import OpKind
+from edgesim.workload.ir import Workload
 from tests.sim.simkit import conv, make_hw, make_unit, schedule_of
 
 CONTRACT_KEYS = {"hardware", "workload", "mode", "batch", "clock_hz", "latency_s",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 import edgesim as es
-from edgesim.workload.ir import WEIGHTED_OPS
+from edgesim.vocab import WEIGHTED_OPS
 
 
 def test_weight_bytes_follow_precision_and_sparsity() -> None:
@@ -13,12 +15,12 @@ def test_weight_bytes_follow_precision_and_sparsity() -> None:
     hw = es.load_hardware("edge-npu")
     dense = es.simulate(wl, hw)
     assert dense.weight_bytes == wl.params  # int8 native: one byte per weight or bias
-    sparse = wl.with_layers([lay.with_(weight_sparsity=0.9) if lay.op in WEIGHTED_OPS else lay
+    sparse = wl.with_layers([replace(lay, weight_sparsity=0.9) if lay.op in WEIGHTED_OPS else lay
                              for lay in wl.layers])
     s = es.simulate(sparse, hw)
     # 10% of the weights kept, each with a 4-bit CSR index or a 1-bit bitmap entry: ~0.2x dense
     assert 0.15 * dense.weight_bytes < s.weight_bytes < 0.25 * dense.weight_bytes
-    int4 = wl.with_layers([lay.with_(weight_precision="int4") for lay in wl.layers])
+    int4 = wl.with_layers([replace(lay, weight_precision="int4") for lay in wl.layers])
     assert es.simulate(int4, hw).weight_bytes == pytest.approx(dense.weight_bytes / 2, abs=64)
 
 

@@ -18,16 +18,8 @@ from edgesim.hardware import (
     tech,
     validate_spec_file,
 )
-from edgesim.hardware.model import (
-    OP_CLASSES,
-    Dataflow,
-    MemoryType,
-    Operand,
-    Operation,
-    UnitType,
-    ZeroSkip,
-)
-from edgesim.workload.ir import OpKind
+from edgesim.hardware.model import Dataflow, MemoryType, Operand, Operation, UnitType, ZeroSkip
+from edgesim.vocab import OpClass, OpKind
 
 REQUIRED = {"eyeriss", "edge-npu", "sparse-npu", "adder-npu", "davinci-npu", "cortex-a76",
             "jetson-nano", "cortex-m7"}
@@ -47,7 +39,7 @@ def test_builtin_loads_and_is_consistent(name: str) -> None:
     assert text.startswith("#"), "each built-in spec is headed by a comment citing its figures"
     assert hw.memory[0].is_offchip
     for u in hw.compute:
-        for op in OP_CLASSES:
+        for op in OpClass:
             assert set(u.op_energy_pj[op]) == set(u.precisions)
             assert all(e > 0 for e in u.op_energy_pj[op].values())
         assert u.energy_source
@@ -56,7 +48,7 @@ def test_builtin_loads_and_is_consistent(name: str) -> None:
         assert m.read_energy_pj_per_byte > 0 and m.bandwidth_bytes_per_s > 0
         assert m.energy_source
     # the outermost level costs more per byte than every on-chip level
-    assert all(hw.dram.read_energy_pj_per_byte > m.read_energy_pj_per_byte
+    assert all(hw.outermost.read_energy_pj_per_byte > m.read_energy_pj_per_byte
                for m in hw.memory[1:])
     line = summary(hw)
     assert "\n" not in line and f"{hw.technology_nm:g} nm" in line
@@ -76,12 +68,12 @@ def test_eyeriss_matches_paper() -> None:
     assert glb.size_bytes == 108 * 1024 and glb.holds == {Operand.INPUTS, Operand.OUTPUTS}
     spad = hw.level("spad")
     assert spad.per_pe and spad.instances == 168 and spad.size_bytes == (12 + 224 + 24) * 2
-    assert hw.dram.bandwidth_bytes_per_s == pytest.approx(8 * 60e6)  # 64-bit link at 60 MHz
+    assert hw.outermost.bandwidth_bytes_per_s == pytest.approx(8 * 60e6)  # 64-bit link at 60 MHz
     # ISCA 2016 normalised energies per 16-bit access: RF 1x, GLB 6x, DRAM 200x of a MAC
     mac = u.energy_pj("mac", "int16")
     assert spad.read_energy_pj_per_byte * 2 == pytest.approx(mac, rel=0.01)
     assert glb.read_energy_pj_per_byte * 2 == pytest.approx(6 * mac, rel=0.01)
-    assert hw.dram.read_energy_pj_per_byte * 2 == pytest.approx(200 * mac, rel=0.01)
+    assert hw.outermost.read_energy_pj_per_byte * 2 == pytest.approx(200 * mac, rel=0.01)
 
 
 def test_eyeriss_area_near_the_chip() -> None:
@@ -128,10 +120,10 @@ def test_cpu_gpu_mcu_specs() -> None:
     assert a76.kind == "cpu" and a76.main_unit.lanes == 8 and a76.main_unit.packs_narrow
     assert [m.type for m in a76.memory[1:]] == [MemoryType.CACHE] * 3
     assert 0 < a76.main_unit.efficiency < 1
-    assert nano.main_unit.pe_count == 128 and nano.dram.bandwidth_bytes_per_s == 25.6e9
-    assert m7.dram.type == MemoryType.FLASH
+    assert nano.main_unit.pe_count == 128 and nano.outermost.bandwidth_bytes_per_s == 25.6e9
+    assert m7.outermost.type == MemoryType.FLASH
     assert not any(m.type == MemoryType.DRAM for m in m7.memory)
-    assert m7.dram.holds == {Operand.WEIGHTS}
+    assert m7.outermost.holds == {Operand.WEIGHTS}
     cube = dav.main_unit
     assert cube.type == UnitType.CUBE and cube.pe_count == 16 ** 3
     assert {"l0a", "l0b", "l0c", "l1", "ub"} <= {m.name for m in dav.memory}
@@ -146,7 +138,7 @@ def test_cpu_gpu_mcu_specs() -> None:
     ({"compute.pe_array.rows": 16}, lambda hw: hw.main_unit.rows == 16),
     ({"compute.pe_array.rows": "16"}, lambda hw: hw.main_unit.rows == 16),  # CLI string form
     ({"compute[0].cols": "8"}, lambda hw: hw.main_unit.cols == 8),
-    ({"memory.dram.bandwidth": "8 GB/s"}, lambda hw: hw.dram.bandwidth_bytes_per_s == 8e9),
+    ({"memory.dram.bandwidth": "8 GB/s"}, lambda hw: hw.outermost.bandwidth_bytes_per_s == 8e9),
     ({"memory[1].size": "1 MiB"}, lambda hw: hw.memory[1].size_bytes == 2**20),
     ({"clock": "800 MHz"}, lambda hw: hw.clock_hz == 800e6),
     ({"technology_nm": "16"}, lambda hw: hw.technology_nm == 16),
@@ -224,7 +216,7 @@ def test_file_overrides_and_base(tmp_path: Path) -> None:
                  "  memory.dram.dram_type: lpddr5\n")
     hw = load_hardware(p)
     assert hw.name == "mine" and hw.main_unit.rows == 32
-    assert hw.dram.read_energy_pj_per_byte < load_hardware("edge-npu").dram.read_energy_pj_per_byte
+    assert hw.outermost.read_energy_pj_per_byte < load_hardware("edge-npu").outermost.read_energy_pj_per_byte
     # call-site overrides apply after the file's own
     assert load_hardware(p, {"compute.pe_array.rows": 8}).main_unit.rows == 8
     loop = tmp_path / "loop.yaml"
@@ -243,7 +235,7 @@ def test_show_round_trips(name: str, tmp_path: Path) -> None:
     back = load_hardware(p)
     for a, b in zip(hw.compute, back.compute, strict=True):
         assert a.pe_count == b.pe_count and a.precisions == b.precisions and a.ops == b.ops
-        for op in OP_CLASSES:
+        for op in OpClass:
             for prec in a.precisions:
                 assert b.energy_pj(op, prec) == pytest.approx(a.energy_pj(op, prec), rel=1e-5)
         assert b.pe_area_mm2 == pytest.approx(a.pe_area_mm2, rel=1e-5)
@@ -271,7 +263,7 @@ def test_dvfs_point_scales_on_chip_energy_only() -> None:
         k * fast.main_unit.energy_pj("mac", "fp16"))
     assert slow.level("l1").read_energy_pj_per_byte == pytest.approx(
         k * fast.level("l1").read_energy_pj_per_byte)
-    assert slow.dram.read_energy_pj_per_byte == fast.dram.read_energy_pj_per_byte
+    assert slow.outermost.read_energy_pj_per_byte == fast.outermost.read_energy_pj_per_byte
 
 
 def test_summary_mentions_sparsity() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edgesim.hardware import tech
-from edgesim.hardware.tech import OpClass
+from edgesim.vocab import OpClass
 
 PRECISIONS = ["int1", "int2", "int4", "int8", "int16", "int32", "fp16", "bf16", "fp32"]
 

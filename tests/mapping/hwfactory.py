@@ -13,7 +13,8 @@ from edgesim.hardware.model import (
     UnitType,
     ZeroSkip,
 )
-from edgesim.workload.ir import Layer, OpKind
+from edgesim.vocab import OpKind
+from edgesim.workload.ir import Layer
 
 
 def level(name: str, mtype: MemoryType, size: int, holds: tuple[Operand, ...] = tuple(Operand),

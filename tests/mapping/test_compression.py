@@ -11,7 +11,7 @@ from edgesim.errors import SpecError
 from edgesim.hardware import load_hardware
 from edgesim.hardware.model import Compression, Hardware
 from edgesim.mapping import map_layer, map_workload
-from edgesim.mapping.traffic import rlc_ratio
+from edgesim.mapping.storage import rlc_ratio
 from edgesim.workload.ir import Workload
 from tests.mapping.eyeriss_fixture import EYERISS, EYERISS_RLC, alexnet_convs
 from tests.mapping.hwfactory import conv, systolic_hw
@@ -32,7 +32,7 @@ def test_rlc_ratio_from_the_word_format():
 
 def _rlc(hw: Hardware) -> Hardware:
     return dataclasses.replace(hw, memory=(
-        dataclasses.replace(hw.dram, compression=Compression.RLC), *hw.memory[1:]))
+        dataclasses.replace(hw.outermost, compression=Compression.RLC), *hw.memory[1:]))
 
 
 def test_coded_bytes_cross_dram_only_and_are_conserved():
@@ -60,8 +60,8 @@ def test_coded_bytes_cross_dram_only_and_are_conserved():
 
 
 def test_spec_field_loads_and_is_checked(tmp_path: Path):
-    assert load_hardware("eyeriss").dram.compression == Compression.RLC
-    assert load_hardware("edge-npu").dram.compression == Compression.NONE  # the default
+    assert load_hardware("eyeriss").outermost.compression == Compression.RLC
+    assert load_hardware("edge-npu").outermost.compression == Compression.NONE  # the default
     text = (SPECS / "eyeriss.yaml").read_text()
     bad = text.replace("    per_pe: true\n", "    per_pe: true\n    compression: rlc\n")
     path = tmp_path / "bad.yaml"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -18,9 +19,10 @@ from edgesim.hardware.model import (
 )
 from edgesim.mapping import map_layer, map_workload
 from edgesim.mapping.spatial import pe_sets
+from edgesim.mapping.storage import weight_storage_bits
 from edgesim.mapping.systolic import fold_cycles
-from edgesim.mapping.traffic import weight_storage_bits
-from edgesim.workload.ir import Layer, OpKind, Workload
+from edgesim.vocab import OpKind
+from edgesim.workload.ir import Layer, Workload
 from tests.mapping.hwfactory import conv, level, linear, systolic_hw
 
 
@@ -93,7 +95,7 @@ def test_depthwise_on_systolic_collapses_utilization():
 
 def test_lesson_unstructured_sparsity_on_dense_array():
     lay = conv("c", 64, 64, 14, 3, 1, 1)
-    sp = lay.with_(weight_sparsity=0.9)
+    sp = replace(lay, weight_sparsity=0.9)
     hw = systolic_hw(16, 16, sram=1 << 20)
     a, b = map_layer(lay, hw), map_layer(sp, hw)
     assert b.compute_cycles == a.compute_cycles
@@ -104,16 +106,16 @@ def test_lesson_unstructured_sparsity_on_dense_array():
 
 def test_sparse_storage_never_above_dense_and_picks_cheaper_format():
     lay = conv("c", 64, 64, 14, 3)
-    assert weight_storage_bits(lay.with_(weight_sparsity=0.05), 8) == lay.params * 8
-    bits90 = weight_storage_bits(lay.with_(weight_sparsity=0.9), 8)
+    assert weight_storage_bits(replace(lay, weight_sparsity=0.05), 8) == lay.params * 8
+    bits90 = weight_storage_bits(replace(lay, weight_sparsity=0.9), 8)
     nnz = round(lay.params * 0.1)
     assert nnz * 12 <= bits90 <= lay.params + nnz * 8  # CSR (12 bits/nnz + padding) or bitmap
 
 
 def test_lesson_nm_sparsity_needs_support():
-    lay = conv("c", 64, 64, 14, 3, 1, 1).with_(sparsity_pattern="2:4", weight_sparsity=0.5)
+    lay = replace(conv("c", 64, 64, 14, 3, 1, 1), sparsity_pattern="2:4", weight_sparsity=0.5)
     plain = map_layer(lay, systolic_hw(16, 16))
-    dense = map_layer(lay.with_(sparsity_pattern="unstructured", weight_sparsity=0.0),
+    dense = map_layer(replace(lay, sparsity_pattern="unstructured", weight_sparsity=0.0),
                       systolic_hw(16, 16))
     nm = map_layer(lay, systolic_hw(16, 16, nm=("2:4",)))
     assert plain.compute_cycles == dense.compute_cycles
@@ -124,7 +126,7 @@ def test_lesson_nm_sparsity_needs_support():
 
 def test_lesson_narrow_operands_pack_only_where_unit_packs():
     lay = conv("c", 64, 64, 14, 3, 1, 1)
-    int4 = lay.with_(weight_precision="int4", act_precision="int4")
+    int4 = replace(lay, weight_precision="int4", act_precision="int4")
     hw = systolic_hw(16, 16, sram=1 << 20)
     a, b = map_layer(lay, hw), map_layer(int4, hw)
     # int4 operands run on the int8 datapath (the unit lists no int4): same cycles, int8 op energy.
@@ -143,7 +145,7 @@ def test_cube_fractals_and_int8_packing():
     fc = linear("fc", 100, 40, batch=20)
     c = map_layer(fc, hw)
     assert c.compute_cycles == 2 * 3 * 7 + 16  # ceil(20/16) ceil(40/16) ceil(100/16) + fill
-    c8 = map_layer(fc.with_(weight_precision="int8", act_precision="int8"), hw)
+    c8 = map_layer(replace(fc, weight_precision="int8", act_precision="int8"), hw)
     assert c8.compute_cycles == 2 * 3 * 4 + 16
 
 
@@ -196,15 +198,15 @@ def test_per_pe_levels_count_totals():
 
 
 def test_nm_support_covers_sparser_patterns_of_the_same_block() -> None:
-    from edgesim.mapping.systolic import nm_work_fraction
+    from edgesim.mapping.mapper import nm_work_fraction
 
     assert nm_work_fraction("2:4", ("2:4",)) == 0.5
     assert nm_work_fraction("1:4", ("2:4",)) == 0.5  # 1:4 weights fit the 2:4 format
     assert nm_work_fraction("3:4", ("2:4",)) is None  # denser than the unit's format
     assert nm_work_fraction("2:8", ("2:4",)) is None  # another block size
     assert nm_work_fraction("unstructured", ("2:4",)) is None
-    lay = conv("c", 64, 64, 14, 3, 1, 1).with_(sparsity_pattern="1:4", weight_sparsity=0.75)
-    dense = map_layer(lay.with_(sparsity_pattern="unstructured", weight_sparsity=0.0),
+    lay = replace(conv("c", 64, 64, 14, 3, 1, 1), sparsity_pattern="1:4", weight_sparsity=0.75)
+    dense = map_layer(replace(lay, sparsity_pattern="unstructured", weight_sparsity=0.0),
                       systolic_hw(16, 16))
     nm = map_layer(lay, systolic_hw(16, 16, nm=("2:4",)))
     assert nm.compute_cycles < 0.6 * dense.compute_cycles

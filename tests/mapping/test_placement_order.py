@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 import edgesim as es
@@ -22,7 +24,7 @@ def test_adder_npu_places_each_op_on_the_unit_built_for_it() -> None:
 
 def test_adder_layers_fall_back_to_programmable_units_at_half_rate() -> None:
     from edgesim.mapping import map_layer
-    from edgesim.workload.ir import OpKind
+    from edgesim.vocab import OpKind
 
     wl = es.load_workload("addernet_resnet20")
     # a MAC-only NPU sends adder layers to its SIMD vector unit; a CPU emulates them
@@ -30,7 +32,7 @@ def test_adder_layers_fall_back_to_programmable_units_at_half_rate() -> None:
     assert {lc.unit for lc in sched.layers if lc.op == OpKind.ADDER_CONV2D} == {"vector"}
     cpu = es.load_hardware("cortex-a76")
     adder = next(lay for lay in wl.layers if lay.op == OpKind.ADDER_CONV2D)
-    as_mac = adder.with_(op=OpKind.CONV2D)
+    as_mac = replace(adder, op=OpKind.CONV2D)
     a, m = map_layer(adder, cpu), map_layer(as_mac, cpu)
     overhead = cpu.main_unit.layer_overhead_cycles
     assert a.compute_cycles - overhead == pytest.approx(2 * (m.compute_cycles - overhead), rel=0.01)

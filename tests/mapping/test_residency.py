@@ -9,7 +9,8 @@ import pytest
 
 from edgesim.hardware.model import Hardware
 from edgesim.mapping import input_sources, map_layer, map_workload
-from edgesim.workload.ir import Layer, OpKind, Workload
+from edgesim.vocab import OpKind
+from edgesim.workload.ir import Layer, Workload
 from tests.mapping.hwfactory import conv, systolic_hw
 
 SPECS = Path(__file__).resolve().parents[2] / "hardware_specs"
@@ -48,7 +49,7 @@ def check_dram_conservation(wl: Workload, hw: Hardware) -> int:
             elif s.layers[src].dram_write_bytes > 0:
                 assert s.layers[src].dram_write_bytes >= tensor  # written whole
                 in_dram += tensor
-        read = int(c.extra["dram_act_read_bytes"])
+        read = int(c.dram_act_read_bytes)
         assert read <= in_dram, (lay.name, read, in_dram)
         total += read
     return total

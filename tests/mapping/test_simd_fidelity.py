@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -24,7 +26,7 @@ def _at_256(name: str, precision: str) -> Workload:
     wl = es.trace(model, (torch.randn(1, 3, 256, 256),), name=name)
     if precision == "fp32":
         return wl
-    return wl.with_layers([layer.with_(weight_precision=precision, act_precision=precision)
+    return wl.with_layers([replace(layer, weight_precision=precision, act_precision=precision)
                            for layer in wl.layers])
 
 

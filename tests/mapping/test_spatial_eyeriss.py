@@ -120,9 +120,9 @@ def test_bigger_glb_only_saves_refetches():
         # the padding of balanced filter chunks), the ifmap read once (as stored).
         assert (b.extra["glb_images"], b.extra["glb_rows"]) == (4, layer.out_hw[0])
         assert b.extra["filter_loads"] <= s.extra["filter_loads"]
-        weight_reads = b.dram_read_bytes - b.extra["dram_act_read_bytes"]
+        weight_reads = b.dram_read_bytes - b.dram_act_read_bytes
         assert weight_reads == pytest.approx(layer.weight_elems * 2, rel=0.05)
-        assert b.extra["dram_act_read_bytes"] <= s.extra["dram_act_read_bytes"]
+        assert b.dram_act_read_bytes <= s.dram_act_read_bytes
     assert sum(b.dram_read_bytes for b in big_s.layers) < 0.7 * sum(
         s.dram_read_bytes for s in small_s.layers)
 
@@ -132,7 +132,7 @@ def test_zero_gating_saves_macs_not_cycles():
     # shrink the coded ifmap, which can change the block and with it the filter loads).
     gated = map_workload(alexnet_convs(4), EYERISS)
     dense = map_workload(alexnet_convs(4).with_layers(
-        [lay.with_(act_sparsity=0.0) for lay in alexnet_convs(4).layers]), EYERISS)
+        [dataclasses.replace(lay, act_sparsity=0.0) for lay in alexnet_convs(4).layers]), EYERISS)
     for g, d in zip(gated.layers[1:], dense.layers[1:], strict=True):
         assert g.compute_cycles == d.compute_cycles
         assert g.ops["mac"] < 0.65 * d.ops["mac"]

@@ -30,10 +30,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edgesim.cost.result import LayerResult, SimResult
 from edgesim.hardware import load_hardware
 from edgesim.hardware.model import Hardware
-from edgesim.mapping.traffic import word_padded_factor
+from edgesim.mapping.tiling import word_padded_factor
+from edgesim.results import LayerResult, SimResult
 from tests.peers.zigzag_oracle import (
     TPU_LIKE_HW,
     ZIGZAG_INPUTS,

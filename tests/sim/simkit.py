@@ -18,8 +18,9 @@ from edgesim.hardware.model import (
     Operation,
     UnitType,
 )
-from edgesim.mapping.types import LayerCounts, Schedule
-from edgesim.workload.ir import Layer, OpKind, Workload
+from edgesim.mapping.counts import LayerCounts, Schedule
+from edgesim.vocab import OpKind
+from edgesim.workload.ir import Layer, Workload
 
 # Horowitz ISSCC 2014 (45 nm): int8 add 0.03 pJ, int8 mult 0.2 pJ -> MAC ~0.23 pJ; an adder PE
 # (|x - w| accumulate) ~2 adds = 0.06 pJ.

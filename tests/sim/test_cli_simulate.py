@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def test_real_pieces_agree_and_cache_the_schedule() -> None:
     a1 = simulate(wl, hw)
     a2 = simulate(wl, hw)
     assert a1.to_dict() == a2.to_dict()
-    chain = wl.with_layers([lay.with_(inputs=(wl.layers[i - 1].name,) if i else ())
+    chain = wl.with_layers([replace(lay, inputs=(wl.layers[i - 1].name,) if i else ())
                             for i, lay in enumerate(wl.layers)])
     # on a chain the DES runs the analytic pipeline: the same numbers (to rounding)
     ca, cd = simulate(chain, hw), simulate(chain, hw, mode="des")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgesim.errors import EdgesimError
-from edgesim.mapping.types import LayerCounts, Schedule
+from edgesim.mapping.counts import LayerCounts, Schedule
 from edgesim.sim import simulate, simulate_schedule
 from edgesim.sim.timing import MAX_TILE_STEPS
 from edgesim.workload.ir import Workload
@@ -101,7 +103,7 @@ def chains(draw: st.DrawFn) -> tuple[Workload, dict[str, float]]:
             c, px = k, lay.out_shape[-1]
         else:
             lay = linear(f"fc{i}", c * px * px, draw(st.sampled_from([10, 100])), prev=prev)
-            lay = lay.with_(in_shapes=((1, c * px * px),))
+            lay = replace(lay, in_shapes=((1, c * px * px),))
         layers.append(lay)
         prev = lay.name
         if lay.op.value == "linear":

@@ -8,17 +8,12 @@ from pathlib import Path
 import pytest
 
 from edgesim.hardware.model import Operation, UnitType
+from edgesim.report.timeline import write_chrome_trace
+from edgesim.results import EventKind, dram_busy_s, union_time_s
 from edgesim.sim import simulate_schedule
 from edgesim.sim.des import run_des
-from edgesim.sim.timeline import (
-    KIND_COMPUTE,
-    KIND_DMA_IN,
-    KIND_DMA_OUT,
-    dram_busy_s,
-    union_time_s,
-    write_chrome_trace,
-)
-from edgesim.workload.ir import Layer, OpKind, Workload
+from edgesim.vocab import OpKind
+from edgesim.workload.ir import Layer, Workload
 from tests.sim.simkit import conv, make_hw, make_unit, schedule_of
 
 
@@ -40,10 +35,10 @@ def test_independent_branches_on_two_units_overlap() -> None:
     s = schedule_of(_two_branch_workload(), hw, units={"b": "pe_array2", "join": "pe_array"})
     des = simulate_schedule(s, "des")
     ana = simulate_schedule(s, "analytic")
-    a_span = (min(x for x, _ in _spans(des, KIND_COMPUTE, "a")),
-              max(y for _, y in _spans(des, KIND_COMPUTE, "a")))
-    b_span = (min(x for x, _ in _spans(des, KIND_COMPUTE, "b")),
-              max(y for _, y in _spans(des, KIND_COMPUTE, "b")))
+    a_span = (min(x for x, _ in _spans(des, EventKind.COMPUTE, "a")),
+              max(y for _, y in _spans(des, EventKind.COMPUTE, "a")))
+    b_span = (min(x for x, _ in _spans(des, EventKind.COMPUTE, "b")),
+              max(y for _, y in _spans(des, EventKind.COMPUTE, "b")))
     overlap = min(a_span[1], b_span[1]) - max(a_span[0], b_span[0])
     assert overlap > 0.8 * (a_span[1] - a_span[0])  # the branches run side by side
     # the analytic model chains them; DES saves about one branch (they are the same size)
@@ -56,7 +51,7 @@ def test_independent_branches_on_two_units_overlap() -> None:
 def test_branches_on_the_same_unit_do_not_overlap_on_it() -> None:
     hw = make_hw(units=(make_unit("pe_array", 16, 16),), dram_bw=64e9)
     des = simulate_schedule(schedule_of(_two_branch_workload(), hw), "des")
-    compute = sorted((e.start_s, e.end_s) for e in des.timeline if e.kind == KIND_COMPUTE)
+    compute = sorted((e.start_s, e.end_s) for e in des.timeline if e.kind == EventKind.COMPUTE)
     busy = sum(e - s for s, e in compute)
     assert union_time_s(compute) == pytest.approx(busy, rel=1e-12)  # never two at once
 
@@ -91,8 +86,8 @@ def test_memory_bound_layer_dma_dominates() -> None:
     fc = Layer(name="fc", op=OpKind.LINEAR, inputs=(), in_shapes=((1, 4096),), out_shape=(1, 1024),
                weight_shape=(1024, 4096))
     res = simulate_schedule(schedule_of(Workload("fc", (fc,)), hw), "des")
-    dma = union_time_s(_spans(res, KIND_DMA_IN, "fc") + _spans(res, KIND_DMA_OUT, "fc"))
-    comp = union_time_s(_spans(res, KIND_COMPUTE, "fc"))
+    dma = union_time_s(_spans(res, EventKind.DMA_IN, "fc") + _spans(res, EventKind.DMA_OUT, "fc"))
+    comp = union_time_s(_spans(res, EventKind.COMPUTE, "fc"))
     assert res.layers[0].bound == "memory"
     assert dma > 20 * comp
     assert dma == pytest.approx(res.latency_s, rel=0.05)
@@ -104,7 +99,7 @@ def test_adder_layer_shares_the_pipeline_with_units_by_name() -> None:
     a = conv("a", 16, 16, 14, op=OpKind.ADDER_CONV2D, inputs=())
     s = schedule_of(Workload("add", (a,)), hw, units={"a": "adders"})
     res = simulate_schedule(s, "des")
-    assert {e.lane for e in res.timeline if e.kind == KIND_COMPUTE} == {"adders"}
+    assert {e.lane for e in res.timeline if e.kind == EventKind.COMPUTE} == {"adders"}
 
 
 def test_chrome_trace_is_valid_and_consistent(tmp_path: Path) -> None:

@@ -46,8 +46,8 @@ def test_latency_composition():
             t = timing.layer(lc)
             busy = t.busy_s - t.stall_s
             assert busy >= t.compute_s  # these layers are compute-bound: the closed forms hold
-            act = (lc.extra["dram_act_read_bytes"] + lc.dram_write_bytes) / timing.dram_bw
-            weights = t.dram_read_s - lc.extra["dram_act_read_bytes"] / timing.dram_bw
+            act = (lc.dram_act_read_bytes + lc.dram_write_bytes) / timing.dram_bw
+            weights = t.dram_read_s - lc.dram_act_read_bytes / timing.dram_bw
             if overlap == "none":
                 assert got == pytest.approx(busy + t.dram_s, rel=1e-9)
             elif overlap == "weights":

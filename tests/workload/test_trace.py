@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from edgesim.errors import WorkloadError
-from edgesim.workload.ir import OpKind
+from edgesim.vocab import OpKind
 from edgesim.workload.trace import ConvertContext, register_converter, trace
 
 
@@ -200,16 +202,16 @@ class StandInAdder(nn.Module):
 
 
 def test_registered_module_is_a_leaf_and_adder() -> None:
-    from edgesim.workload.trace import _convert_adder
+    from edgesim.workload.trace.converters import convert_adder
 
-    register_converter(StandInAdder, _convert_adder)
+    register_converter(StandInAdder, convert_adder)
     wl = trace(nn.Sequential(StandInAdder(3, 4, 3), nn.ReLU()), torch.randn(1, 3, 5, 5))
     assert _ops(wl) == ["adder_conv2d", "relu"]
     assert wl.macs == 0 and wl.adds == 25 * 4 * 27
 
 
 def test_real_adderconv2d() -> None:
-    from edgesim.compress.addernet import AdderConv2d
+    from edgesim.nn.adder import AdderConv2d
 
     wl = trace(nn.Sequential(AdderConv2d(3, 4, 3, 1, 1), nn.BatchNorm2d(4)),
                torch.randn(1, 3, 5, 5))
@@ -300,7 +302,7 @@ def test_operand_bytes_follow_precisions() -> None:
                 padding=(1, 1), weight_shape=(32, 16, 3, 3), has_bias=True)
     assert lay.operand_bytes("int8") == {"inputs": 1024, "weights": 32 * 16 * 9 + 32,
                                          "outputs": 2048}
-    q = lay.with_(weight_precision="int4", act_precision="fp16")
+    q = replace(lay, weight_precision="int4", act_precision="fp16")
     assert q.operand_bytes("int8") == {"inputs": 2048, "weights": (32 * 16 * 9 + 32) // 2,
                                        "outputs": 4096}
 

@@ -9,9 +9,13 @@ from pathlib import Path
 import pytest
 
 from edgesim.errors import WorkloadError
-from edgesim.workload import builtin_workloads, load_workload
-from edgesim.workload.ir import OpKind
-from edgesim.workload.yaml_io import read_workload_yaml, write_workload_yaml
+from edgesim.vocab import OpKind
+from edgesim.workload import (
+    builtin_workloads,
+    load_workload,
+    read_workload_yaml,
+    write_workload_yaml,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -181,7 +185,7 @@ def test_yaml_loading_does_not_import_torch() -> None:
 
 def test_nm_pattern_stays_a_string_and_duplicate_keys_fail(tmp_path: Path) -> None:
     """YAML 1.1 reads an unquoted 2:4 as the base-60 integer 124; edgesim's reader does not."""
-    from edgesim.workload.yaml_io import read_workload_yaml
+    from edgesim.workload import read_workload_yaml
 
     p = tmp_path / "nm.yaml"
     p.write_text("name: nm\nlayers:\n  - {name: c1, op: conv2d, in_channels: 16, out_channels: 32,"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from edgesim.vocab import OpKind
 from edgesim.workload import ZOO_NAMES, load_workload, zoo
-from edgesim.workload.ir import OpKind
 
 # (params, MACs) as published. The IR counts weights + biases: a folded BatchNorm becomes one
 # bias per channel, where torch counts gamma and beta (2 per channel); ViT's position embedding

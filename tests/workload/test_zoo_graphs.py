@@ -7,8 +7,7 @@ import sys
 
 import pytest
 
-from edgesim.workload import ZOO_NAMES, load_workload, trace_zoo, zoo_graph_path
-from edgesim.workload.yaml_io import read_workload_yaml
+from edgesim.workload import ZOO_NAMES, load_workload, read_workload_yaml, trace_zoo, zoo_graph_path
 
 
 @pytest.mark.parametrize("name", ZOO_NAMES)

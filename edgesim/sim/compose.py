@@ -1,4 +1,5 @@
-"""Assemble a SimResult from a Schedule and per-layer times (shared by analytic and DES)."""
+"""Composing a result: a schedule's counts priced (``cost``) and timed (per-layer spans) into a
+``SimResult``; shared by the analytic and the discrete-event simulator."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from edgesim.cost.energy import (
     sum_energy_j,
     total_breakdown_j,
 )
-from edgesim.cost.result import LayerResult, SimResult
 from edgesim.errors import WorkloadError
-from edgesim.mapping.types import Schedule
-from edgesim.sim.timeline import TimelineEvent
+from edgesim.mapping.counts import Schedule
+from edgesim.mapping.footprint import capacity_warnings, stored_weight_bytes
+from edgesim.results import LayerResult, SimResult, TimelineEvent
 from edgesim.sim.timing import LayerTimes
+from edgesim.vocab import Mode, OpClass
 from edgesim.workload.ir import Workload
 
 
@@ -41,7 +43,7 @@ def _workload_at_batch(schedule: Schedule) -> Workload:
     return wl if wl.batch == schedule.batch else wl.with_batch(schedule.batch)
 
 
-def build_result(schedule: Schedule, mode: str, spans: Sequence[LayerSpan], latency_s: float,
+def build_result(schedule: Schedule, mode: Mode, spans: Sequence[LayerSpan], latency_s: float,
                  timeline: tuple[TimelineEvent, ...] = ()) -> SimResult:
     """Price a schedule's counts and compose them with the given per-layer spans."""
     hw = schedule.hardware
@@ -59,10 +61,10 @@ def build_result(schedule: Schedule, mode: str, spans: Sequence[LayerSpan], late
             layer = wl.layer(lc.layer)
             macs, adds = layer.macs, layer.adds
         except WorkloadError:  # a mapper-made layer (e.g. a transfer) that the workload does not list
-            macs, adds = int(lc.ops.get("mac", 0)), int(lc.ops.get("adder", 0))
+            macs, adds = int(lc.ops.get(OpClass.MAC, 0)), int(lc.ops.get(OpClass.ADDER, 0))
         t = span.times
         layers.append(LayerResult(
-            name=lc.layer, op=lc.op.value if hasattr(lc.op, "value") else str(lc.op),
+            name=lc.layer, op=lc.op,
             unit=lc.unit, macs=macs, adds=adds, compute_cycles=int(lc.compute_cycles),
             latency_cycles=int(round(span.latency_s * clock)), utilization=float(lc.utilization),
             dram_read_bytes=t.dram_read_bytes, dram_write_bytes=t.dram_write_bytes,
@@ -85,55 +87,3 @@ def build_result(schedule: Schedule, mode: str, spans: Sequence[LayerSpan], late
         energy_sources=energy_sources(hw), area_sources=area_sources(hw),
         warnings=capacity_warnings(schedule),
     )
-
-
-def stored_weight_bytes(schedule: Schedule) -> int:
-    """Weight storage as the chip holds it: each layer at its resolved weight precision, in the
-    cheapest format mapping would use (dense, bitmap, CSR or N:M with metadata)."""
-    from edgesim.mapping.placement import resolved_precisions
-    from edgesim.mapping.traffic import weight_storage_bits
-    from edgesim.workload.ir import precision_bits
-
-    hw, wl, total_bits = schedule.hardware, schedule.workload, 0
-    for lc in schedule.layers:
-        try:
-            layer = wl.layer(lc.layer)
-        except WorkloadError:  # a mapper-made step holds no weights
-            continue
-        w_prec = resolved_precisions(layer, hw.unit(lc.unit))[0]
-        total_bits += weight_storage_bits(layer, precision_bits(w_prec))
-    return math.ceil(total_bits / 8)
-
-
-def capacity_warnings(schedule: Schedule) -> tuple[str, ...]:
-    """What the figures assume away: weights that the outermost level cannot hold (an MCU's
-    flash), or a layer's activations that no on-chip level of an off-chip-less chip can hold."""
-    from edgesim.units import Dimension, format_quantity
-
-    hw = schedule.hardware
-    out: list[str] = []
-    stored = stored_weight_bytes(schedule)
-    if stored > hw.dram.size_bytes:
-        out.append(f"the weights ({format_quantity(stored, Dimension.SIZE)}) do not fit in "
-                   f"{hw.dram.name} ({format_quantity(hw.dram.size_bytes, Dimension.SIZE)})")
-    if hw.dram.type.value == "flash":
-        sram = max((m.total_bytes for m in hw.memory[1:] if not m.per_pe), default=0)
-        peak = max(_act_bytes(schedule, i) for i in range(len(schedule.layers)))
-        if peak > sram:
-            out.append(f"a layer's activations ({format_quantity(peak, Dimension.SIZE)}) exceed "
-                       f"the largest SRAM ({format_quantity(sram, Dimension.SIZE)})")
-    return tuple(out)
-
-
-def _act_bytes(schedule: Schedule, i: int) -> float:
-    """Input plus output activation bytes of layer ``i`` at its resolved precision."""
-    from edgesim.mapping.placement import resolved_precisions
-    from edgesim.workload.ir import precision_bits
-
-    lc = schedule.layers[i]
-    try:
-        layer = schedule.workload.layer(lc.layer)
-    except WorkloadError:
-        return 0.0
-    bits = precision_bits(resolved_precisions(layer, schedule.hardware.unit(lc.unit))[1])
-    return (layer.input_elems + layer.output_elems) * bits / 8

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from edgesim.hardware.model import Hardware
-from edgesim.workload.ir import OpKind, Workload
+from edgesim.vocab import OpClass, OpKind, Precision
+from edgesim.workload.ir import Workload
 
 
 @dataclass(frozen=True)
@@ -16,19 +17,29 @@ class LayerCounts:
     layer: str
     op: OpKind
     unit: str  # compute unit name
-    precision: str  # compute precision used (e.g. "int8")
+    precision: Precision  # compute precision used
     compute_cycles: int  # busy cycles of the unit incl. fill/drain and fold under-use
     utilization: float  # useful ops / (PEs x compute_cycles), 0..1
-    ops: Mapping[str, int]  # op class ("mac" | "adder" | "add" | "mult") -> operations executed
+    ops: Mapping[OpClass, int]  # operations executed, per op class
     reads_bytes: Mapping[str, int]  # memory level name -> bytes read from that level
     writes_bytes: Mapping[str, int]  # memory level name -> bytes written to that level
-    tiles: int = 1  # tiles the layer is split into (DES double-buffers per tile)
+    tiles: int = 1  # tile-steps the layer streams in (the simulators double-buffer per step)
     dram_read_bytes: int = 0  # == reads_bytes[outermost level]
     dram_write_bytes: int = 0
+    dram_act_read_bytes: int = 0  # the activation part of dram_read_bytes (the rest: weights)
     transfer_bytes: int = 0  # bytes moved between units (fallback), already in reads/writes
     dense_ops: int = 0  # MACs or adds before zero skipping (for reports)
     note: str = ""  # the tiling/loop order chosen, for people
-    extra: Mapping[str, float] = field(default_factory=dict)  # per-mapper diagnostics
+    extra: Mapping[str, float] = field(default_factory=dict)  # diagnostics for people and tests
+
+    def __post_init__(self) -> None:
+        # Names are accepted where enums are expected (counts built in code), and normalised.
+        if not isinstance(self.op, OpKind):
+            object.__setattr__(self, "op", OpKind(self.op))
+        if not isinstance(self.precision, Precision):
+            object.__setattr__(self, "precision", Precision(self.precision))
+        if not all(isinstance(k, OpClass) for k in self.ops):
+            object.__setattr__(self, "ops", {OpClass(k): v for k, v in self.ops.items()})
 
 
 @dataclass(frozen=True)

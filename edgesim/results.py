@@ -1,18 +1,47 @@
-"""Simulation results: ``SimResult`` and ``LayerResult``, as the CONTRACT's result JSON."""
+"""Simulation results: ``SimResult``, ``LayerResult`` (the CONTRACT's result JSON) and the
+timeline events of a discrete-event run."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from edgesim.units import Dimension, format_quantity
+from edgesim.vocab import Bound, Mode, OpKind, Precision
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from edgesim.sim.timeline import TimelineEvent
+
+class EventKind(StrEnum):
+    """Lanes of a timeline: a compute unit's busy spans, a DMA engine's transfers (through the
+    DRAM channel), and one span per layer from its start to its end."""
+
+    COMPUTE = "compute"
+    DMA_IN = "dma_in"
+    DMA_OUT = "dma_out"
+    LAYER = "layer"
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One span: ``lane`` is a unit name, ``<unit>.dma_in``/``.dma_out`` or ``layers``."""
+
+    workload: str
+    lane: str
+    kind: EventKind
+    name: str  # the layer's name
+    start_s: float
+    end_s: float
+    step: int = -1  # tile-step index within the layer (-1 for a layer span)
+    nbytes: int = 0  # bytes moved (DMA spans)
+
+    @property
+    def dur_s(self) -> float:
+        return self.end_s - self.start_s
 
 
 @dataclass(frozen=True)
@@ -20,7 +49,7 @@ class LayerResult:
     """One layer's cost. ``compute_cycles`` excludes stalls; ``latency_cycles`` includes them."""
 
     name: str
-    op: str
+    op: OpKind
     unit: str
     macs: int
     adds: int
@@ -31,7 +60,7 @@ class LayerResult:
     dram_write_bytes: int
     energy_j: float
     energy_breakdown_j: Mapping[str, float]
-    bound: str  # "compute" | "memory"
+    bound: Bound
     # extras (not in the contract's minimum; kept in to_dict)
     latency_s: float = 0.0
     start_s: float = 0.0  # when the layer started (analytic: the running sum of its chain)
@@ -39,21 +68,21 @@ class LayerResult:
     compute_s: float = 0.0
     memory_s: float = 0.0
     tiles: int = 1
-    precision: str = ""
+    precision: Precision | None = None  # the precision the unit computed at
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with the CONTRACT's layer keys (and a few extras)."""
         return {
-            "name": self.name, "op": self.op, "unit": self.unit,
+            "name": self.name, "op": self.op.value, "unit": self.unit,
             "macs": self.macs, "adds": self.adds,
             "compute_cycles": self.compute_cycles, "latency_cycles": self.latency_cycles,
             "utilization": self.utilization,
             "dram_read_bytes": self.dram_read_bytes, "dram_write_bytes": self.dram_write_bytes,
             "energy_j": self.energy_j, "energy_breakdown_j": dict(self.energy_breakdown_j),
-            "bound": self.bound,
+            "bound": self.bound.value,
             "latency_s": self.latency_s, "start_s": self.start_s, "end_s": self.end_s,
             "compute_s": self.compute_s, "memory_s": self.memory_s, "tiles": self.tiles,
-            "precision": self.precision,
+            "precision": self.precision.value if self.precision is not None else "",
         }
 
 
@@ -63,7 +92,7 @@ class SimResult:
 
     hardware: str
     workload: str
-    mode: str  # "analytic" | "des"
+    mode: Mode
     batch: int
     clock_hz: float
     latency_s: float
@@ -91,7 +120,7 @@ class SimResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: exactly what ``edgesim simulate --json`` writes (CONTRACT)."""
         return {
-            "hardware": self.hardware, "workload": self.workload, "mode": self.mode,
+            "hardware": self.hardware, "workload": self.workload, "mode": self.mode.value,
             "batch": self.batch, "clock_hz": self.clock_hz,
             "latency_s": self.latency_s, "latency_cycles": self.latency_cycles,
             "energy_j": self.energy_j, "energy_breakdown_j": dict(self.energy_breakdown_j),
@@ -127,7 +156,7 @@ class SimResult:
     def summary(self) -> str:
         """A few human-readable lines: latency, energy, area and the bound mix."""
         bounds = Counter(lay.bound for lay in self.layers)
-        mem_s = sum(lay.latency_s for lay in self.layers if lay.bound == "memory")
+        mem_s = sum(lay.latency_s for lay in self.layers if lay.bound == Bound.MEMORY)
         total_layer_s = sum(lay.latency_s for lay in self.layers) or 1.0
         top = sorted(((v, k) for k, v in self.energy_breakdown_j.items() if v > 0), reverse=True)
         share = ", ".join(f"{k} {v / self.energy_j:.0%}" for v, k in top[:4]) if self.energy_j else ""
@@ -140,7 +169,33 @@ class SimResult:
             f"  work     {self.macs:,} MACs, {self.adds:,} adds; DRAM "
             f"{format_quantity(self.dram_read_bytes, Dimension.SIZE)} read, "
             f"{format_quantity(self.dram_write_bytes, Dimension.SIZE)} written",
-            f"  bound    {bounds.get('compute', 0)} compute-bound, {bounds.get('memory', 0)} "
+            f"  bound    {bounds.get(Bound.COMPUTE, 0)} compute-bound, "
+            f"{bounds.get(Bound.MEMORY, 0)} "
             f"memory-bound layers ({mem_s / total_layer_s:.0%} of layer time memory-bound)",
             *(f"  warning  {w}" for w in self.warnings),
         ])
+
+
+def union_time_s(spans: Iterable[tuple[float, float]]) -> float:
+    """Length of the union of [start, end) intervals (e.g. the time the DRAM channel was busy)."""
+    total = 0.0
+    cur_s = cur_e = None
+    for s, e in sorted(spans):
+        if e <= s:
+            continue
+        if cur_e is None or s > cur_e:
+            if cur_e is not None and cur_s is not None:
+                total += cur_e - cur_s
+            cur_s, cur_e = s, e
+        else:
+            cur_e = max(cur_e, e)
+    if cur_e is not None and cur_s is not None:
+        total += cur_e - cur_s
+    return total
+
+
+def dram_busy_s(results: Sequence[SimResult] | SimResult) -> float:
+    """Time the shared DRAM channel had at least one transfer in flight, over the given results."""
+    rs = [results] if not isinstance(results, Sequence) else list(results)
+    return union_time_s((ev.start_s, ev.end_s) for r in rs for ev in r.timeline
+                        if ev.kind in (EventKind.DMA_IN, EventKind.DMA_OUT))

@@ -1,4 +1,4 @@
-"""What a unit mapper returns, and the pricing of non-GEMM (vector) ops shared by all mappers.
+"""Non-GEMM (vector) ops on any unit: pooling, elementwise, activations, norms, softmax, concat.
 
 Non-GEMM ops are priced for what they cost, not as FLOPs: each output element needs its vector
 operations (``Layer.vector_ops``) issued on the unit's vector lanes; a matrix engine (systolic,
@@ -13,26 +13,13 @@ programmable unit adds its ``layer_overhead_cycles`` (a library call or kernel l
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from edgesim.hardware.model import ComputeUnit, Operand, UnitType
-from edgesim.mapping.traffic import ArraySide, Sizes
-from edgesim.workload.ir import Layer, OpKind, precision_bits
-
-
-@dataclass(frozen=True)
-class ComputeResult:
-    """Cycles, operations and array-side accesses of one layer on one unit."""
-
-    compute_cycles: int
-    useful_ops: int  # operations that do useful work (for utilization)
-    ops: Mapping[str, int]
-    dense_ops: int
-    array: ArraySide
-    note: str = ""
-    extra: Mapping[str, float] = field(default_factory=dict)
-    pe_count: int = 0  # 0: the unit's pe_count
+from edgesim.mapping.mapper import ComputeResult
+from edgesim.mapping.storage import Sizes
+from edgesim.mapping.traffic import ArraySide
+from edgesim.vocab import OpClass, OpKind
+from edgesim.workload.layer import Layer
 
 
 def vector_lanes(unit: ComputeUnit) -> float:
@@ -45,19 +32,19 @@ def vector_lanes(unit: ComputeUnit) -> float:
 def vector_op(layer: Layer, unit: ComputeUnit, sizes: Sizes, act_bits: int) -> ComputeResult:
     """Pooling, elementwise, activation, softmax, norm, upsample and concat on any unit."""
     pack = 1
-    native = precision_bits(unit.native_precision)
+    native = unit.native_precision.bits
     if unit.packs_narrow and act_bits < native:
         pack = native // act_bits
     lanes = vector_lanes(unit) * pack
     if layer.op == OpKind.CONCAT:
         work = layer.output_elems  # a copy: one element moved per lane per cycle
-        ops = {"add": 0}
+        ops = {OpClass.ADD: 0}
     else:
         work = layer.vector_ops
-        ops = {"add": work}
+        ops = {OpClass.ADD: work}
     # A programmable unit pays its fixed per-layer cost (library call, kernel launch) here too.
     cycles = max(1, math.ceil(work / lanes)) + unit.layer_overhead_cycles
-    reads = {Operand.INPUTS: sizes.inputs}
-    array = ArraySide(reads=reads, output_writes=sizes.outputs)
+    array = ArraySide(reads_bytes={Operand.INPUTS: sizes.inputs_bytes},
+                      output_write_bytes=sizes.outputs_bytes)
     return ComputeResult(cycles, work, ops, work, array,
                          note=f"vector path {lanes:g} elem/cycle")

@@ -1,0 +1,109 @@
+"""Presenting hardware: the one-line summary and the resolved spec as YAML, units included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from edgesim.hardware.model import ComputeUnit, Hardware, MemoryLevel, Operand, Operation, UnitType
+from edgesim.units import Dimension, format_quantity
+
+
+def _fmt(si: float, dim: Dimension) -> str:
+    return format_quantity(si, dim, digits=6)
+
+
+def _onchip_bytes(hw: Hardware) -> int:
+    return sum(m.total_bytes for m in hw.memory if not m.is_offchip)
+
+
+def summary(hw: Hardware) -> str:
+    """One line: kind, PEs x type, precision, clock, on-chip SRAM total, DRAM bandwidth, node."""
+    u = hw.main_unit
+    shape = {UnitType.SYSTOLIC: f"{u.rows}x{u.cols}", UnitType.SPATIAL: f"{u.rows}x{u.cols}",
+             UnitType.CUBE: f"{u.rows}x{u.cols}x{u.depth}",
+             UnitType.SIMD: f"{u.cores} core x {u.lanes} lanes"}[u.type]
+    op = "" if u.operation == Operation.MAC else f" {u.operation.value}"
+    outer = hw.outermost
+    if u.zero_skip.value != "none":
+        op += f", skips zero {u.zero_skip.value}"
+    if u.nm_sparsity:
+        op += f", {'/'.join(u.nm_sparsity)} sparsity"
+    return (f"{hw.kind}: {u.pe_count} PEs ({shape} {u.type.value}{op}), "
+            f"{'/'.join(u.precisions)}, {format_quantity(hw.clock_hz, Dimension.FREQUENCY)}, "
+            f"on-chip {format_quantity(_onchip_bytes(hw), Dimension.SIZE)}, "
+            f"{outer.type.value} "
+            f"{format_quantity(outer.bandwidth_bytes_per_s, Dimension.BANDWIDTH)}"
+            f", {hw.technology_nm:g} nm")
+
+
+def _unit_dict(u: ComputeUnit) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": u.name, "type": u.type.value}
+    if u.type in (UnitType.SYSTOLIC, UnitType.SPATIAL, UnitType.CUBE):
+        d["rows"], d["cols"] = u.rows, u.cols
+    if u.type == UnitType.CUBE:
+        d["depth"] = u.depth
+    if u.type == UnitType.SIMD:
+        d["lanes"], d["cores"] = u.lanes, u.cores
+        d["efficiency"] = u.efficiency
+        d["layer_overhead_cycles"] = u.layer_overhead_cycles
+    if u.type in (UnitType.SYSTOLIC, UnitType.SPATIAL):
+        d["dataflow"] = u.dataflow.value
+    d["operation"] = u.operation.value
+    d["precisions"] = [p.value for p in u.precisions]
+    d["zero_skip"] = u.zero_skip.value
+    d["zero_gating"] = u.zero_gating.value
+    d["nm_sparsity"] = list(u.nm_sparsity)
+    if u.ops is not None:
+        d["ops"] = [o.value for o in u.ops]
+    d["packs_narrow"] = u.packs_narrow
+    d["op_energy"] = {op.value: {p.value: _fmt(e * 1e-12, Dimension.ENERGY)
+                                 for p, e in table.items()}
+                      for op, table in u.op_energy_pj.items()}
+    d["pe_area"] = _fmt(u.pe_area_mm2, Dimension.AREA)
+    d["leakage"] = _fmt(u.leakage_w, Dimension.POWER)
+    d["energy_source"] = u.energy_source
+    return d
+
+
+def _level_dict(m: MemoryLevel) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": m.name, "type": m.type.value,
+                         "size": _fmt(m.size_bytes, Dimension.SIZE)}
+    d["bandwidth"] = _fmt(m.bandwidth_bytes_per_s, Dimension.BANDWIDTH)
+    d["word"] = _fmt(m.word_bytes, Dimension.SIZE)
+    d["read_energy"] = _fmt(m.read_energy_pj_per_byte * 1e-12, Dimension.ENERGY_PER_BYTE)
+    d["write_energy"] = _fmt(m.write_energy_pj_per_byte * 1e-12, Dimension.ENERGY_PER_BYTE)
+    d["area"] = _fmt(m.area_mm2, Dimension.AREA)
+    d["leakage"] = _fmt(m.leakage_w, Dimension.POWER)
+    d["holds"] = [o.value for o in Operand if o in m.holds]
+    d["per_pe"] = m.per_pe
+    d["instances"] = m.instances
+    if m.banks > 1:
+        d["banks"] = m.banks
+    d["energy_source"] = m.energy_source
+    if m.dram_type is not None:
+        d["dram_type"] = m.dram_type.value
+    return d
+
+
+def spec_to_yaml(hw: Hardware) -> str:
+    """The resolved spec as YAML, units included, with every energy and area the tech tables
+    supplied; the output loads back with :func:`load_hardware` to the same numbers."""
+    node: float | int = int(hw.technology_nm) if hw.technology_nm.is_integer() else hw.technology_nm
+    out: dict[str, Any] = {"name": hw.name, "kind": hw.kind.value, "technology_nm": node,
+                           "clock": _fmt(hw.clock_hz, Dimension.FREQUENCY)}
+    if hw.description:
+        out["description"] = hw.description
+    if hw.citation:
+        out["source"] = hw.citation
+    out["compute"] = [_unit_dict(u) for u in hw.compute]
+    out["memory"] = [_level_dict(m) for m in hw.memory]
+    out["static_power"] = _fmt(hw.static_power_w, Dimension.POWER)
+    if hw.fallback_unit is not None:
+        out["fallback"] = hw.fallback_unit
+    out["area_overhead"] = hw.area_overhead_fraction
+    if hw.dvfs:
+        out["dvfs"] = [{"clock": _fmt(p.clock_hz, Dimension.FREQUENCY),
+                        "voltage": _fmt(p.voltage_v, Dimension.VOLTAGE)} for p in hw.dvfs]
+    return yaml.safe_dump(out, sort_keys=False, allow_unicode=True, width=100)

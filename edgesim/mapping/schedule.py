@@ -1,0 +1,180 @@
+"""Mapping a workload: each layer on the unit that runs it, as counts (cycles, ops, accesses).
+
+``map_workload(wl, hw)`` places every layer (``placement``), asks the mapper registered for the
+unit's type (``systolic``, ``spatial``, ``cube``, ``simd``) for cycles, operations and the
+array's own accesses, and lets ``traffic`` tile the layer over the buffers for the reads and
+writes of every memory level. Counts only; pricing and time composition live elsewhere.
+
+Activations between layers (see ``traffic`` for the capacity rule): a producer's output stays on
+chip when it fits the activation budget and every consumer is the next layer in execution order
+on the same unit; otherwise it is written to DRAM (activation home) and each consumer reads it
+back. Residency is decided per tensor: a layer with several inputs (a residual add) reads from
+DRAM only those its producers wrote there (and model inputs), so every activation byte read
+from DRAM was written there first. A tensor crossing units (a fallback layer) goes through the shared home level and its
+bytes are reported as ``transfer_bytes`` of the layer that runs on the fallback unit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from edgesim.hardware.model import Compression, ComputeUnit, Hardware
+from edgesim.mapping import placement
+from edgesim.mapping.counts import LayerCounts, Schedule
+from edgesim.mapping.mapper import gemm_view
+from edgesim.mapping.registry import mapper_for
+from edgesim.mapping.storage import layer_sizes, rlc_ratio
+from edgesim.mapping.topology import activation_budget_bytes, activation_home
+from edgesim.mapping.traffic import Residency, level_traffic
+from edgesim.mapping.vector import vector_op
+from edgesim.vocab import GEMM_OPS, OpKind
+from edgesim.workload.ir import Workload
+from edgesim.workload.layer import Layer
+
+
+def _tensor_bytes(shape: tuple[int, ...], bits: int) -> int:
+    return math.ceil(math.prod(shape) * bits / 8)
+
+
+def _resident_bytes(layer: Layer, flags: Sequence[bool], act_bits: int) -> tuple[int, int]:
+    """(resident bytes of the input operand, of a matmul's second operand) from per-tensor flags."""
+    shapes = layer.in_shapes
+    on = [bool(flags[i]) if i < len(flags) else False for i in range(len(shapes))]
+    if layer.op == OpKind.MATMUL:
+        first = _tensor_bytes(shapes[0], act_bits) if shapes and on[0] else 0
+        second = _tensor_bytes(shapes[1], act_bits) if len(shapes) > 1 and on[1] else 0
+        return first, second
+    return sum(_tensor_bytes(sh, act_bits) for sh, o in zip(shapes, on, strict=True) if o), 0
+
+
+def _model_inputs(layer: Layer) -> list[bool]:
+    """Per ``in_shapes`` entry: whether it is a model input (no producer; stored by the host)."""
+    n_named = len(layer.inputs)
+    named = layer.in_shapes[:n_named]
+    return [i >= n_named and shape not in named for i, shape in enumerate(layer.in_shapes)]
+
+
+def _home_ratios(layer: Layer, hw: Hardware, flags: Sequence[bool], a_bits: int,
+                 output_zero_fraction: float) -> tuple[float, float]:
+    """(inputs, output) stored / raw size at the activation home (1.0 when it does not code)."""
+    home = activation_home(hw)
+    if home is None or home.compression == Compression.NONE:
+        return 1.0, 1.0
+    shapes = layer.in_shapes[:1] if layer.op == OpKind.MATMUL else layer.in_shapes
+    coded = rlc_ratio(layer.act_sparsity, a_bits)
+    raw = stored = 0.0
+    for i, (shape, host) in enumerate(zip(shapes, _model_inputs(layer), strict=False)):
+        if i < len(flags) and flags[i]:
+            continue  # on chip: not read from the home
+        n = float(_tensor_bytes(shape, a_bits))
+        raw += n
+        stored += n if host else n * coded  # the host writes model inputs raw
+    return (stored / raw if raw else 1.0), rlc_ratio(output_zero_fraction, a_bits)
+
+
+def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
+              inputs_on_chip: bool | Sequence[bool] = False, outputs_on_chip: bool = False,
+              transfer_bytes: int = 0, output_zero_fraction: float = 0.0) -> LayerCounts:
+    """Counts of one layer on ``hw`` (on ``unit``, or where ``placement.place`` puts it).
+
+    ``inputs_on_chip``: whether the input tensors are already on chip, one flag for all of them
+    or one per ``layer.in_shapes`` entry; ``outputs_on_chip``: the output stays on chip.
+    ``output_zero_fraction``: zeros in the output as its consumers see them (their
+    ``act_sparsity``), for activation compression.
+    """
+    unit = unit or placement.place(layer, hw)
+    w_prec, a_prec = placement.resolved_precisions(layer, unit)
+    w_bits, a_bits = w_prec.bits, a_prec.bits
+    sizes = layer_sizes(layer, w_bits, a_bits)
+    pack = placement.pack_factor(layer, unit)
+    if layer.op in GEMM_OPS:
+        view = gemm_view(layer, unit, a_bits, w_bits, pack)
+        res = mapper_for(unit)(view, unit, hw, sizes)
+    else:
+        res = vector_op(layer, unit, sizes, a_bits)
+    flags = ([inputs_on_chip] * len(layer.in_shapes) if isinstance(inputs_on_chip, bool)
+             else list(inputs_on_chip))
+    in_res, w_res = _resident_bytes(layer, flags, a_bits)
+    in_ratio, out_ratio = _home_ratios(layer, hw, flags, a_bits, output_zero_fraction)
+    lt = level_traffic(hw, layer, sizes, res.array,
+                       Residency(inputs_resident_bytes=in_res, weights_resident_bytes=w_res,
+                                 outputs_on_chip=outputs_on_chip, inputs_home_ratio=in_ratio,
+                                 outputs_home_ratio=out_ratio))
+    cycles = max(1, int(res.compute_cycles))
+    pes = res.pe_count or unit.pe_count
+    util = min(1.0, res.useful_ops / (pes * max(1, pack) * cycles))
+    outer = hw.outermost.name
+    # Streaming granularity: data arrive per fold/pass of the array (a DMA engine feeds the array
+    # fold by fold), so a layer that fits its buffers still overlaps loads with compute.
+    tiles = max(1, lt.tiles, res.stream_steps)
+    note = f"{res.note}; tiling {lt.note}" if lt.note else res.note
+    return LayerCounts(
+        layer=layer.name, op=layer.op, unit=unit.name,
+        precision=placement.op_precision(layer, unit), compute_cycles=cycles, utilization=util,
+        ops={k: int(v) for k, v in res.ops.items()}, reads_bytes=lt.reads_bytes,
+        writes_bytes=lt.writes_bytes, tiles=tiles, dram_read_bytes=lt.reads_bytes[outer],
+        dram_write_bytes=lt.writes_bytes[outer], dram_act_read_bytes=lt.dram_act_read_bytes,
+        transfer_bytes=transfer_bytes, dense_ops=int(res.dense_ops), note=note,
+        extra={**res.extra, "buffer_tiles": float(lt.tiles)})
+
+
+def input_sources(layer: Layer, producers: Mapping[str, int],
+                  out_shapes: Sequence[tuple[int, ...]]) -> list[int | None]:
+    """The producing layer's index of each input tensor (``layer.in_shapes`` order).
+
+    Inputs pair with ``in_shapes`` in order; a shape left over (an input named once but used
+    twice, as ``add(x, x)``) belongs to a named producer of the same shape, else it is a model
+    input or a constant (``None``: it lives in DRAM).
+    """
+    srcs = [producers[s] for s in layer.inputs]
+    out: list[int | None] = []
+    for i, shape in enumerate(layer.in_shapes):
+        if i < len(srcs):
+            out.append(srcs[i])
+            continue
+        same = [s for s in srcs if tuple(out_shapes[s]) == tuple(shape)]
+        out.append(same[0] if same else None)
+    return out
+
+
+def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedule:
+    """Map every layer of ``wl`` on ``hw`` (``batch`` overrides the workload's batch)."""
+    if batch is not None:
+        wl = wl.with_batch(batch)
+    units = [placement.place(layer, hw) for layer in wl.layers]
+    index = {layer.name: i for i, layer in enumerate(wl.layers)}
+    consumers: list[list[int]] = [[] for _ in wl.layers]
+    for j, layer in enumerate(wl.layers):
+        for src in dict.fromkeys(layer.inputs):
+            consumers[index[src]].append(j)
+    budget = activation_budget_bytes(hw)
+    resident: list[bool] = []
+    for i, layer in enumerate(wl.layers):
+        a_bits = placement.resolved_precisions(layer, units[i])[1].bits
+        out_bytes = math.ceil(layer.output_elems * a_bits / 8)
+        cons = consumers[i]
+        resident.append(bool(cons) and out_bytes <= budget
+                        and all(j == i + 1 and units[j] is units[i] for j in cons))
+    out_shapes = [layer.out_shape for layer in wl.layers]
+    counts = []
+    for i, layer in enumerate(wl.layers):
+        srcs = [index[s] for s in layer.inputs]
+        tensor_srcs = input_sources(layer, index, out_shapes)
+        if len(srcs) > len(layer.in_shapes):  # more producers than tensors: one tensor of all
+            flags = [all(resident[s] for s in srcs)] * len(layer.in_shapes)
+        else:
+            flags = [s is not None and resident[s] for s in tensor_srcs]
+        transfer = 0
+        if units[i] is not hw.main_unit:
+            a_bits = placement.resolved_precisions(layer, units[i])[1].bits
+            if any(units[s] is not units[i] for s in srcs):
+                transfer += math.ceil(layer.input_elems * a_bits / 8)
+            if any(units[j] is not units[i] for j in consumers[i]):
+                transfer += math.ceil(layer.output_elems * a_bits / 8)
+        zeros = min((wl.layers[j].act_sparsity for j in consumers[i]), default=0.0)
+        counts.append(map_layer(layer, hw, units[i], inputs_on_chip=flags,
+                                outputs_on_chip=resident[i], transfer_bytes=transfer,
+                                output_zero_fraction=zeros))
+    deps = tuple(tuple(index[s] for s in layer.inputs) for layer in wl.layers)
+    return Schedule(workload=wl, hardware=hw, batch=wl.batch, layers=tuple(counts), deps=deps)
