@@ -104,6 +104,10 @@ class ComputeUnit:
 
     def __post_init__(self) -> None:
         # Names are accepted where enums are expected (a unit built in code), and normalised.
+        for key, enum in (("type", UnitType), ("operation", Operation), ("dataflow", Dataflow),
+                          ("zero_skip", ZeroSkip), ("zero_gating", ZeroSkip),
+                          ("dram_overlap", DramOverlap)):
+            object.__setattr__(self, key, enum(getattr(self, key)))
         object.__setattr__(self, "precisions", tuple(Precision(p) for p in self.precisions))
         if self.ops is not None:
             object.__setattr__(self, "ops", tuple(OpKind(o) for o in self.ops))
@@ -159,6 +163,14 @@ class MemoryLevel:
     bandwidth_declared: bool = True
     banks: int = 1  # SRAM/cache macros the level is split into (the default energy uses it)
     dram_type: DramType | None = None  # DRAM technology, where the spec names one
+
+    def __post_init__(self) -> None:
+        # Names are accepted where enums are expected (a level built in code), and normalised.
+        object.__setattr__(self, "type", MemoryType(self.type))
+        object.__setattr__(self, "holds", frozenset(Operand(o) for o in self.holds))
+        object.__setattr__(self, "compression", Compression(self.compression))
+        if self.dram_type is not None:
+            object.__setattr__(self, "dram_type", DramType(self.dram_type))
 
     @property
     def total_bytes(self) -> int:

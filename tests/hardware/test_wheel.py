@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from edgesim.hardware import list_hardware
@@ -19,6 +20,8 @@ def test_wheel_install_lists_specs(tmp_path: Path) -> None:
     subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels),
                     str(ROOT)], check=True, capture_output=True, timeout=120)
     (wheel,) = wheels.glob("edgesim-*.whl")
+    with zipfile.ZipFile(wheel) as zf:  # users' type checkers read the package's annotations
+        assert "edgesim/py.typed" in zf.namelist()
     subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True, timeout=120)
     code = ("import json, edgesim.hardware as h; "

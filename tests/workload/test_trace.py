@@ -239,6 +239,30 @@ def test_custom_function_converter() -> None:
     assert _ops(wl) == ["activation"] and wl.layers[0].variant == "my_op"
 
 
+def my_other_op(x: torch.Tensor) -> torch.Tensor:
+    return x * 3
+
+
+torch.fx.wrap("my_other_op")
+
+
+def test_a_failing_user_converter_is_bad_input_naming_it() -> None:
+    def convert(ctx: ConvertContext):
+        return [ctx.layer(OpKind.ACTIVATION, varient="typo")]  # a misspelt field
+
+    class M(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return my_other_op(x)
+
+    register_converter(my_other_op, convert)
+    with pytest.raises(WorkloadError) as err:
+        trace(M(), torch.randn(1, 3))
+    msg = str(err.value)
+    assert "the converter registered for function" in msg and "my_other_op" in msg
+    assert "TypeError" in msg and "varient" in msg
+    assert err.value.field == "my_other_op"
+
+
 class QConv(nn.Conv2d):
     """A quantized subclass as the compression engineer writes them."""
 

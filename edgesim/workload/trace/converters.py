@@ -111,6 +111,7 @@ def convert_adder(ctx: ConvertContext) -> list[Layer]:
 def _convert_conv_transpose(ctx: ConvertContext) -> list[Layer]:
     m = ctx.module
     assert isinstance(m, nn.ConvTranspose2d)
+    assert not isinstance(m.padding, str)  # torch's transposed convs take numbers only
     layer = ctx.layer(OpKind.CONV_TRANSPOSE2D, in_shapes=ctx.in_shapes[:1],
                       kernel=pair(m.kernel_size), stride=pair(m.stride),
                       padding=pair(m.padding), dilation=pair(m.dilation), groups=int(m.groups),
