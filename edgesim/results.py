@@ -37,7 +37,10 @@ class TimelineEvent:
     start_s: float
     end_s: float
     step: int = -1  # tile-step index within the layer (-1 for a layer span)
-    nbytes: int = 0  # bytes moved (DMA spans)
+    moved_bytes: int = 0  # bytes moved (DMA spans)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", EventKind(self.kind))  # a name from code is fine
 
     @property
     def dur_s(self) -> float:
@@ -69,6 +72,13 @@ class LayerResult:
     memory_s: float = 0.0
     tiles: int = 1
     precision: Precision | None = None  # the precision the unit computed at
+
+    def __post_init__(self) -> None:
+        # Names are accepted where enums are expected (a result built in code), and normalised.
+        object.__setattr__(self, "op", OpKind(self.op))
+        object.__setattr__(self, "bound", Bound(self.bound))
+        if self.precision is not None:
+            object.__setattr__(self, "precision", Precision(self.precision))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with the CONTRACT's layer keys (and a few extras)."""
@@ -112,6 +122,9 @@ class SimResult:
     energy_sources: Mapping[str, str] = field(default_factory=dict)  # component -> provenance
     area_sources: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # capacity problems the figures assume away (e.g. no fit)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", Mode(self.mode))  # a name from code is fine
 
     @property
     def dynamic_energy_j(self) -> float:

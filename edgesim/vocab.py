@@ -96,11 +96,6 @@ def precision_bits(name: str) -> int:
     return precision(name).bits
 
 
-def is_float(name: str) -> bool:
-    """Whether a precision name is a floating-point format."""
-    return precision(name).is_float
-
-
 def split_nm(pattern: str) -> tuple[int, int] | None:
     """``"2:4" -> (2, 4)``: the two numbers of an ``N:M`` text (unchecked); None if it is none."""
     n, sep, m = pattern.partition(":")

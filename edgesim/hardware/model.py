@@ -205,6 +205,9 @@ class Hardware:
     description: str = ""  # the spec's one-line description
     citation: str = ""  # the spec's `source:` text: where its figures come from
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", HardwareKind(self.kind))  # a name from code is fine
+
     @property
     def outermost(self) -> MemoryLevel:
         """The outermost memory level: DRAM, or flash on an MCU (``memory[0]``)."""

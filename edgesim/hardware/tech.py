@@ -98,11 +98,18 @@ def _int_mult(bits: int, area: bool) -> float:
     return INT_MULT_PJ[8] * (bits / 8) ** _MULT_EXP_E
 
 
-def accumulator_precision(precision: str) -> Precision:
-    """Precision a MAC accumulates in: 2b integers (at most 32 bits), fp32 for floats."""
+def accumulator_bits(precision: str) -> int:
+    """Width a MAC accumulates in: 2b for integers (at most 32 bits), fp32 for floats."""
     if precision in FLOAT_PRECISIONS:
-        return Precision.FP32
-    return Precision(f"int{min(32, 2 * precision_bits(precision))}")
+        return Precision.FP32.bits
+    return min(32, 2 * precision_bits(precision))
+
+
+def _accumulate(precision: str, area: bool) -> float:
+    """The accumulator's add: fp32 for float formats, an integer adder of accumulator width."""
+    if precision in FLOAT_PRECISIONS:
+        return _add(Precision.FP32, area)
+    return _int_add(accumulator_bits(precision), area)
 
 
 def _add(precision: str, area: bool) -> float:
@@ -118,16 +125,15 @@ def _mult(precision: str, area: bool) -> float:
 
 
 def _op45(op: OpClass, precision: str, area: bool) -> float:
-    acc = accumulator_precision(precision)
     if op == OpClass.MULT:
         return _mult(precision, area)
     if op == OpClass.ADD:  # also a compare: one add at b bits
         return _add(precision, area)
     if op == OpClass.MAC:
-        return _mult(precision, area) + _add(acc, area)
+        return _mult(precision, area) + _accumulate(precision, area)
     # ADDER: subtract + |.| + accumulate; |.| is half an adder for integers, free for floats.
     absolute = 0.0 if precision in FLOAT_PRECISIONS else 0.5 * _add(precision, area)
-    return _add(precision, area) + absolute + _add(acc, area)
+    return _add(precision, area) + absolute + _accumulate(precision, area)
 
 
 def op_energy_45_pj(op: OpClass, precision: str) -> float:
@@ -173,7 +179,7 @@ def pe_area_mm2(op: OpClass, precision: str, node_nm: float) -> float:
     """Area of one PE at ``node_nm``: the datapath plus flip-flops for two operands and the
     accumulator (b + b + accumulator bits, [NG45]) -- control and NoC go in ``area_overhead``."""
     bits = precision_bits(precision)
-    acc_bits = precision_bits(accumulator_precision(precision))
+    acc_bits = accumulator_bits(precision)
     regs_um2 = DFF_UM2_PER_BIT * (2 * bits + acc_bits)
     return (op_area_45_um2(op, precision) + regs_um2) * area_scale(node_nm) * 1e-6
 

@@ -1,17 +1,18 @@
 """Mapping a workload: each layer on the unit that runs it, as counts (cycles, ops, accesses).
 
-``map_workload(wl, hw)`` places every layer (``placement``), asks the mapper registered for the
-unit's type (``systolic``, ``spatial``, ``cube``, ``simd``) for cycles, operations and the
-array's own accesses, and lets ``traffic`` tile the layer over the buffers for the reads and
-writes of every memory level. Counts only; pricing and time composition live elsewhere.
+``map_workload(wl, hw)`` places every layer (``placement``), hands its GEMM view (``mapper``)
+to the mapper registered for the unit's type (``registry``) for cycles, operations and the
+array's own accesses (``vector`` for non-GEMM ops), and lets ``traffic`` tile the layer over
+the buffers for the reads and writes of every memory level. Counts only.
 
-Activations between layers (see ``traffic`` for the capacity rule): a producer's output stays on
-chip when it fits the activation budget and every consumer is the next layer in execution order
-on the same unit; otherwise it is written to DRAM (activation home) and each consumer reads it
-back. Residency is decided per tensor: a layer with several inputs (a residual add) reads from
-DRAM only those its producers wrote there (and model inputs), so every activation byte read
-from DRAM was written there first. A tensor crossing units (a fallback layer) goes through the shared home level and its
-bytes are reported as ``transfer_bytes`` of the layer that runs on the fallback unit.
+Activations between layers (``topology.activation_budget_bytes`` is the capacity rule): a
+producer's output stays on chip when it fits the activation budget and every consumer is the
+next layer in execution order on the same unit; otherwise it is written to DRAM (activation
+home) and each consumer reads it back. Residency is decided per tensor: a layer with several
+inputs (a residual add) reads from DRAM only those its producers wrote there (and model
+inputs), so every activation byte read from DRAM was written there first. A tensor crossing
+units (a fallback layer) goes through the shared home level and its bytes are reported as
+``transfer_bytes`` of the layer that runs on the fallback unit.
 """
 
 from __future__ import annotations

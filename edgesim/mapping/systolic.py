@@ -44,7 +44,7 @@ file holds (the output register: a read and a write per MAC, at the partial-sum 
 the register's size) and a write per element loaded into it. A file shared by several operands
 is split evenly between them. Without per-PE levels nothing changes.
 
-Word-granular buffer accesses (``traffic.word_padded_factor``): every cycle the array moves a
+Word-granular buffer accesses (``tiling.word_padded_factor``): every cycle the array moves a
 vector of one element per row or column it uses to or from its feeding buffer, and a buffer
 with ``word``-byte words is accessed in whole words. The streamed operand's vectors run along
 the rows (os: inputs; ws: inputs; is: weights), the preloaded operand's and the outputs' along

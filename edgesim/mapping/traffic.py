@@ -88,9 +88,9 @@ class _Ledger:
     """Running byte counts of one layer."""
 
     def __init__(self, hw: Hardware) -> None:
-        self.reads = {m.name: 0 for m in hw.memory}
-        self.writes = {m.name: 0 for m in hw.memory}
-        self.dram_act = 0
+        self.reads_bytes = {m.name: 0 for m in hw.memory}
+        self.writes_bytes = {m.name: 0 for m in hw.memory}
+        self.dram_act_read_bytes = 0
 
 
 def _resident_share(part: int, whole: int) -> float:
@@ -142,21 +142,21 @@ def _fill_buffers(hw: Hardware, layer: Layer, sizes: Sizes, array: ArraySide, pa
                 continue
             fill = fills[op]
             if d > 0:
-                led.reads[c[d - 1].name] += fill
-                led.writes[c[d].name] += fill
+                led.reads_bytes[c[d - 1].name] += fill
+                led.writes_bytes[c[d].name] += fill
                 continue
             on_chip = int(round(fill * paths.share[op]))  # re-fetches read the buffer itself
-            led.reads[c[0].name] += on_chip
+            led.reads_bytes[c[0].name] += on_chip
             fill -= on_chip
             src = homes[op]
             if src is None:
                 continue
-            led.writes[c[0].name] += fill
+            led.writes_bytes[c[0].name] += fill
             if op == IN:
                 fill = int(round(fill * res.inputs_home_ratio))
             if src is hw.outermost and op in paths.act_ops:
-                led.dram_act += fill
-            led.reads[src.name] += fill
+                led.dram_act_read_bytes += fill
+            led.reads_bytes[src.name] += fill
         c = chains[OUT]
         if c and d < len(c):
             dst = homes[OUT] if d == 0 else c[d - 1]
@@ -164,10 +164,10 @@ def _fill_buffers(hw: Hardware, layer: Layer, sizes: Sizes, array: ArraySide, pa
                 ratio = res.outputs_home_ratio if d == 0 else 1.0
                 written = plan.outputs_written_bytes
                 coded = int(round(min(written, sizes.outputs_bytes) * ratio))
-                led.writes[dst.name] += coded + max(0, written - sizes.outputs_bytes)
-                led.reads[dst.name] += plan.outputs_read_bytes
-                led.reads[c[d].name] += written
-                led.writes[c[d].name] += plan.outputs_read_bytes
+                led.writes_bytes[dst.name] += coded + max(0, written - sizes.outputs_bytes)
+                led.reads_bytes[dst.name] += plan.outputs_read_bytes
+                led.reads_bytes[c[d].name] += written
+                led.writes_bytes[c[d].name] += plan.outputs_read_bytes
     return tiles, notes
 
 
@@ -178,33 +178,33 @@ def _array_accesses(hw: Hardware, sizes: Sizes, array: ArraySide, paths: _Paths,
         c = paths.chains[op]
         amount = array.reads_bytes.get(op, 0)
         if c:
-            led.reads[c[-1].name] += amount
+            led.reads_bytes[c[-1].name] += amount
             continue
         parked = paths.park[op]
         on_chip = int(round(amount * paths.share[op]))
         if parked is not None and on_chip:
-            led.reads[parked.name] += on_chip
+            led.reads_bytes[parked.name] += on_chip
         src = paths.homes[op]
         if src is not None:
             off = amount - on_chip
             if op == IN:
                 off = int(round(off * res.inputs_home_ratio))
-            led.reads[src.name] += off
+            led.reads_bytes[src.name] += off
             if src is hw.outermost and op in paths.act_ops:
-                led.dram_act += off
+                led.dram_act_read_bytes += off
     c = paths.chains[OUT]
     if c:
-        led.writes[c[-1].name] += array.output_write_bytes
-        led.reads[c[-1].name] += array.output_read_bytes
+        led.writes_bytes[c[-1].name] += array.output_write_bytes
+        led.reads_bytes[c[-1].name] += array.output_read_bytes
     elif (out_home := paths.homes[OUT]) is not None:
         final = min(array.output_write_bytes, sizes.outputs_bytes)
-        led.writes[out_home.name] += (int(round(final * res.outputs_home_ratio))
+        led.writes_bytes[out_home.name] += (int(round(final * res.outputs_home_ratio))
                                       + array.output_write_bytes - final)
-        led.reads[out_home.name] += array.output_read_bytes
+        led.reads_bytes[out_home.name] += array.output_read_bytes
     for m in per_pe_levels(hw):
         for op in m.holds:
-            led.reads[m.name] += (array.rf_read_bytes or {}).get(op, 0)
-            led.writes[m.name] += (array.rf_write_bytes or {}).get(op, 0)
+            led.reads_bytes[m.name] += (array.rf_read_bytes or {}).get(op, 0)
+            led.writes_bytes[m.name] += (array.rf_write_bytes or {}).get(op, 0)
 
 
 def level_traffic(hw: Hardware, layer: Layer, sizes: Sizes, array: ArraySide,
@@ -214,4 +214,5 @@ def level_traffic(hw: Hardware, layer: Layer, sizes: Sizes, array: ArraySide,
     led = _Ledger(hw)
     tiles, notes = _fill_buffers(hw, layer, sizes, array, paths, res, led)
     _array_accesses(hw, sizes, array, paths, res, led)
-    return LevelTraffic(led.reads, led.writes, tiles, "; ".join(notes), led.dram_act)
+    return LevelTraffic(led.reads_bytes, led.writes_bytes, tiles, "; ".join(notes),
+                        led.dram_act_read_bytes)

@@ -31,8 +31,8 @@ def chrome_trace(results: Sequence[SimResult] | SimResult) -> dict[str, Any]:
             args: dict[str, Any] = {"layer": ev.name, "kind": ev.kind.value}
             if ev.step >= 0:
                 args["step"] = ev.step
-            if ev.nbytes:
-                args["bytes"] = ev.nbytes
+            if ev.moved_bytes:
+                args["bytes"] = ev.moved_bytes
             events.append({"ph": "X", "name": ev.name, "cat": ev.kind.value, "pid": pid,
                            "tid": lanes[ev.lane], "ts": ev.start_s * 1e6,
                            "dur": (ev.end_s - ev.start_s) * 1e6, "args": args})

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from edgesim.errors import WorkloadError
-from edgesim.vocab import GEMM_OPS, OpKind, Precision, precision
+from edgesim.vocab import CONV_OPS, GEMM_OPS, OpKind, Precision, precision
 
 # Vector operations per output element for the non-GEMM ops (compare, add, exp... counted as one).
 # Softmax: max, subtract, exp, sum, divide; layer norm: mean, var (2), normalise, scale, shift.
@@ -123,7 +123,7 @@ class Layer:
         N = K_out/g, K = (C_in/g) * R * S; a fraction ``1 - 1/(sh*sw)`` of those MACs multiply
         inserted zeros (see ``inserted_zero_fraction``). ``None`` for ops that are not GEMMs.
         """
-        if self.op in (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D):
+        if self.op in CONV_OPS:
             oh, ow = self.out_hw
             k_out, c_per_g, r, s = self.weight_shape
             g = self.groups

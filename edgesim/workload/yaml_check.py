@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from edgesim.errors import WorkloadError
-from edgesim.vocab import WEIGHTED_OPS, OpKind, Precision, parse_nm, precision
+from edgesim.vocab import CONV_OPS, WEIGHTED_OPS, OpKind, Precision, parse_nm, precision
 from edgesim.workload.layer import Layer
 
 
@@ -32,7 +32,7 @@ def pydantic_error(exc: ValidationError, file: str | None, prefix: str) -> Workl
     return WorkloadError(msg, file=file, field=field_path(prefix, loc) or None)
 
 
-def precision_name(value: int | str | None, file: str | None, field: str) -> Precision | None:
+def parse_precision(value: int | str | None, file: str | None, field: str) -> Precision | None:
     """``8 -> int8``; ``"fp16"``, ``"bf16"``, ``"int4"`` as they are; bad values name ``field``."""
     if value is None:
         return None
@@ -85,7 +85,7 @@ def check_layer(layer: Layer, file: str | None = None, at: str = "") -> None:
     check_pattern(layer.sparsity_pattern, file, f"{at}.sparsity_pattern")
     if op in WEIGHTED_OPS and not layer.in_shapes:
         raise err("in_shapes", f"op {op.value} needs an input shape")
-    if op in (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D, OpKind.CONV_TRANSPOSE2D):
+    if op in CONV_OPS or op == OpKind.CONV_TRANSPOSE2D:
         rank = 3 if op == OpKind.CONV1D else 4
         x = layer.in_shapes[0]
         if len(x) != rank or len(layer.out_shape) != rank:

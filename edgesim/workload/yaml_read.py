@@ -18,7 +18,7 @@ from edgesim.workload.yaml_check import (
     check_pattern,
     conv_out,
     op_kind,
-    precision_name,
+    parse_precision,
     pydantic_error,
 )
 from edgesim.workload.yaml_schema import (
@@ -92,8 +92,8 @@ class _ListReader:
                 raise self.err(f"{at}.weight_bits", f"op {op.value} has no weights")
             wbits = None
         layer = replace(
-            layer, weight_precision=precision_name(wbits, self.file, f"{at}.weight_bits"),
-            act_precision=precision_name(abits, self.file, f"{at}.act_bits"),
+            layer, weight_precision=parse_precision(wbits, self.file, f"{at}.weight_bits"),
+            act_precision=parse_precision(abits, self.file, f"{at}.act_bits"),
             weight_sparsity=float(spec.weight_sparsity), act_sparsity=float(spec.act_sparsity),
             sparsity_pattern=spec.sparsity_pattern)
         if layer.weight_sparsity and op not in WEIGHTED_OPS:
@@ -304,8 +304,8 @@ def _read_graph_layer(raw: Any, i: int, file: str | None) -> Layer:
     except ValidationError as exc:
         raise pydantic_error(exc, file, at) from None
     op = op_kind(g.op, file, f"{at}.op")
-    w_prec = precision_name(g.weight_precision, file, f"{at}.weight_precision")
-    a_prec = precision_name(g.act_precision, file, f"{at}.act_precision")
+    w_prec = parse_precision(g.weight_precision, file, f"{at}.weight_precision")
+    a_prec = parse_precision(g.act_precision, file, f"{at}.act_precision")
     layer = Layer(name=g.name, op=op, inputs=tuple(g.inputs),
                   in_shapes=tuple(tuple(s) for s in g.in_shapes), out_shape=tuple(g.out_shape),
                   kernel=pair(g.kernel), stride=pair(g.stride), padding=pair(g.padding),
@@ -362,7 +362,7 @@ def parse_workload(data: dict[str, Any], file: str | None = None,
             layers.append(layer)
         return ParsedWorkload(name, head.batch, tuple(layers))
     for key in ("weight_bits", "act_bits"):
-        precision_name(getattr(head.defaults, key), file, f"defaults.{key}")
+        parse_precision(getattr(head.defaults, key), file, f"defaults.{key}")
     reader = _ListReader(file, head.batch, head.defaults)
     for i, raw in enumerate(head.layers):
         reader.read(i, raw)

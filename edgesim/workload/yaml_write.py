@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import yaml
 
 from edgesim.errors import WorkloadError
-from edgesim.vocab import WEIGHTED_OPS, OpKind, Precision
+from edgesim.vocab import CONV_OPS, WEIGHTED_OPS, OpKind, Precision
 from edgesim.workload.layer import Layer
 from edgesim.workload.yaml_read import parse_workload
 
@@ -45,7 +45,7 @@ def _layer_entry(layer: Layer, prev: str | None, batch: int) -> dict[str, Any]:
     d: dict[str, Any] = {"name": layer.name, "op": layer.op.value}
     op = layer.op
     x = layer.in_shapes[0] if layer.in_shapes else ()
-    if op in (OpKind.CONV2D, OpKind.ADDER_CONV2D, OpKind.CONV1D, OpKind.CONV_TRANSPOSE2D):
+    if op in CONV_OPS or op == OpKind.CONV_TRANSPOSE2D:
         is1d = op == OpKind.CONV1D
         out_c = (layer.weight_shape[1] * layer.groups if op == OpKind.CONV_TRANSPOSE2D
                  else layer.weight_shape[0])

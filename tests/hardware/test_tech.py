@@ -109,3 +109,18 @@ def test_unknown_precision() -> None:
 
     with pytest.raises(SpecError, match="unknown precision"):
         tech.precision_bits("int64")
+
+
+def test_odd_integer_widths_accumulate_at_twice_their_bits() -> None:
+    # int12 accumulates in 24 bits: its MAC lies between int8's (16-bit add) and int16's (32-bit)
+    macs = [tech.op_energy_45_pj(OpClass.MAC, p) for p in ("int8", "int12", "int16")]
+    assert macs[0] < macs[1] < macs[2]
+    assert tech.accumulator_bits("int12") == 24 and tech.accumulator_bits("int16") == 32
+    assert tech.accumulator_bits("int32") == 32 and tech.accumulator_bits("bf16") == 32
+
+
+def test_a_spec_with_int12_units_loads() -> None:
+    from edgesim.hardware import load_hardware
+
+    hw = load_hardware("edge-npu", overrides={"compute.pe_array.precisions": ["int12"]})
+    assert hw.main_unit.native_precision.bits == 12

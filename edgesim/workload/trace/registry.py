@@ -45,23 +45,27 @@ class ConvertContext:
             return self.node.args[index]
         return self.node.kwargs.get(key, default)
 
-    def layer(self, op: OpKind, *, in_shapes: tuple[Shape, ...] | None = None,
+    def layer(self, op: OpKind, *, name: str | None = None, inputs: tuple[str, ...] | None = None,
+              in_shapes: tuple[Shape, ...] | None = None,
               out_shape: Shape | None = None, kernel: tuple[int, int] = (1, 1),
               stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0),
               dilation: tuple[int, int] = (1, 1), groups: int = 1, weight_shape: Shape = (),
               has_bias: bool = False, variant: str = "",
               weight_precision: Precision | None = None, act_precision: Precision | None = None,
               weight_sparsity: float = 0.0, act_sparsity: float = 0.0,
-              sparsity_pattern: str = "unstructured") -> Layer:
-        """A layer named after this node, with its inputs and (unless given) shapes filled in."""
-        return Layer(name=self.name, op=op, inputs=self.inputs,
+              sparsity_pattern: str = "unstructured",
+              extra: tuple[tuple[str, str], ...] = ()) -> Layer:
+        """A layer of the IR's fields given as keywords; its name, inputs and shapes are this
+        node's unless given (a converter making several layers names and wires them itself)."""
+        return Layer(name=self.name if name is None else name, op=op,
+                     inputs=self.inputs if inputs is None else inputs,
                      in_shapes=self.in_shapes if in_shapes is None else in_shapes,
                      out_shape=self.out_shape if out_shape is None else out_shape,
                      kernel=kernel, stride=stride, padding=padding, dilation=dilation,
                      groups=groups, weight_shape=weight_shape, has_bias=has_bias,
                      variant=variant, weight_precision=weight_precision,
                      act_precision=act_precision, weight_sparsity=weight_sparsity,
-                     act_sparsity=act_sparsity, sparsity_pattern=sparsity_pattern)
+                     act_sparsity=act_sparsity, sparsity_pattern=sparsity_pattern, extra=extra)
 
 
 Converter = Callable[[ConvertContext], "list[Layer] | None"]
@@ -91,8 +95,8 @@ def register_converter(target: ConverterKey, fn: Converter) -> None:
 
 
 def register_builtin(target: ConverterKey, fn: Converter) -> None:
-    """Register one of edgesim's own converters (its failures are edgesim's bugs); a target a
-    user registered first keeps the user's converter."""
+    """Register one of edgesim's own converters (its failures are edgesim's bugs); it never
+    replaces a converter already registered for ``target``."""
     _CONVERTERS.setdefault(target, Registered(fn, builtin=True))
 
 
