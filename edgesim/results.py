@@ -40,7 +40,8 @@ class TimelineEvent:
     moved_bytes: int = 0  # bytes moved (DMA spans)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", EventKind(self.kind))  # a name from code is fine
+        if not isinstance(self.kind, EventKind):  # a name from code is fine
+            object.__setattr__(self, "kind", EventKind(self.kind))
 
     @property
     def dur_s(self) -> float:
@@ -75,9 +76,11 @@ class LayerResult:
 
     def __post_init__(self) -> None:
         # Names are accepted where enums are expected (a result built in code), and normalised.
-        object.__setattr__(self, "op", OpKind(self.op))
-        object.__setattr__(self, "bound", Bound(self.bound))
-        if self.precision is not None:
+        if not isinstance(self.op, OpKind):
+            object.__setattr__(self, "op", OpKind(self.op))
+        if not isinstance(self.bound, Bound):
+            object.__setattr__(self, "bound", Bound(self.bound))
+        if self.precision is not None and not isinstance(self.precision, Precision):
             object.__setattr__(self, "precision", Precision(self.precision))
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,7 +127,8 @@ class SimResult:
     warnings: tuple[str, ...] = ()  # capacity problems the figures assume away (e.g. no fit)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "mode", Mode(self.mode))  # a name from code is fine
+        if not isinstance(self.mode, Mode):  # a name from code is fine
+            object.__setattr__(self, "mode", Mode(self.mode))
 
     @property
     def dynamic_energy_j(self) -> float:
