@@ -5,17 +5,26 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from edgesim.errors import CompressError, EdgesimError, MappingError, SpecError, WorkloadError
+from edgesim.errors import (
+    CompressError,
+    EdgesimError,
+    MappingError,
+    SearchError,
+    SpecError,
+    WorkloadError,
+)
 
 if TYPE_CHECKING:  # what users' type checkers see; at run time each name loads on first use
     from edgesim import compress as compress
     from edgesim import report as report
+    from edgesim import search as search
     from edgesim.hardware import list_hardware as list_hardware
     from edgesim.hardware import load_hardware as load_hardware
     from edgesim.hardware.model import Hardware as Hardware
     from edgesim.mapping import map_workload as map_workload
     from edgesim.results import LayerResult as LayerResult
     from edgesim.results import SimResult as SimResult
+    from edgesim.search.sweep import sweep as sweep
     from edgesim.sim import simulate as simulate
     from edgesim.vocab import OpKind as OpKind
     from edgesim.workload import load_workload as load_workload
@@ -25,7 +34,7 @@ if TYPE_CHECKING:  # what users' type checkers see; at run time each name loads 
     from edgesim.workload.onnx import import_onnx as import_onnx
     from edgesim.workload.trace import trace as trace
 
-__version__ = "0.1.0"
+from edgesim.version import __version__
 
 # Public API, imported lazily so that `edgesim simulate` on a YAML workload never imports torch.
 _LAZY = {
@@ -45,12 +54,15 @@ _LAZY = {
     "zoo": ("edgesim.workload.zoo", None),
     "compress": ("edgesim.compress", None),
     "report": ("edgesim.report", None),
+    "search": ("edgesim.search", None),
+    "sweep": ("edgesim.search.sweep", "sweep"),
 }
 
 __all__ = [
     "CompressError",
     "EdgesimError",
     "MappingError",
+    "SearchError",
     "SpecError",
     "WorkloadError",
     "__version__",

@@ -108,6 +108,71 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_search(args: argparse.Namespace) -> int:
+    from edgesim.search.config import load_config
+    from edgesim.search.run import run_config
+
+    out = Path(args.out)
+    ckpt = out / "checkpoint.pkl"
+    cfg = load_config(args.config)
+    if args.executor:
+        cfg = cfg.model_copy(update={"executor": args.executor})
+    if ckpt.exists() and not args.resume:
+        raise _UsageError(f"{out} holds a checkpoint of an earlier search: pass --resume to "
+                          f"continue it, or choose another --out", field="--out")
+    if args.resume and not ckpt.exists():
+        raise _UsageError(f"no checkpoint in {out} to resume", field="--resume")
+    if out.exists() and not out.is_dir():
+        raise _UsageError(f"{out} exists and is not a directory", field="--out")
+    cfg = cfg.model_copy(update={"checkpoint": str(ckpt)})
+    res = run_config(cfg, prepare=lambda: out.mkdir(parents=True, exist_ok=True))
+    res.write(out)
+    front = res.pareto
+    print(f"{len(res.history)} candidates evaluated, {len(front)} on the Pareto front; "
+          f"written to {out}/ (pareto.csv, history.csv, pareto.png, front/)")
+    if res.closest is not None:
+        row = res.history.loc[res.history["id"] == res.closest].iloc[0]
+        shown = ", ".join(f"{k}={row[k]:.4g} (limit {v:.4g})"
+                          for k, v in res.constraints.items())
+        print(f"no candidate meets the constraints; the closest is id {res.closest}: {shown}",
+              file=sys.stderr)
+    return 0
+
+
+def _parse_sweep_sets(pairs: Sequence[str]) -> dict[str, list[object]]:
+    from edgesim.hardware import parse_override_value
+
+    out: dict[str, list[object]] = {}
+    for key, value in _parse_sets(pairs).items():
+        values = [v.strip() for v in value.split(",")]
+        if not all(values):
+            raise _UsageError(f"--set expects KEY=V1,V2,..., got {key}={value!r}",
+                              field="--set")
+        out[key] = [parse_override_value(v) for v in values]
+    return out
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from edgesim.search.sweep import RESULT_COLUMNS, plot_sweep, sweep
+
+    if args.batch is not None and args.batch < 1:
+        raise _UsageError(f"must be a positive integer, got {args.batch}", field="--batch")
+    for dest, flag in ((args.csv, "--csv"), (args.plot, "--plot")):
+        if dest and not Path(dest).parent.exists():
+            raise _UsageError(f"directory {str(Path(dest).parent)!r} does not exist",
+                              field=flag)
+    sets = _parse_sweep_sets(args.set)
+    table = sweep(args.hw, args.model, sets, mode=args.mode, batch=args.batch)
+    if args.csv:
+        write_atomic(Path(args.csv), lambda p: table.to_csv(p, index=False))
+    if args.plot:
+        write_atomic(Path(args.plot), lambda p: plot_sweep(table, list(sets), p))
+    shown = table[[*sets, *[c for c in RESULT_COLUMNS if c in ("latency_s", "energy_j",
+                                                              "area_mm2", "dram_read_bytes")]]]
+    print(shown.to_string(index=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="edgesim", description="Latency, energy and area of DNNs on edge hardware.")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -132,6 +197,27 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--json", metavar="FILE|-", help="write the result JSON ('-' for stdout)")
     sim.add_argument("--timeline", metavar="FILE.json", help="Chrome-trace timeline (des mode)")
     sim.set_defaults(func=_cmd_simulate)
+
+    search = sub.add_parser("search", help="search compression and hardware (pymoo NSGA-II, "
+                                           "grid, random)")
+    search.add_argument("config", help="search YAML (the keys of es.search.run)")
+    search.add_argument("--out", required=True, help="directory for the results and checkpoints")
+    search.add_argument("--executor", default=None,
+                        help="serial, processes, or a Dask scheduler address tcp://HOST:PORT")
+    search.add_argument("--resume", action="store_true",
+                        help="continue the search whose checkpoint is in --out")
+    search.set_defaults(func=_cmd_search)
+
+    sw = sub.add_parser("sweep", help="simulate every combination of spec field values")
+    sw.add_argument("--hw", required=True, help="built-in spec name or YAML path")
+    sw.add_argument("--model", required=True, help="zoo name, workload YAML or .onnx path")
+    sw.add_argument("--set", action="append", default=[], metavar="KEY=V1,V2,...",
+                    help="a spec field and its values, e.g. compute.pe_array.rows=8,16,32")
+    sw.add_argument("--mode", choices=["analytic", "des"], default="analytic")
+    sw.add_argument("--batch", type=int, default=None)
+    sw.add_argument("--csv", metavar="FILE", help="write the table as CSV")
+    sw.add_argument("--plot", metavar="FILE.png", help="latency and energy against the first key")
+    sw.set_defaults(func=_cmd_sweep)
 
     demo = sub.add_parser("demo", help="the energy comparison report")
     demo.add_argument("--out", default=None, help="directory for the report (default reports/)")

@@ -35,3 +35,7 @@ class MappingError(EdgesimError):
 
 class CompressError(EdgesimError):
     """A compression request is invalid for the given model."""
+
+
+class SearchError(EdgesimError):
+    """A search configuration, its space or its checkpoint is invalid."""

@@ -63,3 +63,12 @@ def test_module_fits_in_a_head_and_says_what_it_is(path: Path) -> None:
     lines = text.count("\n")
     assert lines <= MAX_LINES or LONG_REASON in doc, (
         f"{lines} lines: split it along its seams, or say why not ('{LONG_REASON} ...')")
+
+
+def test_version_matches_pyproject() -> None:
+    import tomllib
+
+    from edgesim import __version__
+
+    meta = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert meta["project"]["version"] == __version__

@@ -5,7 +5,15 @@ leave behind (pruned shapes, zero patterns, precisions, adder layers).
 """
 
 from edgesim.compress.addernet import adder_lr_scale, to_addernet
-from edgesim.compress.data import DigitsLeNet, accuracy, digits_lenet, evaluate, load_data, train
+from edgesim.compress.data import (
+    DigitsLeNet,
+    accuracy,
+    digits_lenet,
+    digits_model,
+    evaluate,
+    load_data,
+    train,
+)
 from edgesim.compress.quant import quantize
 from edgesim.compress.sparsity import prune_unstructured, zero_fraction
 from edgesim.compress.storage import LayerStorage, StorageReport, share_weights, storage
@@ -27,6 +35,7 @@ __all__ = [
     "adder_lr_scale",
     "compressed_variants",
     "digits_lenet",
+    "digits_model",
     "evaluate",
     "load_data",
     "prunable_layers",

@@ -224,3 +224,9 @@ def digits_lenet(width: int = 16, seed: int = 0) -> DigitsLeNet:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return DigitsLeNet(width)
+
+
+def digits_model(width: int = 16, seed: int = 0) -> tuple[DigitsLeNet, tuple[torch.Tensor]]:
+    """:func:`digits_lenet` and its example input: the form a search config names as
+    ``model: "edgesim.compress.data:digits_model"`` (with ``accuracy: digits``)."""
+    return digits_lenet(width, seed), (torch.zeros(1, 1, 8, 8),)

@@ -376,10 +376,12 @@ def _group_prune_idxs(info: _Group, members: list[str], uniform: float | None,
     return _choose(_scores(info, importance, rng), k, info.channel_groups)
 
 
-def prunable_layers(model: nn.Module, example_inputs: Any) -> dict[str, int]:
-    """``{layer name: filters}`` of the layers :func:`prune_channels` can prune (genome layout).
+def pruning_groups(model: nn.Module, example_inputs: Any) -> list[tuple[tuple[str, ...], int, int]]:
+    """The coupled groups :func:`prune_channels` prunes, from Torch-Pruning's dependency graph:
+    ``(producer names, channels, channel groups)`` each, in the graph's order.
 
-    Coupled layers (residual adds) are all listed; a mask for any one of them prunes the group.
+    The producers of one group (e.g. the convs feeding a residual add) lose the same filters;
+    a mask or ratio for any one of them prunes the group.
     """
     check_model(model)
     work = copy.deepcopy(model).eval()
@@ -388,12 +390,25 @@ def prunable_layers(model: nn.Module, example_inputs: Any) -> dict[str, int]:
     dg = tp.DependencyGraph().build_dependency(
         work, example_inputs=example_inputs, customized_pruners={AdderConv2d: _AdderPruner()},
         verbose=False)
-    result: dict[str, int] = {}
+    result: list[tuple[tuple[str, ...], int, int]] = []
     for group in dg.get_all_groups(ignored_layers=list(ignored),
                                    root_module_types=list(_ROOT_TYPES)):
         info = _describe(dg, group, names)
         if info is None or any(mod in ignored for _, mod, _ in info.producers):
             continue
-        for name, mod, _ in info.producers:
-            result[name] = int(weight_of(mod).shape[0])
+        producers = tuple(name for name, _, _ in info.producers)
+        result.append((producers, len(info.producers[0][2]), info.channel_groups))
+    return result
+
+
+def prunable_layers(model: nn.Module, example_inputs: Any) -> dict[str, int]:
+    """``{layer name: filters}`` of the layers :func:`prune_channels` can prune (genome layout).
+
+    Coupled layers (residual adds) are all listed; a mask for any one of them prunes the group.
+    """
+    result: dict[str, int] = {}
+    model_names = dict(model.named_modules())
+    for producers, _, _ in pruning_groups(model, example_inputs):
+        for name in producers:
+            result[name] = int(weight_of(model_names[name]).shape[0])
     return result

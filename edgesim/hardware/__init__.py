@@ -1,6 +1,7 @@
 """Hardware: spec schema and loading (``base:``, overrides), the runtime model, presentation."""
 
 from edgesim.hardware.load import (
+    SpecLoader,
     apply_overrides,
     builtin_specs_dir,
     list_hardware,
@@ -13,6 +14,7 @@ from edgesim.hardware.show import spec_to_yaml, summary
 
 __all__ = [
     "Hardware",
+    "SpecLoader",
     "apply_overrides",
     "builtin_specs_dir",
     "list_hardware",

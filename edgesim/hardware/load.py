@@ -77,14 +77,21 @@ def _split_key(key: str, file: str | None = None) -> list[str | int]:
 
 def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, object],
                     file: str | None = None, prefix: str = "") -> dict[str, Any]:
-    """Return a copy of the raw spec mapping with dotted-key ``overrides`` applied."""
-    out = copy.deepcopy(raw)
+    """Return a copy of the raw spec mapping with dotted-key ``overrides`` applied (``raw`` is
+    not modified; only the top-level entries an override reaches are copied)."""
+    out = dict(raw)
+    copied: set[str] = set()
     for key, value in overrides.items():
         field = f"{prefix}{key}"
         if not isinstance(key, str):
             raise SpecError(f"override keys must be strings, got {key!r}", file=file, field=prefix
                             or None)
-        _set_path(out, _split_key(key, file), parse_override_value(value), file, field)
+        tokens = _split_key(key, file)
+        top = tokens[0]
+        if isinstance(top, str) and top not in copied and top in out:
+            out[top] = copy.deepcopy(out[top])
+            copied.add(top)
+        _set_path(out, tokens, parse_override_value(value), file, field)
     return out
 
 
@@ -189,6 +196,41 @@ def load_hardware(name_or_path: str | Path,
         raw = apply_overrides(raw, overrides, file=file)
     spec = validate_spec_dict(raw, file=file)
     return build_hardware(spec, source=file)
+
+
+class SpecLoader:
+    """One spec read once, built many times with different dotted overrides (design points).
+
+    ``loader(overrides)`` equals ``load_hardware(name_or_path, overrides)`` without re-reading
+    the file; the last ``cache_size`` designs are kept.
+    """
+
+    def __init__(self, name_or_path: str | Path, cache_size: int = 256) -> None:
+        self.path = _resolve_name(name_or_path)
+        self.file = str(self.path)
+        self._raw = _read_raw(self.path)
+        self._cache: dict[tuple[tuple[str, str], ...], Hardware] = {}
+        self._cache_size = cache_size
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """A copy of the resolved raw spec mapping (``base`` and own overrides applied)."""
+        return copy.deepcopy(self._raw)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_cache": {}}  # built designs are rebuilt where needed
+
+    def __call__(self, overrides: Mapping[str, object] | None = None) -> Hardware:
+        key = tuple(sorted((k, repr(v)) for k, v in (overrides or {}).items()))
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        raw = apply_overrides(self._raw, overrides, file=self.file) if overrides else self._raw
+        hw = build_hardware(validate_spec_dict(raw, file=self.file), source=self.file)
+        if len(self._cache) >= self._cache_size:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[key] = hw
+        return hw
 
 
 def validate_spec_file(path: str | Path) -> Hardware:

@@ -37,13 +37,14 @@ def _act_bytes(schedule: Schedule, i: int) -> float:
     return (layer.input_elems + layer.output_elems) * bits / 8
 
 
-def capacity_warnings(schedule: Schedule) -> tuple[str, ...]:
+def capacity_warnings(schedule: Schedule, stored: int | None = None) -> tuple[str, ...]:
     """What the figures assume away: weights that the outermost level cannot hold (an MCU's
-    flash), or a layer's activations that no on-chip level of an off-chip-less chip can hold."""
+    flash), or a layer's activations that no on-chip level of an off-chip-less chip can hold.
+    ``stored``: :func:`stored_weight_bytes` when the caller has it already."""
     hw = schedule.hardware
     outer = hw.outermost
     out: list[str] = []
-    stored = stored_weight_bytes(schedule)
+    stored = stored_weight_bytes(schedule) if stored is None else stored
     if stored > outer.size_bytes:
         out.append(f"the weights ({format_quantity(stored, Dimension.SIZE)}) do not fit in "
                    f"{outer.name} ({format_quantity(outer.size_bytes, Dimension.SIZE)})")

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 from edgesim.hardware.model import Compression, ComputeUnit, Hardware
 from edgesim.mapping import placement
 from edgesim.mapping.counts import LayerCounts, Schedule
 from edgesim.mapping.mapper import gemm_view
+from edgesim.mapping.memo import memoized, memoized_schedule
 from edgesim.mapping.registry import mapper_for
 from edgesim.mapping.storage import layer_sizes, rlc_ratio
 from edgesim.mapping.topology import activation_budget_bytes, activation_home
@@ -140,7 +142,14 @@ def input_sources(layer: Layer, producers: Mapping[str, int],
 
 
 def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedule:
-    """Map every layer of ``wl`` on ``hw`` (``batch`` overrides the workload's batch)."""
+    """Map every layer of ``wl`` on ``hw`` (``batch`` overrides the workload's batch).
+
+    Counts are memoized (:mod:`edgesim.mapping.memo`): per layer across workloads and designs,
+    and per workload across designs that count the same."""
+    return memoized_schedule(wl, hw, batch, partial(_map_workload, wl, hw, batch))
+
+
+def _map_workload(wl: Workload, hw: Hardware, batch: int | None) -> Schedule:
     if batch is not None:
         wl = wl.with_batch(batch)
     units = [placement.place(layer, hw) for layer in wl.layers]
@@ -174,8 +183,10 @@ def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedu
             if any(units[j] is not units[i] for j in consumers[i]):
                 transfer += math.ceil(layer.output_elems * a_bits / 8)
         zeros = min((wl.layers[j].act_sparsity for j in consumers[i]), default=0.0)
-        counts.append(map_layer(layer, hw, units[i], inputs_on_chip=flags,
-                                outputs_on_chip=resident[i], transfer_bytes=transfer,
-                                output_zero_fraction=zeros))
+        counts.append(memoized(
+            layer, hw, units[i], (tuple(flags), resident[i], transfer, zeros),
+            partial(map_layer, layer, hw, units[i], inputs_on_chip=flags,
+                    outputs_on_chip=resident[i], transfer_bytes=transfer,
+                    output_zero_fraction=zeros)))
     deps = tuple(tuple(index[s] for s in layer.inputs) for layer in wl.layers)
     return Schedule(workload=wl, hardware=hw, batch=wl.batch, layers=tuple(counts), deps=deps)

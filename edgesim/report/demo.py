@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from edgesim.report.tables import Table
@@ -87,7 +88,9 @@ def comparison_table() -> tuple[Table, list[dict[str, object]]]:
 def run_demo(out_dir: Path | None = None) -> DemoOutput:
     """Run the demo: print the tables and write the report (Markdown, CSV, PNG, HTML) to ``out_dir``."""
     from edgesim.report.html import write_report
+    from edgesim.report.search import demo_search, search_table
     from edgesim.report.variants import variants_table
+    from edgesim.search.files import plot_front
 
     out = Path(out_dir) if out_dir is not None else Path("reports")
     tables = [zoo_table(), specs_table()]
@@ -95,13 +98,16 @@ def run_demo(out_dir: Path | None = None) -> DemoOutput:
     tables.append(comp)
     var_table, var_records = variants_table(VARIANTS_MODEL)
     tables.append(var_table)
+    found = demo_search()
+    tables.append(search_table(found))
     for t in tables:
         print(t.to_text())
         print()
     # Write everything into a scratch folder first: a failure leaves no partial report behind.
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out, prefix=".demo-") as tmp:
-        files = write_report(Path(tmp), tables, records, var_records)
+        files = write_report(Path(tmp), tables, records, var_records,
+                             figures=[("search_pareto.png", partial(plot_front, found))])
         final = []
         for f in files:
             dest = out / f.name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +89,11 @@ def _figures(out: Path, records: Sequence[dict[str, Any]]) -> list[Path]:
 
 
 def write_report(out: Path, tables: Sequence[Table], records: Sequence[dict[str, Any]],
-                 variant_records: Sequence[dict[str, Any]]) -> list[Path]:
-    """Write report.md, one CSV per table, figures and index.html into ``out``; return the paths."""
+                 variant_records: Sequence[dict[str, Any]],
+                 figures: Sequence[tuple[str, Callable[[Path], None]]] = ()) -> list[Path]:
+    """Write report.md, one CSV per table, figures and index.html into ``out``; return the paths.
+
+    ``figures``: more figures, each a file name and a function that draws it to a path."""
     files: list[Path] = []
     md = out / "report.md"
     md.write_text("# edgesim energy comparison\n\n" + "\n".join(t.to_markdown() for t in tables))
@@ -100,6 +103,9 @@ def write_report(out: Path, tables: Sequence[Table], records: Sequence[dict[str,
         p.write_text(t.to_csv())
         files.append(p)
     figs = _figures(out, [*records])
+    for name, draw in figures:
+        draw(out / name)
+        figs.append(out / name)
     files += figs
     imgs = "".join(f"<p><img src='{html.escape(f.name)}' alt='{html.escape(f.stem)}'></p>"
                    for f in figs)

@@ -75,15 +75,16 @@ def build_result(schedule: Schedule, mode: Mode, spans: Sequence[LayerSpan], lat
         ))
     total = total_breakdown_j(hw, dyn_per_layer, latency_s)
     area = area_breakdown_mm2(hw)
+    stored = stored_weight_bytes(schedule)
     return SimResult(
         hardware=hw.name, workload=wl.name, mode=mode, batch=int(schedule.batch), clock_hz=clock,
         latency_s=latency_s, latency_cycles=int(round(latency_s * clock)),
         energy_j=sum_energy_j(total), energy_breakdown_j=total,
         area_mm2=math.fsum(area.values()), area_breakdown_mm2=area,
-        macs=wl.macs, adds=wl.adds, params=wl.params, weight_bytes=stored_weight_bytes(schedule),
+        macs=wl.macs, adds=wl.adds, params=wl.params, weight_bytes=stored,
         dram_read_bytes=sum(lay.dram_read_bytes for lay in layers),
         dram_write_bytes=sum(lay.dram_write_bytes for lay in layers),
         layers=tuple(layers), timeline=timeline,
         energy_sources=energy_sources(hw), area_sources=area_sources(hw),
-        warnings=capacity_warnings(schedule),
+        warnings=capacity_warnings(schedule, stored),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from edgesim.errors import WorkloadError
@@ -60,15 +61,15 @@ class Workload:
     def consumers(self, name: str) -> list[str]:
         return [lay.name for lay in self.layers if name in lay.inputs]
 
-    @property
+    @cached_property
     def macs(self) -> int:
         return sum(lay.macs for lay in self.layers)
 
-    @property
+    @cached_property
     def adds(self) -> int:
         return sum(lay.adds for lay in self.layers)
 
-    @property
+    @cached_property
     def params(self) -> int:
         return sum(lay.params for lay in self.layers)
 

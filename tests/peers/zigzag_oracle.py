@@ -113,7 +113,7 @@ def _layer_figures(cme: Any, dram: str = "dram") -> ZigZagLayer:
 
 def run_zigzag(onnx_path: Path = RESNET18_ONNX, hardware: Path = TPU_LIKE_HW,
                mapping: Path = TPU_LIKE_MAPPING, opt: str = "energy",
-               exploit_data_locality: bool = False) -> ZigZagResult:
+               exploit_data_locality: bool = False, lpf_limit: int = 6) -> ZigZagResult:
     """Run ZigZag's mapping search and cost model; return its per-layer and total figures.
 
     Args:
@@ -124,6 +124,8 @@ def run_zigzag(onnx_path: Path = RESNET18_ONNX, hardware: Path = TPU_LIKE_HW,
         exploit_data_locality: keep a layer's output in the lowest memory that holds the layer's
             input and output (not at branch points) instead of writing every output to DRAM and
             reading every input back, as edgesim does; off is ZigZag's default.
+        lpf_limit: ZigZag's loop-prime-factor limit, the size of its temporal-mapping search
+            (its default 6; fewer factors search fewer loop orders, much faster).
     """
     from zigzag.api import get_hardware_performance_zigzag
 
@@ -133,7 +135,7 @@ def run_zigzag(onnx_path: Path = RESNET18_ONNX, hardware: Path = TPU_LIKE_HW,
         out: Any = get_hardware_performance_zigzag(
             workload=str(onnx_path), accelerator=str(hardware), mapping=str(mapping),
             opt=opt, dump_folder=tmp, loma_show_progress_bar=False,
-            exploit_data_locality=exploit_data_locality)
+            exploit_data_locality=exploit_data_locality, lpf_limit=lpf_limit)
     energy_pj, latency_cycles, cmes = out  # (the 5-tuple form is for in-memory compute only)
     per_layer = [_layer_figures(cme) for cme, _ in cmes[0][1]]
     return ZigZagResult(energy_pj=float(energy_pj), latency_cycles=float(latency_cycles),

@@ -1,0 +1,260 @@
+"""``es.search.run``: set a problem up once, then ask, evaluate (cached, on an executor), tell."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgesim.errors import SearchError
+from edgesim.hardware.load import SpecLoader
+from edgesim.search import checkpoint as ckpt
+from edgesim.search.algorithm import make_algorithm
+from edgesim.search.codesign import Codesign, Custom
+from edgesim.search.config import ACCURACY, AccuracyConfig, SearchConfig, load_config
+from edgesim.search.executor import Executor, make_executor
+from edgesim.search.hardware import HardwareSpace
+from edgesim.search.model import ModelSource, resolve_model
+from edgesim.search.oracle import Evaluation, Oracle, metric_names, train_parent
+from edgesim.search.precision import MixedPrecision
+from edgesim.search.problem import Genome, ProblemKind, SearchProblem, digest
+from edgesim.search.pruning import ChannelPruning
+from edgesim.search.result import SearchResult, constraint_values, violation
+
+_BAD = 1e30  # objective of a candidate that could not be simulated (it is also infeasible)
+
+
+def make_problem(kind: ProblemKind, source: ModelSource, space: Any, hw: Any,
+                 loader: SpecLoader | None = None) -> SearchProblem:
+    """The problem of ``kind`` over ``space`` (registry keyed by :class:`ProblemKind`)."""
+    if kind == ProblemKind.CHANNEL_PRUNING:
+        return ChannelPruning(source, space)
+    if kind == ProblemKind.MIXED_PRECISION:
+        return MixedPrecision(source, space, hw)
+    if kind == ProblemKind.HARDWARE:
+        assert loader is not None
+        return HardwareSpace(source, space, loader)
+    if kind == ProblemKind.CODESIGN:
+        assert loader is not None
+        return Codesign(source, space, loader, hw, make_problem)
+    if kind == ProblemKind.CUSTOM:
+        return Custom(space)
+    raise SearchError("block_scaling arrives with the block-grained scaling work (LegoDNN); "
+                      "this version does not have it yet", field="problem")
+
+
+def setup(cfg: SearchConfig) -> Oracle:
+    """Resolve the model and spec, build the problem and its oracle (once per search)."""
+    try:
+        loader = SpecLoader(cfg.hardware)
+    except SearchError:
+        raise
+    except Exception as exc:
+        from edgesim.errors import EdgesimError
+
+        if isinstance(exc, EdgesimError):
+            raise SearchError(exc.detail, file=exc.file, field=f"hardware"
+                              f"{'.' + exc.field if exc.field else ''}") from None
+        raise
+    base_hw = loader()
+    if cfg.problem == ProblemKind.CUSTOM:
+        if cfg.model is not None:
+            raise SearchError("a custom problem builds its models: leave model out",
+                              field="model")
+        source = None
+    else:
+        if cfg.model is None:
+            raise SearchError("missing required key", field="model")
+        source = resolve_model(cfg.model)
+    names = metric_names(cfg)
+    if ACCURACY in names:
+        if cfg.accuracy is None:
+            raise SearchError("accuracy is an objective or constraint: say how to measure it "
+                              "('digits', a callable or 'pkg.module:function')", field="accuracy")
+        if cfg.problem not in (ProblemKind.CHANNEL_PRUNING, ProblemKind.MIXED_PRECISION,
+                               ProblemKind.CODESIGN, ProblemKind.CUSTOM):
+            raise SearchError(f"a {cfg.problem.value} search does not change the model's "
+                              f"accuracy", field="objectives")
+        if source is not None and not source.has_module:
+            raise SearchError(f"accuracy needs a torch model; {source.ref!r} has no weights",
+                              field="accuracy")
+        if isinstance(cfg.accuracy, AccuracyConfig) and source is not None:
+            source = train_parent(source, cfg.accuracy, cfg.algorithm.seed)
+    if source is None:
+        problem: SearchProblem = Custom(cfg.space)
+        source = ModelSource("<custom>", problem.decode(tuple(0 for _ in problem.genes))
+                             .workload, has_module=False)
+    else:
+        problem = make_problem(cfg.problem, source, cfg.space, base_hw, loader)
+    return Oracle(cfg, problem, loader, source)
+
+
+class _Progress:
+    """A progress bar on stderr (candidates/s, best so far, ETA); silent off a terminal."""
+
+    def __init__(self, total: int | None, objective: str, enabled: bool | None = None) -> None:
+        self.bar: Any = None
+        self.objective = objective
+        self.best = math.inf
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="cand", file=sys.stderr, dynamic_ncols=True,
+                            desc="search")
+
+    def update(self, rows: Sequence[dict[str, Any]]) -> None:
+        if self.bar is None:
+            return
+        for r in rows:
+            v = r.get(self.objective, math.nan)
+            if r["feasible"] and not math.isnan(v):
+                v = -v if self.objective == ACCURACY else v
+                self.best = min(self.best, v)
+        self.bar.update(len(rows))
+        if math.isfinite(self.best):
+            shown = -self.best if self.objective == ACCURACY else self.best
+            self.bar.set_postfix_str(f"best {self.objective} {shown:.4g}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _expected(cfg: SearchConfig, n_genes_total: int | None) -> int | None:
+    a = cfg.algorithm
+    if a.name in ("nsga2", "random"):
+        return a.pop_size * a.generations
+    return n_genes_total
+
+
+def run(config: object = None, *, progress: bool | None = None, **keys: Any) -> SearchResult:
+    """Run a search; see the CONTRACT's "Search" section for the keys.
+
+    Args:
+        config: a dict of the keys, or a path to a search YAML (keywords override it).
+        progress: show a progress bar on stderr (default: when stderr is a terminal).
+        **keys: ``problem``, ``model``, ``hardware``, ``space``, ``objectives``,
+            ``constraints``, ``accuracy``, ``mode``, ``batch``, ``algorithm``, ``executor``,
+            ``checkpoint``.
+    """
+    return run_config(load_config(config, **keys), progress=progress)
+
+
+def run_config(cfg: SearchConfig, *, progress: bool | None = None,
+               prepare: Callable[[], None] | None = None) -> SearchResult:
+    """Run a validated configuration; ``prepare`` runs once everything has been checked (the
+    CLI creates its output directory there, so bad input leaves nothing behind)."""
+    oracle = setup(cfg)
+    executor = make_executor(cfg.executor)
+    try:
+        if prepare is not None:
+            prepare()
+        return _search(cfg, oracle, executor, progress)
+    finally:
+        executor.close()
+
+
+def config_hash(cfg: SearchConfig, oracle: Oracle) -> str:
+    return digest(cfg.identity(), oracle.fingerprint)
+
+
+def _search(cfg: SearchConfig, oracle: Oracle, executor: Executor,
+            progress: bool | None) -> SearchResult:
+    names = oracle.names
+    problem = oracle.problem
+    cpath = Path(cfg.checkpoint) if cfg.checkpoint else None
+    chash = config_hash(cfg, oracle)
+    if cpath is not None and cpath.exists():
+        state = ckpt.load(cpath, chash)
+    else:
+        algo = make_algorithm(cfg.algorithm, problem.bounds, len(cfg.objectives),
+                              len(cfg.constraints) + 1)
+        state = ckpt.SearchState(algo)
+    total = _expected(cfg, getattr(state.algorithm, "total", None))
+    bar = _Progress(total, cfg.objectives[0], progress)
+    bar.update(state.rows)
+
+    def evaluate(items: Sequence[Genome | None]) -> list[Evaluation]:
+        keys = [oracle.key(g) for g in items]
+        todo: dict[str, Genome | None] = {}
+        for k, g in zip(keys, items, strict=True):
+            if k not in state.cache and k not in todo:
+                todo[k] = g
+        for k, ev in zip(todo, executor.map(oracle, list(todo.values())), strict=True):
+            state.cache[k] = ev
+        return [state.cache[k] for k in keys]
+
+    def record(items: Sequence[Genome | None], evals: Sequence[Evaluation], generation: int
+               ) -> list[dict[str, Any]]:
+        rows = []
+        for g, ev in zip(items, evals, strict=True):
+            cid = len(state.rows)
+            row: dict[str, Any] = {"id": cid, "generation": generation,
+                                   "baseline": g is None, "feasible": False}
+            row.update(ev.metrics)
+            row["feasible"] = not ev.error and violation(ev.metrics, cfg.constraints) == 0.0
+            row.update(problem.summary(g))
+            row["error"] = ev.error
+            row["_genome"] = g
+            state.rows.append(row)
+            state.genomes[cid] = g
+            rows.append(row)
+        return rows
+
+    try:
+        if not state.rows and problem.baseline() is not None:
+            bar.update(record([None], evaluate([None]), 0))
+        while not state.done:
+            asked = state.algorithm.ask()
+            if asked is None:
+                state.done = True
+                break
+            generation = state.algorithm.generation
+            evals = evaluate(asked)
+            bar.update(record(asked, evals, generation))
+            f = np.array([[_BAD if ev.error else (-ev.metrics[o] if o == ACCURACY
+                                                   else ev.metrics[o])
+                           for o in cfg.objectives] for ev in evals], dtype=float)
+            g = np.array([[(_BAD if ev.error else v) for v in
+                           (constraint_values(ev.metrics, cfg.constraints) if not ev.error
+                            else [0.0] * len(cfg.constraints))] + [1.0 if ev.error else 0.0]
+                          for ev in evals], dtype=float)
+            state.algorithm.tell(asked, f, g)
+            if cpath is not None:
+                ckpt.save(cpath, state, chash)
+        if cpath is not None:
+            ckpt.save(cpath, state, chash)
+    finally:
+        bar.close()
+    return _result(cfg, oracle, state, names)
+
+
+def _result(cfg: SearchConfig, oracle: Oracle, state: ckpt.SearchState,
+            names: list[str]) -> SearchResult:
+    import pandas as pd
+
+    rows = [dict(r) for r in state.rows]
+    has_error = any(r["error"] for r in rows)
+    for r in rows:
+        if not has_error:
+            del r["error"]
+    history = pd.DataFrame(rows)
+    if not history.empty:
+        history["_genome"] = history["_genome"].map(lambda g: g if g is None else tuple(g))
+        lead = ["id", "generation", "baseline", "feasible", *names]
+        history = history[[*lead, *[c for c in history.columns if c not in lead]]]
+    res = SearchResult(history, list(cfg.objectives), dict(cfg.constraints),
+                       dict(state.genomes), oracle)
+    if cfg.constraints and not history.empty and not history["feasible"].any():
+        scores = [violation(r, cfg.constraints) for r in rows]
+        res.closest = int(rows[int(np.argmin(scores))]["id"])
+    return res
+
+
+__all__ = ["config_hash", "make_problem", "run", "run_config", "setup"]

@@ -1,0 +1,72 @@
+"""The counts memo: designs that differ only in fields mapping never reads share counts, and
+those fields really do not move any count (checked on every built-in spec)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from edgesim.hardware import list_hardware, load_hardware
+from edgesim.hardware.model import Hardware, UnitType
+from edgesim.mapping import memo
+from edgesim.mapping.schedule import _map_workload, map_workload
+from edgesim.workload import load_workload
+
+
+def _perturbed(hw: Hardware, timed: bool) -> Hardware:
+    """Every field outside the counting signature changed."""
+    units = tuple(dataclasses.replace(
+        u, op_energy_pj={k: {p: 2 * e + 1 for p, e in v.items()} for k, v in u.op_energy_pj.items()},
+        pe_area_mm2=u.pe_area_mm2 * 3 + 1, leakage_w=u.leakage_w + 1, energy_source="x")
+        for u in hw.compute)
+    levels = []
+    for m in hw.memory:
+        changes: dict[str, object] = {
+            "read_energy_pj_per_byte": m.read_energy_pj_per_byte * 2 + 1,
+            "write_energy_pj_per_byte": m.write_energy_pj_per_byte * 3 + 1,
+            "area_mm2": m.area_mm2 + 1, "leakage_w": m.leakage_w + 1, "energy_source": "x",
+            "banks": m.banks + 3, "dram_type": None}
+        if not timed:
+            changes.update(bandwidth_bytes_per_s=m.bandwidth_bytes_per_s * 0.37,
+                           bandwidth_declared=not m.bandwidth_declared)
+        levels.append(dataclasses.replace(m, **changes))
+    top: dict[str, object] = {"name": "other", "technology_nm": hw.technology_nm * 2,
+                              "static_power_w": hw.static_power_w + 1,
+                              "area_overhead_fraction": 0.5, "source": "y", "description": "z",
+                              "citation": "w"}
+    if not timed:
+        top["clock_hz"] = hw.clock_hz * 0.61
+        top["dvfs"] = ()
+    return dataclasses.replace(hw, compute=units, memory=tuple(levels), **top)
+
+
+@pytest.mark.parametrize("name", list_hardware())
+def test_fields_outside_the_signature_move_no_count(name: str) -> None:
+    hw = load_hardware(name)
+    timed = any(u.type == UnitType.SPATIAL for u in hw.compute)
+    other = _perturbed(hw, timed)
+    assert memo.counting_signature(other) == memo.counting_signature(hw)
+    for model in ("resnet18", "mobilenet_v2"):
+        wl = load_workload(model)
+        assert _map_workload(wl, other, None).layers == _map_workload(wl, hw, None).layers
+
+
+def test_a_spatial_chip_keeps_its_clock_and_bandwidths_in_the_signature() -> None:
+    hw = load_hardware("eyeriss")
+    slower = dataclasses.replace(hw, clock_hz=hw.clock_hz / 2)
+    assert memo.counting_signature(slower) != memo.counting_signature(hw)
+    wl = load_workload("alexnet")
+    assert _map_workload(wl, slower, None).layers != _map_workload(wl, hw, None).layers
+
+
+def test_memo_serves_renamed_layers_and_other_designs() -> None:
+    memo.clear()
+    wl = load_workload("resnet18")
+    hw = load_hardware("edge-npu")
+    fresh = _map_workload(wl, hw, None)
+    again = map_workload(wl, hw)
+    assert again.layers == fresh.layers  # names restored on shared counts (repeated blocks)
+    faster = load_hardware("edge-npu", overrides={"memory.dram.bandwidth": "40 GB/s"})
+    shared = map_workload(wl, faster)
+    assert shared.hardware is faster and shared.layers == fresh.layers
