@@ -77,8 +77,10 @@ def memoized(layer: Layer, hw: Hardware, unit: ComputeUnit, context: tuple[objec
         if len(_MEMO) >= MEMO_SIZE:
             _MEMO.pop(next(iter(_MEMO)))
         _MEMO[key] = hit
-    if hit.layer != layer.name:
-        hit = dataclasses.replace(hit, layer=layer.name)
+    if hit.layer != layer.name:  # the same counts under this layer's name (a plain copy)
+        renamed = object.__new__(LayerCounts)
+        renamed.__dict__.update(hit.__dict__, layer=layer.name)
+        hit = renamed
     return hit
 
 

@@ -106,7 +106,7 @@ class _Progress:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="cand", file=sys.stderr, dynamic_ncols=True,
-                            desc="search")
+                            desc="search", mininterval=0.2)
 
     def update(self, rows: Sequence[dict[str, Any]]) -> None:
         if self.bar is None:
@@ -177,6 +177,8 @@ def _search(cfg: SearchConfig, oracle: Oracle, executor: Executor,
                               len(cfg.constraints) + 1)
         state = ckpt.SearchState(algo)
     total = _expected(cfg, getattr(state.algorithm, "total", None))
+    if total is not None and problem.baseline() is not None:
+        total += 1  # id 0, the unmodified model
     bar = _Progress(total, cfg.objectives[0], progress)
     bar.update(state.rows)
 

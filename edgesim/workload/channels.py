@@ -382,8 +382,12 @@ def _reshaped(layer: Layer, in_shapes: tuple[Shape, ...], out_shape: Shape) -> L
         w = (out_shape[-1], in_shapes[0][-1])
     elif layer.op in (OpKind.BATCHNORM, OpKind.LAYERNORM) and w:
         w = (out_shape[1] if layer.op == OpKind.BATCHNORM else out_shape[-1],)
-    return replace(layer, in_shapes=in_shapes, out_shape=out_shape, weight_shape=w,
-                   groups=groups)
+    # The op, precisions and names are unchanged (already validated): copy the fields instead of
+    # dataclasses.replace, which re-runs validation (a search reshapes ~50 layers a candidate).
+    new = object.__new__(Layer)
+    new.__dict__.update(layer.__dict__, in_shapes=in_shapes, out_shape=out_shape,
+                        weight_shape=w, groups=groups)
+    return new
 
 
 __all__ = ["ChannelGraph", "ChannelGroup", "channel_groups", "prune_workload", "zero_counts_of"]

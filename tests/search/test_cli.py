@@ -151,3 +151,31 @@ def test_sweep_prints_writes_and_checks(tmp_path: Path) -> None:
                       "compute.pe_array.rows=8,-16", "--csv", str(tmp_path / "bad.csv")),
                  "compute.pe_array.rows")
     assert not (tmp_path / "bad.csv").exists()
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    """On a terminal, stderr shows candidates/s and the best objective so far."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    cfg = _config(tmp_path, {**PRUNE, "algorithm": {**PRUNE["algorithm"], "generations": 2}})
+    proc = subprocess.run([EDGESIM, "search", str(cfg), "--out", str(tmp_path / "o")], cwd=ROOT,
+                          env=ENV, stdout=subprocess.DEVNULL, stderr=child, timeout=300)
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(main)
+    shown = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0
+    assert "cand/s" in shown and "best latency_s" in shown and "17/17" in shown, shown

@@ -41,3 +41,21 @@ def test_dask_client_object(dask_cluster: str) -> None:
         got = run(**kw, executor=client).table()
         assert client.status == "running"  # a Client given by the user stays open
     pd.testing.assert_frame_equal(got, run(**kw).table())
+
+
+def test_a_worker_scores_cost_without_importing_torch() -> None:
+    """The oracle travels to a fresh process; pruning candidates are scored on the IR alone."""
+    import pickle
+    import subprocess
+    import sys
+
+    from edgesim.search.config import load_config
+    from edgesim.search.run import setup
+
+    oracle = setup(load_config(problem="channel_pruning", model="resnet18"))
+    code = ("import pickle, sys; o = pickle.loads(sys.stdin.buffer.read()); "
+            "e = o.evaluate_many([o.problem.baseline_genome, None]); "
+            "print(e[0].metrics == e[1].metrics, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(oracle),
+                         capture_output=True, check=True)
+    assert out.stdout.decode().split() == ["True", "False"]
