@@ -189,11 +189,28 @@ def _scale_level(m: MemoryLevel, k: float) -> MemoryLevel:
                    energy_source=m.energy_source + f"; x{k:.3g} for the DVFS voltage (V/Vtop)^2")
 
 
+# Built units by their spec (a design-space search builds the same units many times; a
+# ComputeUnit is immutable, so designs may share one).
+_UNITS: dict[tuple[str, float, float], ComputeUnit] = {}
+_UNITS_SIZE = 512
+
+
+def _built_unit(u: ComputeUnitSpec, node_nm: float, k: float) -> ComputeUnit:
+    key = (u.model_dump_json(), node_nm, k)
+    hit = _UNITS.get(key)
+    if hit is None:
+        hit = _scale_unit(build_unit(u, node_nm), k)
+        if len(_UNITS) >= _UNITS_SIZE:
+            _UNITS.pop(next(iter(_UNITS)))
+        _UNITS[key] = hit
+    return hit
+
+
 def build_hardware(spec: HardwareSpec, source: str = "") -> Hardware:
     """Build the runtime :class:`Hardware` from a validated spec."""
     node = spec.technology_nm
     k = dvfs_energy_factor(spec)
-    units = tuple(_scale_unit(build_unit(u, node), k) for u in spec.compute)
+    units = tuple(_built_unit(u, node, k) for u in spec.compute)
     main_pes = _pe_count(spec.compute[0])
     levels = tuple(_scale_level(build_level(m, spec, main_pes), k) for m in spec.memory)
     for u in units:

@@ -35,8 +35,17 @@ _MEMO: dict[tuple[object, ...], LayerCounts] = {}
 MEMO_SIZE = 16_384
 
 
+def _canonical(value: object) -> object:
+    """Sets in a fixed order: a frozenset's iteration order (and so its repr) depends on how
+    it was built, and the signature must be equal for equal hardware."""
+    if isinstance(value, set | frozenset):
+        return ("set", tuple(sorted(repr(v) for v in value)))
+    return value
+
+
 def _fields(obj: object, skip: tuple[str, ...]) -> tuple[tuple[str, object], ...]:
-    return tuple((f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj)  # type: ignore[arg-type]
+    return tuple((f.name, _canonical(getattr(obj, f.name)))
+                 for f in dataclasses.fields(obj)  # type: ignore[arg-type]
                  if f.name not in skip)
 
 

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import time
-from typing import Any
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from edgesim.workload.ir import Workload
 from edgesim.workload.layer import Layer
 
-
-def param_accuracy(module: nn.Module, example_inputs: Any) -> float:
-    """A deterministic stand-in for accuracy: the fraction of the parent's parameters kept."""
-    del example_inputs
-    return float(sum(p.numel() for p in module.parameters())) / 62_006.0  # LeNet-5's count
-
-
-def slow_param_accuracy(module: nn.Module, example_inputs: Any) -> float:
-    """:func:`param_accuracy`, slowly (gives a test time to kill a search mid-way)."""
-    time.sleep(0.05)
-    return param_accuracy(module, example_inputs)
+if TYPE_CHECKING:  # torch is imported only by the helpers that use it (the others start fast)
+    import torch
+    from torch import nn
 
 
 def seeded_noise(module: nn.Module, example_inputs: Any) -> float:
     """A value drawn from torch's global generator: equal only if the oracle seeds it."""
+    import torch
+
     del module, example_inputs
     return float(torch.rand(()).item())
 
@@ -44,6 +35,9 @@ def build_mlp(genes: dict[str, Any]) -> Workload:
 
 def build_torch(genes: dict[str, Any]) -> tuple[nn.Module, tuple[torch.Tensor]]:
     """A custom builder returning a torch module (traced by the oracle)."""
+    import torch
+    from torch import nn
+
     torch.manual_seed(0)
     k = int(genes["kernel"])
     return nn.Sequential(nn.Conv2d(3, 8, k, padding=k // 2), nn.ReLU()), (torch.zeros(1, 3, 16, 16),)
@@ -57,3 +51,9 @@ def build_conv(genes: dict[str, Any]) -> Workload:
     """One 3x3 convolution whose op is a gene (an adder conv runs on no unit of a MAC NPU)."""
     return Workload("conv", (Layer("c", genes["op"], (), ((1, 16, 8, 8),), (1, 16, 8, 8),
                                    kernel=(3, 3), padding=(1, 1), weight_shape=(16, 16, 3, 3)),))
+
+
+def slow_mlp(genes: dict[str, Any]) -> Workload:
+    """:func:`build_mlp`, slowly (gives a test time to kill a search mid-way; no torch)."""
+    time.sleep(0.03)
+    return build_mlp(genes)

@@ -24,10 +24,18 @@ PRUNE = {"problem": "channel_pruning", "model": "lenet5",
          "objectives": ["latency_s", "energy_j"],
          "algorithm": {"name": "nsga2", "pop_size": 8, "generations": 3, "seed": 2}}
 
-SLOW = {"problem": "channel_pruning", "model": "lenet5", "space": {"granularity": "filter"},
-        "objectives": ["accuracy", "latency_s"],
-        "accuracy": "tests.search.helpers:slow_param_accuracy",
-        "algorithm": {"name": "nsga2", "pop_size": 8, "generations": 5, "seed": 0}}
+# Torch-free configurations start in about a second (most CLI tests use these).
+HW = {"problem": "hardware", "model": "lenet5",
+      "space": {"compute.pe_array.rows": [4, 8, 16, 32], "compute.pe_array.cols": [4, 8, 16, 32],
+                "memory.dram.bandwidth": ["4 GB/s", "16 GB/s"]},
+      "objectives": ["latency_s", "area_mm2"],
+      "algorithm": {"name": "nsga2", "pop_size": 8, "generations": 3, "seed": 1}}
+SLOW = {"problem": "custom",
+        "space": {"builder": "tests.search.helpers:slow_mlp",
+                  "genes": {"width": [16, 32, 48, 64, 96, 128, 192, 256],
+                            "depth": [1, 2, 3, 4, 5, 6]}},
+        "objectives": ["latency_s", "params"],
+        "algorithm": {"name": "nsga2", "pop_size": 8, "generations": 8, "seed": 0}}
 
 
 def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -96,9 +104,9 @@ def test_kill_9_then_resume_gives_the_uninterrupted_result(tmp_path: Path) -> No
 
 def test_bad_checkpoints(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    cfg = _config(tmp_path, {**PRUNE, "algorithm": {**PRUNE["algorithm"], "generations": 1}})
+    cfg = _config(tmp_path, {**HW, "algorithm": {**HW["algorithm"], "generations": 1}})
     assert _cli("search", str(cfg), "--out", str(out)).returncode == 0
-    other = _config(tmp_path, {**PRUNE, "objectives": ["latency_s"]}, "other.yaml")
+    other = _config(tmp_path, {**HW, "objectives": ["latency_s"]}, "other.yaml")
     _clean_error(_cli("search", str(other), "--out", str(out), "--resume"), "another search")
     (out / "checkpoint.pkl").write_bytes(b"not a pickle")
     _clean_error(_cli("search", str(cfg), "--out", str(out), "--resume"), "corrupt")
@@ -125,8 +133,8 @@ def test_bad_config_exits_2_and_writes_nothing(tmp_path: Path, change: dict[str,
 
 
 def test_nothing_feasible_exits_0_with_an_empty_front(tmp_path: Path) -> None:
-    cfg = {**PRUNE, "constraints": {"latency_s": 1e-6},
-           "algorithm": {**PRUNE["algorithm"], "generations": 1}}
+    cfg = {**HW, "constraints": {"latency_s": 1e-9},
+           "algorithm": {**HW["algorithm"], "generations": 1}}
     out = tmp_path / "out"
     res = _cli("search", str(_config(tmp_path, cfg)), "--out", str(out))
     assert res.returncode == 0, res.stderr
@@ -162,7 +170,7 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
 
     main, child = pty.openpty()
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    cfg = _config(tmp_path, {**PRUNE, "algorithm": {**PRUNE["algorithm"], "generations": 2}})
+    cfg = _config(tmp_path, HW)
     proc = subprocess.run([EDGESIM, "search", str(cfg), "--out", str(tmp_path / "o")], cwd=ROOT,
                           env=ENV, stdout=subprocess.DEVNULL, stderr=child, timeout=300)
     os.close(child)
@@ -178,4 +186,4 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     os.close(main)
     shown = b"".join(chunks).decode(errors="replace")
     assert proc.returncode == 0
-    assert "cand/s" in shown and "best latency_s" in shown and "17/17" in shown, shown
+    assert "cand/s" in shown and "best latency_s" in shown and "/24 " in shown, shown
