@@ -88,7 +88,7 @@ def comparison_table() -> tuple[Table, list[dict[str, object]]]:
 def run_demo(out_dir: Path | None = None) -> DemoOutput:
     """Run the demo: print the tables and write the report (Markdown, CSV, PNG, HTML) to ``out_dir``."""
     from edgesim.report.html import write_report
-    from edgesim.report.search import demo_search, search_table
+    from edgesim.report.search import demo_dse, demo_search, dse_table, search_table
     from edgesim.report.variants import variants_table
     from edgesim.search.files import plot_front
 
@@ -98,8 +98,8 @@ def run_demo(out_dir: Path | None = None) -> DemoOutput:
     tables.append(comp)
     var_table, var_records = variants_table(VARIANTS_MODEL)
     tables.append(var_table)
-    found = demo_search()
-    tables.append(search_table(found))
+    found, designs = demo_search(), demo_dse()
+    tables += [search_table(found), dse_table(designs)]
     for t in tables:
         print(t.to_text())
         print()
@@ -107,7 +107,8 @@ def run_demo(out_dir: Path | None = None) -> DemoOutput:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out, prefix=".demo-") as tmp:
         files = write_report(Path(tmp), tables, records, var_records,
-                             figures=[("search_pareto.png", partial(plot_front, found))])
+                             figures=[("search_pruning.png", partial(plot_front, found)),
+                                      ("search_designs.png", partial(plot_front, designs))])
         final = []
         for f in files:
             dest = out / f.name

@@ -67,3 +67,16 @@ def test_table_rejects_ragged_rows() -> None:
     with pytest.raises(ValueError, match="1 cells, table .t. has 2"):
         t.add([1])
     assert t.to_csv() == "a,b\n1,2\n"
+
+
+def test_demo_runs_its_searches(demo: Path) -> None:
+    """The pruning search's table and the design-space front, each with its figure."""
+    names = {p.name for p in demo.iterdir()}
+    assert {"search_pruning.png", "search_designs.png"} <= names
+    html = (demo / "index.html").read_text()
+    assert "compression is not speed-up" in html and "latency-area front" in html
+    front = next(p for p in demo.glob("search_resnet18_on_*.csv"))
+    rows = list(csv.DictReader(front.open()))
+    areas = [float(r["area mm2"]) for r in rows]
+    lat = [float(r["latency ms"]) for r in rows]
+    assert len(rows) >= 2 and areas == sorted(areas) and lat == sorted(lat, reverse=True)

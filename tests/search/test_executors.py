@@ -59,3 +59,18 @@ def test_a_worker_scores_cost_without_importing_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(oracle),
                          capture_output=True, check=True)
     assert out.stdout.decode().split() == ["True", "False"]
+
+
+def test_digits_accuracy_is_the_same_on_worker_processes() -> None:
+    """The real accuracy path (a trained parent, seeded fine-tuning on one thread) gives the
+    serial run's numbers on worker processes too."""
+    kw: dict[str, Any] = {
+        "problem": "channel_pruning", "model": "edgesim.compress.data:digits_model",
+        "space": {"granularity": "group", "ratios": [0.0, 0.5]},
+        "objectives": ["accuracy", "macs"],
+        "accuracy": {"data": "digits", "train_steps": 40, "finetune_steps": 3},
+        "algorithm": {"name": "nsga2", "pop_size": 4, "generations": 2, "seed": 0},
+        "progress": False}
+    serial = run(**kw).table()
+    assert serial["accuracy"].nunique() > 1
+    pd.testing.assert_frame_equal(run(**kw, executor="processes").table(), serial)

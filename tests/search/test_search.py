@@ -274,3 +274,20 @@ def test_a_candidate_that_cannot_run_is_an_infeasible_error_row() -> None:
     assert "adder" in h["error"].tolist()[1] and not h.loc[1, "feasible"]
     assert math.isnan(h.loc[1, "latency_s"])
     assert res.pareto["id"].tolist() == [0]
+
+
+def test_a_workload_file_is_searched_on_its_own_graph() -> None:
+    """No torch module: groups come from the IR's graph, the first channels are kept, the
+    declared sparsity stays, and asking for a module is a clear error."""
+    res = run(problem="channel_pruning", model="workloads/small3.yaml",
+              space={"granularity": "group", "ratios": [0.0, 0.5]},
+              objectives=["latency_s", "params"], algorithm="grid", progress=False)
+    h = res.table()
+    assert [c for c in h.columns if c.startswith("keep.")] == ["keep.c1", "keep.c2", "keep.a2"]
+    assert len(h) == 1 + 8  # the baseline, then the 2 x 2 x 2 grid
+    c = res.candidate(int(h.index[-1]))  # every group at half
+    by = {la.name: la for la in c.workload.layers}
+    assert by["c1"].weight_shape == (32, 64, 3, 3) and by["c2"].weight_shape == (64, 32, 3, 3)
+    assert by["fc"].weight_shape == (1000, 64) and by["c2"].weight_sparsity == 0.5
+    with pytest.raises(SearchError, match="not a torch module"):
+        c.module()
