@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from edgesim import fileio
 from edgesim.errors import EdgesimError
 
 
@@ -28,18 +27,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write a file through a temporary sibling so a failure leaves nothing behind."""
+    """Write a file through a temporary sibling so a failure leaves nothing behind; a missing
+    directory is bad input (the command line creates none)."""
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise _UsageError(f"directory {str(path.parent)!r} does not exist", field=str(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fileio.write_atomic(path, write)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -110,7 +103,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_search(args: argparse.Namespace) -> int:
     from edgesim.search.config import load_config
-    from edgesim.search.run import run_config
+    from edgesim.search.run import provenance, run_config
 
     out = Path(args.out)
     ckpt = out / "checkpoint.pkl"
@@ -127,9 +120,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
     cfg = cfg.model_copy(update={"checkpoint": str(ckpt)})
     res = run_config(cfg, prepare=lambda: out.mkdir(parents=True, exist_ok=True))
     res.write(out)
+    write_atomic(out / "run.json", lambda p: _write_text(p, json.dumps(
+        provenance(cfg, res.oracle), indent=2, default=str) + "\n"))
     front = res.pareto
     print(f"{len(res.history)} candidates evaluated, {len(front)} on the Pareto front; "
-          f"written to {out}/ (pareto.csv, history.csv, pareto.png, front/)")
+          f"written to {out}/ (pareto.csv, history.csv, pareto.png, front/, run.json)")
     if res.closest is not None:
         row = res.history.loc[res.history["id"] == res.closest].iloc[0]
         shown = ", ".join(f"{k}={row[k]:.4g} (limit {v:.4g})"

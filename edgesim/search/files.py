@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
+from edgesim import fileio
 from edgesim.search.config import ACCURACY
 
 if TYPE_CHECKING:
@@ -45,16 +44,9 @@ class SearchResult(Protocol):
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary sibling and rename: a reader never sees half a file."""
+    """:func:`edgesim.fileio.write_atomic`, creating the directory (a search's output tree)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fileio.write_atomic(path, write)
 
 
 def write_outputs(res: SearchResult, out: Path) -> list[Path]:

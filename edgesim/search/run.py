@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from edgesim.errors import SearchError
+from edgesim.errors import SearchError, SpecError
 from edgesim.hardware.load import SpecLoader
 from edgesim.search import checkpoint as ckpt
 from edgesim.search.algorithm import make_algorithm
@@ -51,16 +51,10 @@ def setup(cfg: SearchConfig) -> Oracle:
     """Resolve the model and spec, build the problem and its oracle (once per search)."""
     try:
         loader = SpecLoader(cfg.hardware)
-    except SearchError:
-        raise
-    except Exception as exc:
-        from edgesim.errors import EdgesimError
-
-        if isinstance(exc, EdgesimError):
-            raise SearchError(exc.detail, file=exc.file, field=f"hardware"
-                              f"{'.' + exc.field if exc.field else ''}") from None
-        raise
-    base_hw = loader()
+        base_hw = loader()
+    except SpecError as exc:  # the search's own key names where the bad spec came from
+        raise SearchError(exc.detail, file=exc.file,
+                          field=f"hardware{'.' + exc.field if exc.field else ''}") from None
     if cfg.problem == ProblemKind.CUSTOM:
         if cfg.model is not None:
             raise SearchError("a custom problem builds its models: leave model out",
@@ -164,6 +158,18 @@ def config_hash(cfg: SearchConfig, oracle: Oracle) -> str:
     return digest(cfg.identity(), oracle.fingerprint)
 
 
+def provenance(cfg: SearchConfig, oracle: Oracle) -> dict[str, Any]:
+    """What a search's results came from: versions, the configuration and its hash, the hash
+    of what is evaluated (model, resolved spec, settings). No clock: same inputs, same file."""
+    import pymoo
+
+    from edgesim.version import __version__
+
+    return {"edgesim": __version__, "pymoo": str(pymoo.__version__),
+            "config_hash": config_hash(cfg, oracle), "oracle_hash": oracle.fingerprint,
+            "spec_file": oracle.loader.file, "config": cfg.identity()}
+
+
 def _search(cfg: SearchConfig, oracle: Oracle, executor: Executor,
             progress: bool | None) -> SearchResult:
     names = oracle.names
@@ -259,4 +265,4 @@ def _result(cfg: SearchConfig, oracle: Oracle, state: ckpt.SearchState,
     return res
 
 
-__all__ = ["config_hash", "make_problem", "run", "run_config", "setup"]
+__all__ = ["config_hash", "make_problem", "provenance", "run", "run_config", "setup"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -62,8 +63,11 @@ def test_search_writes_its_files(tmp_path: Path) -> None:
     res = _cli("search", str(_config(tmp_path, PRUNE)), "--out", str(out))
     assert res.returncode == 0, res.stderr
     assert res.stderr == ""  # no progress bar when stderr is not a terminal
-    for name in ("pareto.csv", "history.csv", "pareto.png", "checkpoint.pkl"):
+    for name in ("pareto.csv", "history.csv", "pareto.png", "checkpoint.pkl", "run.json"):
         assert (out / name).is_file(), name
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["edgesim"] == es.__version__ and len(meta["config_hash"]) == 32
+    assert meta["config"]["problem"] == "channel_pruning"
     assert (out / "pareto.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     front = pd.read_csv(out / "pareto.csv")
     history = pd.read_csv(out / "history.csv")
