@@ -20,7 +20,6 @@ RESULT_METRICS = ("latency_s", "latency_cycles", "energy_j", "dynamic_energy_j",
                   "dram_write_bytes")
 ACCURACY = "accuracy"  # maximised; a constraint on it is a lower bound
 METRICS = (*RESULT_METRICS, ACCURACY)
-ALGORITHMS = ("nsga2", "grid", "random", "milp")
 
 
 class AlgorithmConfig(BaseModel):
@@ -168,5 +167,5 @@ def load_config(config: object = None, file: str | None = None,
         raise SearchError(msg, file=file, field=loc or None) from None
 
 
-__all__ = ["ACCURACY", "ALGORITHMS", "METRICS", "RESULT_METRICS", "AccuracyConfig",
+__all__ = ["ACCURACY", "METRICS", "RESULT_METRICS", "AccuracyConfig",
            "AlgorithmConfig", "SearchConfig", "load_config"]

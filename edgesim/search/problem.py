@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -88,17 +88,6 @@ class SearchProblem(ABC):
     @abstractmethod
     def fingerprint(self) -> str:
         """A content hash of what decoding depends on (model, space)."""
-
-    def check(self, genome: Sequence[int]) -> Genome:
-        """``genome`` as a tuple of ints, each within its gene's choices."""
-        g = tuple(int(v) for v in genome)
-        if len(g) != self.n_genes:
-            raise SearchError(f"expected {self.n_genes} genes, got {len(g)}", field="genome")
-        for i, (v, gene) in enumerate(zip(g, self.genes, strict=True)):
-            if not 0 <= v < len(gene.choices):
-                raise SearchError(f"gene {i} ({gene.name}) has {len(gene.choices)} values; got "
-                                  f"index {v}", field="genome")
-        return g
 
 
 def digest(*parts: object) -> str:
