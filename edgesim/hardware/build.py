@@ -90,7 +90,8 @@ def build_unit(u: ComputeUnitSpec, node_nm: float) -> ComputeUnit:
         rows=u.rows or 1, cols=u.cols or 1, depth=u.depth or 1, lanes=u.lanes or 1,
         cores=u.cores or 1, dataflow=u.resolved_dataflow, zero_skip=u.zero_skip,
         zero_gating=u.zero_gating, dram_overlap=u.dram_overlap, nm_sparsity=tuple(u.nm_sparsity),
-        ops=tuple(u.ops) if u.ops is not None else None, efficiency=u.efficiency,
+        ops=tuple(u.ops) if u.ops is not None else None, fuses=tuple(u.fuses),
+        efficiency=u.efficiency,
         layer_overhead_cycles=u.layer_overhead_cycles, packs_narrow=u.packs_narrow,
         op_energy_pj=energies, pe_area_mm2=pe_area, leakage_w=u.leakage or 0.0,
         energy_source=source,
@@ -219,7 +220,7 @@ def build_hardware(spec: HardwareSpec, source: str = "") -> Hardware:
     return Hardware(
         name=spec.name, kind=HardwareKind(spec.kind), technology_nm=node, clock_hz=spec.clock,
         compute=units, memory=levels, static_power_w=spec.static_power,
-        fallback_unit=spec.fallback, area_overhead_fraction=spec.area_overhead,
+        fallback_unit=spec.fallback, residency=spec.residency, area_overhead_fraction=spec.area_overhead,
         dvfs=tuple(DvfsPoint(clock_hz=p.clock, voltage_v=p.voltage) for p in spec.dvfs),
         source=source, description=spec.description, citation=spec.source,
     )

@@ -66,6 +66,13 @@ class ZeroSkip(StrEnum):
     BOTH = "both"
 
 
+class Residency(StrEnum):
+    """Which activations a chip keeps on chip between layers (``mapping.residency``)."""
+
+    LIFETIME = "lifetime"  # every tensor, over its whole lifetime, while the buffers hold it
+    NEXT_LAYER = "next_layer"  # only a tensor whose one reader is the next layer (ZigZag's rule)
+
+
 class DramOverlap(StrEnum):
     """Which of a unit's DRAM transfers run while it computes (the rest stall it)."""
 
@@ -93,6 +100,7 @@ class ComputeUnit:
     dram_overlap: DramOverlap = DramOverlap.ALL  # DRAM transfers hidden behind compute
     nm_sparsity: tuple[str, ...] = ()  # N:M patterns it accelerates, e.g. ("2:4",)
     ops: tuple[OpKind, ...] | None = None  # ops it can run, in the spec's order; None: every op
+    fuses: tuple[OpKind, ...] = ()  # ops its output stage runs on its own results (fusion)
     efficiency: float = 1.0  # simd: sustained fraction of peak on GEMM-like work
     layer_overhead_cycles: int = 0  # simd: fixed cycles per GEMM layer (call/launch overhead)
     packs_narrow: bool = False  # True: k-bit operands on a native-b-bit PE run b//k ops per cycle
@@ -111,6 +119,7 @@ class ComputeUnit:
         object.__setattr__(self, "precisions", tuple(Precision(p) for p in self.precisions))
         if self.ops is not None:
             object.__setattr__(self, "ops", tuple(OpKind(o) for o in self.ops))
+        object.__setattr__(self, "fuses", tuple(OpKind(o) for o in self.fuses))
         object.__setattr__(self, "op_energy_pj", {
             OpClass(op): {Precision(p): e for p, e in table.items()}
             for op, table in self.op_energy_pj.items()})
@@ -199,6 +208,7 @@ class Hardware:
     memory: tuple[MemoryLevel, ...]  # outermost (DRAM or flash) first
     static_power_w: float = 0.0  # chip-level static power beyond the listed leakages
     fallback_unit: str | None = None  # unit that runs ops the main unit does not support
+    residency: Residency = Residency.LIFETIME  # activations kept on chip between layers
     area_overhead_fraction: float = 0.0  # control, NoC, I/O: fraction of compute + memory area
     dvfs: tuple[DvfsPoint, ...] = ()
     source: str = ""  # file it came from
@@ -207,6 +217,7 @@ class Hardware:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", HardwareKind(self.kind))  # a name from code is fine
+        object.__setattr__(self, "residency", Residency(self.residency))
 
     @property
     def outermost(self) -> MemoryLevel:

@@ -57,6 +57,8 @@ def _unit_dict(u: ComputeUnit) -> dict[str, Any]:
     d["nm_sparsity"] = list(u.nm_sparsity)
     if u.ops is not None:
         d["ops"] = [o.value for o in u.ops]
+    d["fuses"] = [o.value for o in u.fuses]
+    d["dram_overlap"] = u.dram_overlap.value
     d["packs_narrow"] = u.packs_narrow
     d["op_energy"] = {op.value: {p.value: _fmt(e * 1e-12, Dimension.ENERGY)
                                  for p, e in table.items()}
@@ -84,6 +86,8 @@ def _level_dict(m: MemoryLevel) -> dict[str, Any]:
     d["energy_source"] = m.energy_source
     if m.dram_type is not None:
         d["dram_type"] = m.dram_type.value
+    if m.compression.value != "none":
+        d["compression"] = m.compression.value
     return d
 
 
@@ -102,6 +106,7 @@ def spec_to_yaml(hw: Hardware) -> str:
     out["static_power"] = _fmt(hw.static_power_w, Dimension.POWER)
     if hw.fallback_unit is not None:
         out["fallback"] = hw.fallback_unit
+    out["residency"] = hw.residency.value
     out["area_overhead"] = hw.area_overhead_fraction
     if hw.dvfs:
         out["dvfs"] = [{"clock": _fmt(p.clock_hz, Dimension.FREQUENCY),

@@ -23,12 +23,13 @@ from edgesim.hardware.model import (
     MemoryType,
     Operand,
     Operation,
+    Residency,
     UnitType,
     ZeroSkip,
 )
 from edgesim.hardware.tech import DramType
 from edgesim.units import Dimension, parse_quantity
-from edgesim.vocab import OpClass, OpKind, Precision, parse_nm
+from edgesim.vocab import GEMM_OPS, OpClass, OpKind, Precision, parse_nm
 
 PRECISIONS = tuple(p.value for p in Precision)
 OP_CLASS_NAMES = tuple(c.value for c in OpClass)
@@ -102,6 +103,9 @@ class ComputeUnitSpec(_Frozen):
     dram_overlap: DramOverlap = DramOverlap.ALL
     nm_sparsity: list[str] = Field(default_factory=list)
     ops: list[OpKind] | None = None
+    # Ops the unit runs in its output stage, on its own results as they leave it (no pass of
+    # their own, no buffer round trip): an NPU's fused activation / elementwise / pooling path.
+    fuses: list[OpKind] = Field(default_factory=list)
     efficiency: float = Field(default=1.0, gt=0.0, le=1.0)
     packs_narrow: bool = False
     mac_energy: Energy | None = None
@@ -135,6 +139,17 @@ class ComputeUnitSpec(_Frozen):
         for p in v:
             if parse_nm(str(p)) is None:
                 raise ValueError(f'expected N:M patterns such as "2:4" with 0 < N < M, got {p!r}')
+        return v
+
+    @field_validator("fuses")
+    @classmethod
+    def _fusable(cls, v: list[OpKind]) -> list[OpKind]:
+        for op in v:
+            if op in GEMM_OPS or op == OpKind.CONCAT:
+                raise ValueError(f"{op.value!r} cannot run in an output stage (fuse element-wise, "
+                                 "activation, normalisation, pooling or upsampling ops)")
+        if len(set(v)) != len(v):
+            raise ValueError(f"fuses repeats an op: {[o.value for o in v]}")
         return v
 
     @field_validator("op_energy")
@@ -256,6 +271,9 @@ class HardwareSpec(_Frozen):
     memory: list[MemoryLevelSpec] = Field(min_length=1)
     static_power: Power = 0.0
     fallback: str | None = None
+    # Activations kept on chip between layers: every tensor over its lifetime while the buffers
+    # hold it (lifetime), or only one whose single reader is the next layer (next_layer).
+    residency: Residency = Residency.LIFETIME
     area_overhead: float = Field(default=0.0, ge=0.0, lt=10.0)
     dvfs: list[DvfsPointSpec] = Field(default_factory=list)
     description: str = ""

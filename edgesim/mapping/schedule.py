@@ -5,14 +5,15 @@ to the mapper registered for the unit's type (``registry``) for cycles, operatio
 array's own accesses (``vector`` for non-GEMM ops), and lets ``traffic`` tile the layer over
 the buffers for the reads and writes of every memory level. Counts only.
 
-Activations between layers (``topology.activation_budget_bytes`` is the capacity rule): a
-producer's output stays on chip when it fits the activation budget and every consumer is the
-next layer in execution order on the same unit; otherwise it is written to DRAM (activation
-home) and each consumer reads it back. Residency is decided per tensor: a layer with several
-inputs (a residual add) reads from DRAM only those its producers wrote there (and model
-inputs), so every activation byte read from DRAM was written there first. A tensor crossing
-units (a fallback layer) goes through the shared home level and its bytes are reported as
-``transfer_bytes`` of the layer that runs on the fallback unit.
+Activations between layers (``residency``): a layer whose op the producer's unit ``fuses``
+runs in that unit's output stage (``fused_layer_counts``: no pass and no traffic of its own for
+the fused tensor); every other tensor stays on chip while it fits a parking buffer over its whole
+lifetime, else it is written to the activation home once and each consumer reads it back.
+Residency is per tensor: a layer with several inputs (a residual add) reads from the home only
+those that live there (and model inputs), so every activation byte read from DRAM was written
+there first. A tensor crossing units (a fallback layer) moves through the shared buffers, or the
+home when it is not kept on chip; its bytes are reported as ``transfer_bytes`` of the layer that
+runs on the fallback unit.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from edgesim.mapping.counts import LayerCounts, Schedule
 from edgesim.mapping.mapper import gemm_view
 from edgesim.mapping.memo import memoized, memoized_schedule
 from edgesim.mapping.registry import mapper_for
+from edgesim.mapping.residency import consumers_of, plan_activations
 from edgesim.mapping.storage import layer_sizes, rlc_ratio
-from edgesim.mapping.topology import activation_budget_bytes, activation_home
+from edgesim.mapping.topology import IN, OUT, activation_home, chain
 from edgesim.mapping.traffic import Residency, level_traffic
-from edgesim.mapping.vector import vector_op
-from edgesim.vocab import GEMM_OPS, OpKind
+from edgesim.mapping.vector import vector_lanes, vector_op
+from edgesim.vocab import GEMM_OPS, OpClass, OpKind
 from edgesim.workload.ir import Workload
 from edgesim.workload.layer import Layer
 
@@ -149,25 +151,67 @@ def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedu
     return memoized_schedule(wl, hw, batch, partial(_map_workload, wl, hw, batch))
 
 
+def fused_layer_counts(layer: Layer, hw: Hardware, unit: ComputeUnit, *, fused_input: int,
+                       inputs_on_chip: Sequence[bool], outputs_on_chip: bool,
+                       output_zero_fraction: float = 0.0, head_cycles: int = 0) -> LayerCounts:
+    """Counts of a layer run in the output stage of ``unit`` (``residency``'s fusion).
+
+    The fused tensor (``in_shapes[fused_input]``) comes straight from the stage: no traffic.
+    Other inputs are read where they live (the parking buffer, or the home through the input
+    buffer); the output is drained from the output buffer to the home unless it stays on chip
+    (the group head wrote it to the buffer). The stage processes ``vector_lanes`` elements per
+    cycle beside the head's compute: only work beyond ``head_cycles`` adds cycles.
+    """
+    a_bits = placement.resolved_precisions(layer, unit)[1].bits
+    work = layer.vector_ops
+    cycles = max(0, math.ceil(work / vector_lanes(unit)) - head_cycles)
+    reads = {m.name: 0 for m in hw.memory}
+    writes = {m.name: 0 for m in hw.memory}
+    home = activation_home(hw)
+    in_chain = [m for m in chain(hw, IN) if m is not home]
+    out_chain = [m for m in chain(hw, OUT) if m is not home]
+    flags = [bool(inputs_on_chip[k]) if k < len(inputs_on_chip) else False
+             for k in range(len(layer.in_shapes))]
+    flags[fused_input] = True
+    in_ratio, out_ratio = _home_ratios(layer, hw, flags, a_bits, output_zero_fraction)
+    act_read = 0
+    for k, shape in enumerate(layer.in_shapes):
+        if k == fused_input:
+            continue
+        b = _tensor_bytes(shape, a_bits)
+        if not flags[k] and home is not None:
+            coded = int(round(b * in_ratio))
+            reads[home.name] += coded
+            act_read += coded if home is hw.outermost else 0
+            if in_chain:
+                writes[in_chain[0].name] += b
+        if in_chain:
+            reads[in_chain[0].name] += b
+    if not outputs_on_chip and home is not None:
+        b = _tensor_bytes(layer.out_shape, a_bits)
+        if out_chain:
+            reads[out_chain[0].name] += b
+        writes[home.name] += int(round(b * out_ratio))
+    outer = hw.outermost.name
+    return LayerCounts(
+        layer=layer.name, op=layer.op, unit=unit.name,
+        precision=placement.op_precision(layer, unit), compute_cycles=cycles,
+        utilization=min(1.0, work / (unit.pe_count * cycles)) if cycles else 0.0,
+        ops={OpClass.ADD: work}, reads_bytes=reads, writes_bytes=writes, tiles=1,
+        dram_read_bytes=reads[outer], dram_write_bytes=writes[outer], dram_act_read_bytes=act_read,
+        dense_ops=work, note=f"fused into the output stage of {unit.name}",
+        extra={"fused": 1.0})
+
+
 def _map_workload(wl: Workload, hw: Hardware, batch: int | None) -> Schedule:
     if batch is not None:
         wl = wl.with_batch(batch)
-    units = [placement.place(layer, hw) for layer in wl.layers]
     index = {layer.name: i for i, layer in enumerate(wl.layers)}
-    consumers: list[list[int]] = [[] for _ in wl.layers]
-    for j, layer in enumerate(wl.layers):
-        for src in dict.fromkeys(layer.inputs):
-            consumers[index[src]].append(j)
-    budget = activation_budget_bytes(hw)
-    resident: list[bool] = []
-    for i, layer in enumerate(wl.layers):
-        a_bits = placement.resolved_precisions(layer, units[i])[1].bits
-        out_bytes = math.ceil(layer.output_elems * a_bits / 8)
-        cons = consumers[i]
-        resident.append(bool(cons) and out_bytes <= budget
-                        and all(j == i + 1 and units[j] is units[i] for j in cons))
+    consumers = consumers_of(wl)
+    plan = plan_activations(wl, hw, consumers)
+    units, resident = plan.units, plan.resident
     out_shapes = [layer.out_shape for layer in wl.layers]
-    counts = []
+    counts: list[LayerCounts] = []
     for i, layer in enumerate(wl.layers):
         srcs = [index[s] for s in layer.inputs]
         tensor_srcs = input_sources(layer, index, out_shapes)
@@ -175,6 +219,16 @@ def _map_workload(wl: Workload, hw: Hardware, batch: int | None) -> Schedule:
             flags = [all(resident[s] for s in srcs)] * len(layer.in_shapes)
         else:
             flags = [s is not None and resident[s] for s in tensor_srcs]
+        zeros = min((wl.layers[j].act_sparsity for j in consumers[i]), default=0.0)
+        head, slot = plan.fused_into[i], plan.fused_input[i]
+        if head is not None and slot is not None:
+            head_cycles = counts[head].compute_cycles
+            counts.append(memoized(
+                layer, hw, units[i], ("fused", slot, tuple(flags), resident[i], zeros, head_cycles),
+                partial(fused_layer_counts, layer, hw, units[i], fused_input=slot,
+                        inputs_on_chip=flags, outputs_on_chip=resident[i],
+                        output_zero_fraction=zeros, head_cycles=head_cycles)))
+            continue
         transfer = 0
         if units[i] is not hw.main_unit:
             a_bits = placement.resolved_precisions(layer, units[i])[1].bits
@@ -182,7 +236,6 @@ def _map_workload(wl: Workload, hw: Hardware, batch: int | None) -> Schedule:
                 transfer += math.ceil(layer.input_elems * a_bits / 8)
             if any(units[j] is not units[i] for j in consumers[i]):
                 transfer += math.ceil(layer.output_elems * a_bits / 8)
-        zeros = min((wl.layers[j].act_sparsity for j in consumers[i]), default=0.0)
         counts.append(memoized(
             layer, hw, units[i], (tuple(flags), resident[i], transfer, zeros),
             partial(map_layer, layer, hw, units[i], inputs_on_chip=flags,

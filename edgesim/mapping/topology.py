@@ -3,8 +3,8 @@
 * Each operand lives in the buffers whose ``holds`` lists it (outer to inner, ``chain``).
 * Activations live off the array in their *home*: DRAM, or on an MCU (flash outermost) the first
   SRAM that holds them (``activation_home``). Weights live in the outermost level.
-* Activation residency: a tensor that a producer hands to its next layer stays on chip when it
-  fits in half of the on-chip capacity that holds activations (``activation_budget_bytes``).
+* Activation residency (``mapping.residency``): tensors kept between layers are parked in the
+  outermost buffers holding outputs and inputs (``parking_buffers``), up to half of each.
 * Word-granular array accesses: an array moves one vector of elements per access to the on-chip
   buffer that feeds it, in whole words of that buffer's ``word`` (``array_word_bytes``); off-chip
   sources are byte-granular.
@@ -42,20 +42,23 @@ def activation_home(hw: Hardware) -> MemoryLevel | None:
     return None
 
 
-def activation_budget_bytes(hw: Hardware) -> int:
-    """On-chip bytes an activation may occupy between layers: half the largest buffer holding
-    both inputs and outputs, or half of the input buffer when inputs and outputs are split
-    (the output buffer becomes the next layer's input buffer by swapping roles)."""
-    best = 0
-    for m in onchip_buffers(hw):
-        if IN in m.holds and OUT in m.holds:
-            best = max(best, m.total_bytes // 2)
-    if best == 0:
-        ins = [m.total_bytes for m in onchip_buffers(hw) if IN in m.holds]
-        outs = [m.total_bytes for m in onchip_buffers(hw) if OUT in m.holds]
-        if ins and outs:
-            best = min(max(ins), max(outs)) // 2
-    return best
+def parking_buffers(hw: Hardware) -> list[MemoryLevel]:
+    """Shared on-chip buffers that keep activations between layers: the outermost buffer holding
+    outputs, then the outermost holding inputs (below the activation home; one buffer when a
+    level holds both). Every unit of a chip reaches its shared buffers."""
+    home = activation_home(hw)
+    out: list[MemoryLevel] = []
+    for op in (OUT, IN):
+        c = [m for m in chain(hw, op) if m is not home]
+        if c and c[0] not in out:
+            out.append(c[0])
+    return out
+
+
+def parking_capacity_bytes(level: MemoryLevel) -> int:
+    """Bytes of a parking buffer that tensors kept between layers may occupy together: half of
+    it (the other half holds the running layer's streamed tiles, the tiler's double buffer)."""
+    return level.total_bytes // 2
 
 
 def array_word_bytes(hw: Hardware, op: Operand) -> int:

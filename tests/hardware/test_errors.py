@@ -87,6 +87,11 @@ CASES = [
     ("bad nm pattern", _set(("compute", 0, "nm_sparsity"), ["4:2"]),
      "compute[0].nm_sparsity", "N:M"),
     ("unknown op", _set(("compute", 0, "ops"), ["conv3d"]), "compute[0].ops[0]", "'conv2d'"),
+    ("fused conv", _set(("compute", 0, "fuses"), ["relu", "conv2d"]), "compute[0].fuses",
+     "output stage"),
+    ("fuses repeat", _set(("compute", 1, "fuses"), ["relu", "relu"]), "compute[1].fuses",
+     "repeats"),
+    ("unknown residency", _set(("residency",), "forever"), "residency", "'lifetime'"),
     ("unknown zero_skip", _set(("compute", 0, "zero_skip"), "maybe"), "compute[0].zero_skip",
      "'weights'"),
     ("adder int1", _set(("compute", 0, "operation"), "adder"), None, None),  # valid with int8

@@ -9,7 +9,7 @@ import pytest
 
 from edgesim.errors import SpecError
 from edgesim.hardware import load_hardware
-from edgesim.hardware.model import Compression, Hardware
+from edgesim.hardware.model import Compression, Hardware, Residency
 from edgesim.mapping import map_layer, map_workload
 from edgesim.mapping.storage import rlc_ratio
 from edgesim.workload.ir import Workload
@@ -42,7 +42,8 @@ def test_coded_bytes_cross_dram_only_and_are_conserved():
     c = conv("c", 16, 16, 32, 3, 1, 1, inputs=("a",), act_sparsity=0.6,
              act_precision="int16", weight_precision="int16")
     wl = Workload("fanout", (a, b, c))  # a has two consumers: its output goes to DRAM
-    hw = systolic_hw(sram=1 << 20, precisions=("int16",))
+    hw = dataclasses.replace(systolic_hw(sram=1 << 20, precisions=("int16",)),
+                             residency=Residency.NEXT_LAYER)
     raw, coded = map_workload(wl, hw), map_workload(wl, _rlc(hw))
     out_bytes = 16 * 32 * 32 * 2
     assert raw.layers[0].dram_write_bytes == out_bytes

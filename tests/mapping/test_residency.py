@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
 import pytest
 
-from edgesim.hardware.model import Hardware
+from edgesim.hardware.model import Hardware, Residency
 from edgesim.mapping import input_sources, map_layer, map_workload
-from edgesim.vocab import OpKind
+from edgesim.mapping.residency import plan_activations
+from edgesim.vocab import OpClass, OpKind
 from edgesim.workload.ir import Layer, Workload
 from tests.mapping.hwfactory import conv, systolic_hw
 
@@ -57,7 +59,9 @@ def check_dram_conservation(wl: Workload, hw: Hardware) -> int:
 
 def test_residual_add_reads_only_the_input_in_dram():
     wl = residual_net()
-    s = map_workload(wl, systolic_hw(sram=1 << 20, all_ops=True))
+    hw = dataclasses.replace(systolic_hw(sram=1 << 20, all_ops=True),
+                             residency=Residency.NEXT_LAYER)
+    s = map_workload(wl, hw)
     by = {c.layer: c for c in s.layers}
     branch = 16 * 32 * 32  # int8: the branch tensor (stem, add1) is written to DRAM once
     assert by["stem"].dram_write_bytes == branch and by["add1"].dram_write_bytes == branch
@@ -66,14 +70,97 @@ def test_residual_add_reads_only_the_input_in_dram():
     assert by["add2"].dram_read_bytes == branch
     # Both inputs on chip, one, none: DRAM reads scale with the inputs that live in DRAM.
     add = wl.layer("add1")
-    hw = systolic_hw(sram=1 << 20, all_ops=True)
     reads = [map_layer(add, hw, inputs_on_chip=f).dram_read_bytes
              for f in ([True, True], [True, False], [False, False])]
     assert reads == [0, branch, 2 * branch]
 
 
+def test_branch_tensors_stay_on_chip_over_their_lifetime():
+    wl = residual_net()
+    s = map_workload(wl, systolic_hw(sram=1 << 20, all_ops=True))
+    by = {c.layer: c for c in s.layers}
+    tensor = 16 * 32 * 32
+    # Only the model input comes from DRAM and only the model output goes there.
+    assert by["stem"].dram_act_read_bytes == 3 * 32 * 32
+    assert sum(c.dram_act_read_bytes for c in s.layers) == 3 * 32 * 32
+    assert [c.dram_write_bytes for c in s.layers] == [0, 0, 0, 0, 0, tensor]
+    # The residual input is read from the buffer it was parked in (the input buffer's role).
+    assert by["add1"].reads_bytes["ifmap_buf"] >= 2 * tensor
+
+
+def test_parked_tensors_share_the_buffers_and_the_rest_go_home():
+    # Each buffer lends half of 32 KiB: one 16 KiB tensor at a time. stem's output lives from
+    # stem to add1 (ofmap_buf), c1's from c1 to c2 (ifmap_buf); c2's finds both taken and goes
+    # to DRAM; add1's (add1 to add2) takes ifmap_buf, free after c2; c3's takes ofmap_buf, free
+    # after add1; add2's is the model output.
+    wl = residual_net()
+    plan = plan_activations(wl, systolic_hw(sram=32 * 1024, all_ops=True))
+    assert plan.parked == ("ofmap_buf", "ifmap_buf", None, "ifmap_buf", "ofmap_buf", None)
+    assert plan.resident == (True, True, False, True, True, False)
+    total = check_dram_conservation(wl, systolic_hw(sram=32 * 1024, all_ops=True))
+    assert total == 3 * 32 * 32 + 16 * 32 * 32  # the model input; c2's output read by add1
+
+
+def _relu(name: str, src: Layer) -> Layer:
+    return Layer(name, OpKind.RELU, (src.name,), (src.out_shape,), src.out_shape)
+
+
+def _fusing(hw: Hardware, unit: int = 0, ops: tuple[OpKind, ...] = (OpKind.RELU,)) -> Hardware:
+    units = list(hw.compute)
+    units[unit] = dataclasses.replace(units[unit], fuses=ops)
+    return dataclasses.replace(hw, compute=tuple(units))
+
+
+def test_fused_activation_has_no_pass_and_no_traffic():
+    a = conv("a", 16, 16, 32, 3, 1, 1)
+    r = _relu("r", a)
+    b = conv("b", 16, 16, 32, 3, 1, 1, inputs=("r",))
+    r2 = _relu("r2", b)
+    wl = Workload("chain", (a, r, b, r2))
+    hw = _fusing(systolic_hw(sram=1 << 20))  # the array fuses relu; the fallback cpu does not
+    plain = map_workload(wl, systolic_hw(sram=1 << 20))
+    fused = map_workload(wl, hw)
+    assert [c.unit for c in plain.layers] == ["pe_array", "cpu", "pe_array", "cpu"]
+    assert [c.unit for c in fused.layers] == ["pe_array"] * 4
+    rf = fused.layers[1]
+    assert rf.compute_cycles == 0 and sum(rf.reads_bytes.values()) == 0
+    assert sum(rf.writes_bytes.values()) == 0 and rf.ops == {OpClass.ADD: a.output_elems}
+    # The model output leaves from the last fused layer: drained from the output buffer.
+    out = fused.layers[3]
+    assert out.dram_write_bytes == b.output_elems == out.reads_bytes["ofmap_buf"]
+    assert fused.layers[2].dram_write_bytes == 0
+    # Without fusion the relus are passes of their own on the cpu, on tensors kept on chip.
+    assert plain.layers[1].compute_cycles > 0 and plain.layers[1].dram_write_bytes == 0
+    assert plain.layers[1].transfer_bytes > 0
+
+
+def test_fused_add_reads_its_residual_where_it_lives():
+    wl = residual_net()
+    hw = _fusing(systolic_hw(sram=1 << 20, all_ops=True), ops=(OpKind.ADD,))
+    s = map_workload(wl, hw)
+    by = {c.layer: c for c in s.layers}
+    tensor = 16 * 32 * 32
+    assert by["add1"].note.startswith("fused") and by["add1"].compute_cycles == 0
+    assert by["add1"].reads_bytes["ifmap_buf"] == tensor  # stem's output, parked on chip
+    assert by["add1"].dram_read_bytes == 0
+    # Kept out of the buffers (next_layer residency), the residual comes from DRAM.
+    nxt = map_workload(wl, dataclasses.replace(hw, residency=Residency.NEXT_LAYER))
+    assert {c.layer: c for c in nxt.layers}["add1"].dram_act_read_bytes == tensor
+
+
+def test_a_fused_op_slower_than_its_head_adds_the_difference():
+    a = conv("a", 4, 4, 8, 1)  # 64 MACs on an 8x8 array: a few cycles
+    gelu = Layer("g", OpKind.ACTIVATION, ("a",), (a.out_shape,), a.out_shape, variant="gelu")
+    hw = _fusing(systolic_hw(sram=1 << 20), ops=(OpKind.ACTIVATION,))
+    s = map_workload(Workload("w", (a, gelu)), hw)
+    need = -(-gelu.vector_ops // hw.main_unit.cols)
+    assert s.layers[1].compute_cycles == need - s.layers[0].compute_cycles > 0
+
+
 def test_dram_conservation_small_residual_net():
-    total = check_dram_conservation(residual_net(), systolic_hw(sram=1 << 20, all_ops=True))
+    hw = dataclasses.replace(systolic_hw(sram=1 << 20, all_ops=True),
+                             residency=Residency.NEXT_LAYER)
+    total = check_dram_conservation(residual_net(), hw)
     # The model input once; each branch tensor (stem, add1) by both of its consumers.
     assert total == 3 * 32 * 32 + 4 * 16 * 32 * 32
 
@@ -103,3 +190,22 @@ def test_strided_pointwise_reads_touched_pixels_only():
     assert small.extra["buffer_tiles"] > 1
     assert small.reads_bytes["ifmap_buf"] >= small.dram_read_bytes - down.params
     assert small.dram_read_bytes - down.params <= 64 * 28 * 28 * 1.05
+
+
+@pytest.mark.parametrize("model", ["resnet18", "vgg16"])
+def test_edge_npu_dram_traffic_is_near_compulsory(model: str):
+    """Activations that fit stay on chip: DRAM moves the stored weights, the input and the
+    output, within 20% (the fidelity issue's bar; ResNet-18 measures equal, VGG-16's
+    3.2 MB early feature maps do not fit the 1 MiB a buffer lends and go to DRAM)."""
+    from edgesim.hardware import load_hardware
+    from edgesim.workload import load_workload
+
+    hw, wl = load_hardware("edge-npu"), load_workload(model)
+    s = map_workload(wl, hw)
+    dram = sum(c.dram_read_bytes + c.dram_write_bytes for c in s.layers)
+    compulsory = (wl.weight_bytes(hw.main_unit.native_precision) + wl.layers[0].input_elems
+                  + wl.layers[-1].output_elems)
+    assert compulsory <= dram <= 1.2 * compulsory
+    # Fused ReLUs run in the array's output stage: no vector pass and no traffic of their own.
+    relus = [c for c in s.layers if c.op == OpKind.RELU]
+    assert relus and all(c.compute_cycles == 0 and c.dram_read_bytes == 0 for c in relus)

@@ -1,0 +1,118 @@
+"""Where a workload's activations live on a chip: fused output stages and on-chip residency.
+
+**Fusion.** Layer ``j`` runs in the output stage of the unit that computes its producer ``p``
+when that unit lists ``j``'s op in ``fuses``, ``p`` is the layer just before ``j`` in execution
+order, ``j`` is ``p``'s only consumer, and ``p`` runs on that unit itself or is fused into it
+(chains fuse: conv -> add -> relu). The tensor between ``p`` and ``j`` never exists in memory;
+``j``'s other inputs (a residual) are read from where they live.
+
+**Residency.** Every tensor that exists in memory (an output not consumed inside a fusion group)
+lives from its producer to its last consumer in execution order. It stays on chip when it fits
+a parking buffer (``topology.parking_buffers``: the outermost shared buffers holding outputs and
+inputs, which every unit of the chip reaches) for that whole lifetime beside the tensors already
+parked there, up to ``topology.parking_capacity_bytes`` of each buffer; otherwise it is written
+to its home (DRAM) once and every consumer reads it back. Tensors are placed first fit in
+execution order (the earliest produced first), so residual and concat inputs that live across
+several layers stay on chip when the buffers hold them. Model inputs live in the home (the host
+writes them) and model outputs are written there. A spec with ``residency: next_layer`` keeps
+only a tensor whose one reader is the next layer and that fits a parking buffer's share alone
+(ZigZag's rule, for like-for-like checks).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from edgesim.hardware.model import ComputeUnit, Hardware, Residency
+from edgesim.mapping import placement
+from edgesim.mapping.topology import parking_buffers, parking_capacity_bytes
+from edgesim.workload.ir import Workload
+
+
+@dataclass(frozen=True)
+class ActivationPlan:
+    """Per layer (execution order): the unit it runs on, the fusion group it belongs to, and
+    whether its output stays on chip."""
+
+    units: tuple[ComputeUnit, ...]  # a fused layer runs on its group head's unit
+    fused_into: tuple[int | None, ...]  # the group head whose output stage runs it; None: own pass
+    fused_input: tuple[int | None, ...]  # which ``in_shapes`` entry the fused tensor is
+    materialized: tuple[bool, ...]  # the output exists in memory (not consumed inside a group)
+    resident: tuple[bool, ...]  # the output never goes home (parked, or never materialized)
+    parked: tuple[str | None, ...]  # the buffer a parked output occupies
+
+
+def consumers_of(wl: Workload) -> list[list[int]]:
+    """Indices of the layers that read each layer's output (execution order)."""
+    index = {layer.name: i for i, layer in enumerate(wl.layers)}
+    out: list[list[int]] = [[] for _ in wl.layers]
+    for j, layer in enumerate(wl.layers):
+        for src in dict.fromkeys(layer.inputs):
+            out[index[src]].append(j)
+    return out
+
+
+def _fusion(wl: Workload, units: list[ComputeUnit], consumers: Sequence[Sequence[int]],
+            ) -> tuple[list[int | None], list[int | None]]:
+    heads: list[int | None] = [None] * len(wl.layers)
+    slot: list[int | None] = [None] * len(wl.layers)
+    for j, layer in enumerate(wl.layers):
+        p = j - 1
+        if p < 0 or list(consumers[p]) != [j]:
+            continue
+        name = wl.layers[p].name
+        if name not in layer.inputs:
+            continue
+        prev = heads[p]
+        head = prev if prev is not None else p
+        if layer.op not in units[head].fuses:
+            continue
+        heads[j] = head
+        slot[j] = layer.inputs.index(name)
+    return heads, slot
+
+
+def output_bytes(wl: Workload, units: Sequence[ComputeUnit]) -> list[int]:
+    """Bytes of each layer's output at its activation precision on the unit that makes it."""
+    return [math.ceil(layer.output_elems
+                      * placement.resolved_precisions(layer, units[i])[1].bits / 8)
+            for i, layer in enumerate(wl.layers)]
+
+
+def plan_activations(wl: Workload, hw: Hardware,
+                     consumers: Sequence[Sequence[int]] | None = None) -> ActivationPlan:
+    """Fusion groups and on-chip residency of ``wl`` on ``hw`` (see the module docstring)."""
+    consumers = consumers if consumers is not None else consumers_of(wl)
+    n = len(wl.layers)
+    units = [placement.place(layer, hw) for layer in wl.layers]
+    heads, slot = _fusion(wl, units, consumers)
+    for j, h in enumerate(heads):
+        if h is not None:
+            units[j] = units[h]
+    materialized = [not (len(consumers[i]) == 1 and heads[consumers[i][0]] is not None
+                         and i == consumers[i][0] - 1) for i in range(n)]
+    sizes = output_bytes(wl, units)
+    buffers = parking_buffers(hw)
+    occupancy = {m.name: [0] * n for m in buffers}
+    resident = [not m for m in materialized]
+    parked: list[str | None] = [None] * n
+    next_only = hw.residency == Residency.NEXT_LAYER
+    for i in range(n):
+        if not materialized[i] or not consumers[i]:
+            continue
+        if next_only:  # ZigZag's rule: the one reader is next, and the tensor fits alone
+            resident[i] = list(consumers[i]) == [i + 1] and any(
+                sizes[i] <= parking_capacity_bytes(m) for m in buffers)
+            continue
+        last = max(consumers[i])
+        for m in buffers:
+            occ = occupancy[m.name]
+            if max(occ[i:last + 1]) + sizes[i] <= parking_capacity_bytes(m):
+                for k in range(i, last + 1):
+                    occ[k] += sizes[i]
+                resident[i], parked[i] = True, m.name
+                break
+    return ActivationPlan(tuple(units), tuple(heads), tuple(slot), tuple(materialized),
+                          tuple(resident), tuple(parked))
