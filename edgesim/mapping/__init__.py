@@ -10,7 +10,8 @@ memory level. Counts only; pricing and time composition live above.
 from edgesim.mapping.counts import LayerCounts, Schedule
 from edgesim.mapping.mapper import ComputeResult, GemmView, MapperFn
 from edgesim.mapping.registry import register_mapper
-from edgesim.mapping.schedule import input_sources, map_layer, map_workload
+from edgesim.mapping.residency import input_sources
+from edgesim.mapping.schedule import map_layer, map_workload
 
 __all__ = ["ComputeResult", "GemmView", "LayerCounts", "MapperFn", "Schedule", "input_sources",
            "map_layer", "map_workload", "register_mapper"]

@@ -22,13 +22,14 @@ only a tensor whose one reader is the next layer and that fits a parking buffer'
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from edgesim.hardware.model import ComputeUnit, Hardware, Residency
 from edgesim.mapping import placement
 from edgesim.mapping.topology import parking_buffers, parking_capacity_bytes
 from edgesim.workload.ir import Workload
+from edgesim.workload.layer import Layer
 
 
 @dataclass(frozen=True)
@@ -54,23 +55,45 @@ def consumers_of(wl: Workload) -> list[list[int]]:
     return out
 
 
+def input_sources(layer: Layer, producers: Mapping[str, int],
+                  out_shapes: Sequence[tuple[int, ...]]) -> list[int | None]:
+    """The producing layer's index of each input tensor (``layer.in_shapes`` order).
+
+    Inputs pair with ``in_shapes`` in order; a shape left over (an input named once but used
+    twice, as ``add(x, x)``) belongs to a named producer of the same shape, else it is a model
+    input or a constant (``None``: it lives in DRAM).
+    """
+    srcs = [producers[s] for s in layer.inputs]
+    out: list[int | None] = []
+    for i, shape in enumerate(layer.in_shapes):
+        if i < len(srcs):
+            out.append(srcs[i])
+            continue
+        same = [s for s in srcs if tuple(out_shapes[s]) == tuple(shape)]
+        out.append(same[0] if same else None)
+    return out
+
+
 def _fusion(wl: Workload, units: list[ComputeUnit], consumers: Sequence[Sequence[int]],
             ) -> tuple[list[int | None], list[int | None]]:
     heads: list[int | None] = [None] * len(wl.layers)
     slot: list[int | None] = [None] * len(wl.layers)
+    index = {layer.name: i for i, layer in enumerate(wl.layers)}
+    out_shapes = [layer.out_shape for layer in wl.layers]
     for j, layer in enumerate(wl.layers):
         p = j - 1
-        if p < 0 or list(consumers[p]) != [j]:
+        if p < 0 or list(consumers[p]) != [j] or len(layer.inputs) > len(layer.in_shapes):
             continue
-        name = wl.layers[p].name
-        if name not in layer.inputs:
+        # The fused tensor must be one input slot (not ``add(x, x)`` of the producer's output).
+        slots = [k for k, s in enumerate(input_sources(layer, index, out_shapes)) if s == p]
+        if len(slots) != 1:
             continue
         prev = heads[p]
         head = prev if prev is not None else p
         if layer.op not in units[head].fuses:
             continue
         heads[j] = head
-        slot[j] = layer.inputs.index(name)
+        slot[j] = slots[0]
     return heads, slot
 
 

@@ -19,7 +19,7 @@ runs on the fallback unit.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import partial
 
 from edgesim.hardware.model import Compression, ComputeUnit, Hardware
@@ -28,7 +28,7 @@ from edgesim.mapping.counts import LayerCounts, Schedule
 from edgesim.mapping.mapper import gemm_view
 from edgesim.mapping.memo import memoized, memoized_schedule
 from edgesim.mapping.registry import mapper_for
-from edgesim.mapping.residency import consumers_of, plan_activations
+from edgesim.mapping.residency import consumers_of, input_sources, plan_activations
 from edgesim.mapping.storage import layer_sizes, rlc_ratio
 from edgesim.mapping.topology import IN, OUT, activation_home, chain
 from edgesim.mapping.traffic import Residency, level_traffic
@@ -124,25 +124,6 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
         extra={**res.extra, "buffer_tiles": float(lt.tiles)})
 
 
-def input_sources(layer: Layer, producers: Mapping[str, int],
-                  out_shapes: Sequence[tuple[int, ...]]) -> list[int | None]:
-    """The producing layer's index of each input tensor (``layer.in_shapes`` order).
-
-    Inputs pair with ``in_shapes`` in order; a shape left over (an input named once but used
-    twice, as ``add(x, x)``) belongs to a named producer of the same shape, else it is a model
-    input or a constant (``None``: it lives in DRAM).
-    """
-    srcs = [producers[s] for s in layer.inputs]
-    out: list[int | None] = []
-    for i, shape in enumerate(layer.in_shapes):
-        if i < len(srcs):
-            out.append(srcs[i])
-            continue
-        same = [s for s in srcs if tuple(out_shapes[s]) == tuple(shape)]
-        out.append(same[0] if same else None)
-    return out
-
-
 def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedule:
     """Map every layer of ``wl`` on ``hw`` (``batch`` overrides the workload's batch).
 
@@ -153,18 +134,23 @@ def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedu
 
 def fused_layer_counts(layer: Layer, hw: Hardware, unit: ComputeUnit, *, fused_input: int,
                        inputs_on_chip: Sequence[bool], outputs_on_chip: bool,
-                       output_zero_fraction: float = 0.0, head_cycles: int = 0) -> LayerCounts:
+                       output_zero_fraction: float = 0.0, head_cycles: int = 0,
+                       transfer_bytes: int = 0) -> LayerCounts:
     """Counts of a layer run in the output stage of ``unit`` (``residency``'s fusion).
 
     The fused tensor (``in_shapes[fused_input]``) comes straight from the stage: no traffic.
     Other inputs are read where they live (the parking buffer, or the home through the input
     buffer); the output is drained from the output buffer to the home unless it stays on chip
     (the group head wrote it to the buffer). The stage processes ``vector_lanes`` elements per
-    cycle beside the head's compute: only work beyond ``head_cycles`` adds cycles.
+    cycle (more for narrow operands on a ``packs_narrow`` unit) beside the head's compute: only
+    work beyond ``head_cycles`` adds cycles. Each op of a fused chain is a stage of its own, so
+    each is compared with the head alone.
     """
     a_bits = placement.resolved_precisions(layer, unit)[1].bits
     work = layer.vector_ops
-    cycles = max(0, math.ceil(work / vector_lanes(unit)) - head_cycles)
+    native = unit.native_precision.bits
+    pack = native // a_bits if unit.packs_narrow and a_bits < native else 1
+    cycles = max(0, math.ceil(work / (vector_lanes(unit) * pack)) - head_cycles)
     reads = {m.name: 0 for m in hw.memory}
     writes = {m.name: 0 for m in hw.memory}
     home = activation_home(hw)
@@ -199,7 +185,7 @@ def fused_layer_counts(layer: Layer, hw: Hardware, unit: ComputeUnit, *, fused_i
         utilization=min(1.0, work / (unit.pe_count * cycles)) if cycles else 0.0,
         ops={OpClass.ADD: work}, reads_bytes=reads, writes_bytes=writes, tiles=1,
         dram_read_bytes=reads[outer], dram_write_bytes=writes[outer], dram_act_read_bytes=act_read,
-        dense_ops=work, note=f"fused into the output stage of {unit.name}",
+        transfer_bytes=transfer_bytes, dense_ops=work, note=f"fused into the output stage of {unit.name}",
         extra={"fused": 1.0})
 
 
@@ -221,21 +207,27 @@ def _map_workload(wl: Workload, hw: Hardware, batch: int | None) -> Schedule:
             flags = [s is not None and resident[s] for s in tensor_srcs]
         zeros = min((wl.layers[j].act_sparsity for j in consumers[i]), default=0.0)
         head, slot = plan.fused_into[i], plan.fused_input[i]
-        if head is not None and slot is not None:
-            head_cycles = counts[head].compute_cycles
-            counts.append(memoized(
-                layer, hw, units[i], ("fused", slot, tuple(flags), resident[i], zeros, head_cycles),
-                partial(fused_layer_counts, layer, hw, units[i], fused_input=slot,
-                        inputs_on_chip=flags, outputs_on_chip=resident[i],
-                        output_zero_fraction=zeros, head_cycles=head_cycles)))
-            continue
         transfer = 0
-        if units[i] is not hw.main_unit:
+        if units[i] is not hw.main_unit:  # bytes crossing to or from the fallback unit
             a_bits = placement.resolved_precisions(layer, units[i])[1].bits
-            if any(units[s] is not units[i] for s in srcs):
+            if slot is not None:  # fused: the other inputs (the fused one is the unit's own)
+                transfer += sum(_tensor_bytes(shape, a_bits) for k, (shape, s) in
+                                enumerate(zip(layer.in_shapes, tensor_srcs, strict=True))
+                                if k != slot and s is not None and units[s] is not units[i])
+            elif any(units[s] is not units[i] for s in srcs):
                 transfer += math.ceil(layer.input_elems * a_bits / 8)
             if any(units[j] is not units[i] for j in consumers[i]):
                 transfer += math.ceil(layer.output_elems * a_bits / 8)
+        if head is not None and slot is not None:
+            head_cycles = counts[head].compute_cycles
+            counts.append(memoized(
+                layer, hw, units[i],
+                ("fused", slot, tuple(flags), resident[i], zeros, head_cycles, transfer),
+                partial(fused_layer_counts, layer, hw, units[i], fused_input=slot,
+                        inputs_on_chip=flags, outputs_on_chip=resident[i],
+                        output_zero_fraction=zeros, head_cycles=head_cycles,
+                        transfer_bytes=transfer)))
+            continue
         counts.append(memoized(
             layer, hw, units[i], (tuple(flags), resident[i], transfer, zeros),
             partial(map_layer, layer, hw, units[i], inputs_on_chip=flags,

@@ -44,6 +44,13 @@ file holds (the output register: a read and a write per MAC, at the partial-sum 
 the register's size) and a write per element loaded into it. A file shared by several operands
 is split evenly between them. Without per-PE levels nothing changes.
 
+Partial sums (``psum_fit``): under ws / is a column fold's partial sums live in the accumulator
+(``topology.accumulator``, the innermost buffer holding outputs) from the first reduction pass to
+the last. When they do not fit half of it, the excess goes to the level above and comes back
+every pass, or the stream is split into chunks that fit (each re-loading the stationary operand
+and paying fill and drain again), whichever moves fewer DRAM bytes; so a small output buffer
+costs what it costs. SCALE-Sim does not model this (its cases fit).
+
 Word-granular buffer accesses (``tiling.word_padded_factor``): every cycle the array moves a
 vector of one element per row or column it uses to or from its feeding buffer, and a buffer
 with ``word``-byte words is accessed in whole words. The streamed operand's vectors run along
@@ -57,12 +64,21 @@ words are byte-granular (SCALE-Sim's counts), and cycles never change.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from edgesim.hardware.model import ComputeUnit, Dataflow, Hardware, Operand
 from edgesim.mapping.mapper import ComputeResult, GemmView
 from edgesim.mapping.storage import Sizes
 from edgesim.mapping.tiling import word_padded_factor
-from edgesim.mapping.topology import array_word_bytes, per_pe_levels
+from edgesim.mapping.topology import (
+    accumulator,
+    activation_home,
+    array_word_bytes,
+    chain,
+    per_pe_levels,
+    psum_capacity_bytes,
+    psum_spill_level,
+)
 from edgesim.mapping.traffic import ArraySide
 
 
@@ -118,23 +134,28 @@ def map_systolic(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     sr, sc, t = gemm_dims(m, n, k_eff, df)
     rows, cols = unit.rows, unit.cols
     per_pe = stationary_per_pe(hw, df, (g.b_bits if df == Dataflow.WS else g.act_bits) * pack)
-    cycles = groups * fold_cycles(sr, sc, t, rows, cols, df, per_pe)
     row_fold, col_fold = math.ceil(sr / rows), math.ceil(sc / cols)
     passes = math.ceil(sr / (rows * per_pe))  # partial sums leave the array once per pass
+    out_elems = max(1, g.layer.output_elems)
+    psum_b = sizes.psums_bytes / out_elems
+    stationary_b = (k_eff * n * g.b_bits / 8 if df == Dataflow.WS
+                    else m * k_eff * g.act_bits / 8) * pack
+    fit = psum_fit(hw, df, sc, t, cols, passes, psum_b,
+                   round_trip_bytes=(passes - 1) * m * n * psum_b,
+                   stationary_bytes=stationary_b)
+    cycles = groups * chunked_cycles(sr, sc, t, rows, cols, df, per_pe, fit.chunks)
     # Array-side element counts per group (SCALE-Sim's SRAM access counts).
     if df == Dataflow.OS:
         in_el, w_el = col_fold * m * k_eff, row_fold * k_eff * n
         out_w_el, out_r_el = m * n, 0
-    elif df == Dataflow.WS:
-        in_el, w_el = col_fold * m * k_eff, k_eff * n
+    elif df == Dataflow.WS:  # weights preloaded once per stream chunk
+        in_el, w_el = col_fold * m * k_eff, k_eff * n * fit.chunks
         out_w_el, out_r_el = passes * m * n, (passes - 1) * m * n
-    else:
-        in_el, w_el = m * k_eff, col_fold * k_eff * n
+    else:  # inputs preloaded once per stream chunk
+        in_el, w_el = m * k_eff * fit.chunks, col_fold * k_eff * n
         out_w_el, out_r_el = passes * m * n, (passes - 1) * m * n
     useful = g.useful_ops
     w_bytes_per_el = g.b_bits / 8
-    out_elems = max(1, g.layer.output_elems)
-    psum_b = sizes.psums_bytes / out_elems
     out_b = sizes.outputs_bytes / out_elems
     final_w = groups * m * n * out_b
     partial_w = groups * (out_w_el - m * n) * psum_b
@@ -149,12 +170,74 @@ def map_systolic(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
                      Operand.WEIGHTS: math.ceil(w_bytes * pad["w"])},
         output_write_bytes=math.ceil(final_w * pad["out"] + partial_w * pad["psum"]),
         output_read_bytes=math.ceil(groups * out_r_el * psum_b * pad["psum"]),
-        rf_read_bytes=rf_reads, rf_write_bytes=rf_writes)
+        rf_read_bytes=rf_reads, rf_write_bytes=rf_writes,
+        psum_spill_bytes=math.ceil(groups * fit.spilled_bytes * pad["psum"]))
     note = (f"systolic {df.value} {rows}x{cols}: {groups} GEMM(s) M={m} N={n} K={k}"
             f"{f' (K_eff={k_eff})' if k_eff != k else ''}; folds {row_fold}x{col_fold}"
-            f"{f'; {per_pe} per PE, {passes} pass(es)' if per_pe > 1 else ''}")
+            f"{f'; {per_pe} per PE, {passes} pass(es)' if per_pe > 1 else ''}{fit.note}")
     return ComputeResult(cycles, useful, {g.op_class: useful}, g.dense_ops, array, note,
-                         stream_steps=groups * row_fold * col_fold)
+                         stream_steps=groups * row_fold * col_fold * fit.chunks)
+
+
+@dataclass(frozen=True)
+class PsumFit:
+    """How a GEMM's partial sums meet the accumulator: the stream split into ``chunks`` (each
+    re-loading the stationary operand), or ``spilled_bytes`` of round trips to the level above."""
+
+    chunks: int = 1
+    spilled_bytes: float = 0.0
+    note: str = ""
+
+
+def psum_fit(hw: Hardware, df: Dataflow, sc: int, t: int, cols: int, passes: int,
+             psum_b: float, *, round_trip_bytes: float, stationary_bytes: float) -> PsumFit:
+    """Partial sums that outgrow the accumulator (per GEMM of a group).
+
+    Under ws / is a column fold's partial sums (``min(Sc, cols) x T`` at accumulator width) live
+    in the accumulator from the first pass to the last. When they exceed its capacity
+    (``topology.psum_capacity_bytes``) either the excess goes to the level above and comes back
+    each pass (a fraction ``1 - capacity / live`` of the round trips), or the stream ``T`` is
+    split into chunks that fit, each re-loading the stationary operand (its buffer, or DRAM where
+    no buffer holds it) and paying its folds' fill and drain again. The choice moving fewer DRAM
+    bytes wins, a tie goes to spilling when the level above is on chip (no cycles added) and to
+    splitting otherwise. When even one row of the stream's partial sums does not fit, they spill.
+    """
+    acc = accumulator(hw)
+    if df == Dataflow.OS or passes <= 1 or acc is None:
+        return PsumFit()
+    live = min(sc, cols) * t * psum_b
+    cap = psum_capacity_bytes(acc)
+    if live <= cap:
+        return PsumFit()
+    spilled = round_trip_bytes * (1.0 - cap / live)
+    up = psum_spill_level(hw)
+    splittable = min(sc, cols) * psum_b <= cap  # one stream row's psums fit
+    chunks = min(t, math.ceil(live / max(cap, 1)))
+    chunks = math.ceil(t / math.ceil(t / chunks))  # the runs a split into equal parts makes
+    op = Operand.WEIGHTS if df == Dataflow.WS else Operand.INPUTS
+    home = hw.outermost if op == Operand.WEIGHTS else activation_home(hw)
+    buffered = any(m is not home for m in chain(hw, op))
+    spill_dram = 0.0 if not up.is_offchip else 2 * spilled
+    split_dram = 0.0 if buffered else (chunks - 1) * stationary_bytes
+    if not splittable or spill_dram < split_dram or (spill_dram == split_dram
+                                                     and not up.is_offchip):
+        return PsumFit(spilled_bytes=spilled,
+                       note=f"; psums {live / 1024:.0f} KiB > {acc.name} {cap / 1024:.0f} KiB: "
+                            f"{1 - cap / live:.0%} spilled to {up.name}")
+    return PsumFit(chunks=chunks,
+                   note=f"; psums {live / 1024:.0f} KiB > {acc.name} {cap / 1024:.0f} KiB: "
+                        f"stream split in {chunks}")
+
+
+def chunked_cycles(sr: int, sc: int, t: int, rows: int, cols: int, dataflow: Dataflow,
+                   per_pe: int, chunks: int) -> int:
+    """Cycles of one GEMM whose stream ``T`` runs in ``chunks`` parts, one after another."""
+    if chunks <= 1:
+        return fold_cycles(sr, sc, t, rows, cols, dataflow, per_pe)
+    t_c = math.ceil(t / chunks)
+    full, rem = divmod(t, t_c)
+    cycles = full * fold_cycles(sr, sc, t_c, rows, cols, dataflow, per_pe)
+    return cycles + (fold_cycles(sr, sc, rem, rows, cols, dataflow, per_pe) if rem else 0)
 
 
 def _word_padding(hw: Hardware, df: Dataflow, sr: int, sc: int, rows: int, cols: int,

@@ -5,6 +5,8 @@
   SRAM that holds them (``activation_home``). Weights live in the outermost level.
 * Activation residency (``mapping.residency``): tensors kept between layers are parked in the
   outermost buffers holding outputs and inputs (``parking_buffers``), up to half of each.
+* Partial sums accumulate in the ``accumulator`` (the innermost buffer holding outputs), up to
+  ``psum_capacity_bytes``; the rest go to ``psum_spill_level`` and come back.
 * Word-granular array accesses: an array moves one vector of elements per access to the on-chip
   buffer that feeds it, in whole words of that buffer's ``word`` (``array_word_bytes``); off-chip
   sources are byte-granular.
@@ -48,6 +50,8 @@ def parking_buffers(hw: Hardware) -> list[MemoryLevel]:
     level holds both). Every unit of a chip reaches its shared buffers."""
     home = activation_home(hw)
     out: list[MemoryLevel] = []
+    if not [m for m in chain(hw, OUT) if m is not home]:
+        return out  # outputs go straight home: nothing can be kept
     for op in (OUT, IN):
         c = [m for m in chain(hw, op) if m is not home]
         if c and c[0] not in out:
@@ -58,6 +62,31 @@ def parking_buffers(hw: Hardware) -> list[MemoryLevel]:
 def parking_capacity_bytes(level: MemoryLevel) -> int:
     """Bytes of a parking buffer that tensors kept between layers may occupy together: half of
     it (the other half holds the running layer's streamed tiles, the tiler's double buffer)."""
+    return level.total_bytes // 2
+
+
+def accumulator(hw: Hardware) -> MemoryLevel | None:
+    """Where an array's partial sums accumulate between passes: the innermost shared buffer
+    holding outputs (declare an accumulator as an SRAM level holding only ``outputs``, innermost,
+    as DaVinci's L0C or the TPU's accumulators); None when outputs have no on-chip buffer."""
+    home = activation_home(hw)
+    c = [m for m in chain(hw, OUT) if m is not home]
+    return c[-1] if c else None
+
+
+def psum_spill_level(hw: Hardware) -> MemoryLevel:
+    """Where partial sums that do not fit the accumulator go and come back from: the next
+    buffer up that holds outputs, else the activation home (DRAM)."""
+    home = activation_home(hw)
+    c = [m for m in chain(hw, OUT) if m is not home]
+    if len(c) >= 2:
+        return c[-2]
+    return home if home is not None else hw.outermost
+
+
+def psum_capacity_bytes(level: MemoryLevel) -> int:
+    """Bytes of the accumulator that live partial sums may occupy: half (the other half drains
+    the previous tile's finished outputs), as the tiler gives a stationary operand."""
     return level.total_bytes // 2
 
 

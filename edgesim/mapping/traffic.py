@@ -14,6 +14,8 @@
   chip is not written home. A layer with several inputs (a residual add) reads from DRAM only
   the inputs that live there.
 * Coded activations (``rlc``) shrink or grow only the bytes crossing the activation home.
+* Partial sums a mapper cannot keep in the accumulator (``ArraySide.psum_spill_bytes``) are
+  evicted to the level above it and read back (``topology.psum_spill_level``).
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ from edgesim.mapping.topology import (
     IN,
     OUT,
     W,
+    accumulator,
     activation_home,
     chain,
     onchip_buffers,
     per_pe_levels,
+    psum_spill_level,
 )
 from edgesim.vocab import GEMM_OPS, OpKind
 from edgesim.workload.layer import Layer
@@ -49,6 +53,9 @@ class ArraySide:
     # The mapper's own loop order between the homes and the outermost buffers, when its dataflow
     # fixes one (row-stationary processing passes, see ``spatial``); None: the tiler chooses.
     home_plan: TilePlan | None = None
+    # Partial sums that do not fit the accumulator: bytes evicted to ``psum_spill_level`` and
+    # brought back (each way), on top of the accumulator's own psum writes and reads above.
+    psum_spill_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -201,6 +208,15 @@ def _array_accesses(hw: Hardware, sizes: Sizes, array: ArraySide, paths: _Paths,
         led.writes_bytes[out_home.name] += (int(round(final * res.outputs_home_ratio))
                                       + array.output_write_bytes - final)
         led.reads_bytes[out_home.name] += array.output_read_bytes
+    acc = accumulator(hw)
+    if array.psum_spill_bytes and acc is not None:
+        s, up = array.psum_spill_bytes, psum_spill_level(hw)
+        led.reads_bytes[acc.name] += s  # evicted...
+        led.writes_bytes[up.name] += s
+        led.reads_bytes[up.name] += s  # ...and brought back for the next pass
+        led.writes_bytes[acc.name] += s
+        if up is hw.outermost:
+            led.dram_act_read_bytes += s
     for m in per_pe_levels(hw):
         for op in m.holds:
             led.reads_bytes[m.name] += (array.rf_read_bytes or {}).get(op, 0)

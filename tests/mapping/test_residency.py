@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edgesim.hardware.model import Hardware, Residency
+from edgesim.hardware.model import Hardware, Operand, Residency
 from edgesim.mapping import input_sources, map_layer, map_workload
 from edgesim.mapping.residency import plan_activations
 from edgesim.vocab import OpClass, OpKind
@@ -209,3 +209,44 @@ def test_edge_npu_dram_traffic_is_near_compulsory(model: str):
     # Fused ReLUs run in the array's output stage: no vector pass and no traffic of their own.
     relus = [c for c in s.layers if c.op == OpKind.RELU]
     assert relus and all(c.compute_cycles == 0 and c.dram_read_bytes == 0 for c in relus)
+
+
+def test_fusion_needs_one_unambiguous_input_slot():
+    x = conv("x", 16, 16, 32, 3, 1, 1)
+    b = conv("b", 16, 16, 32, 3, 1, 1, inputs=("x",))
+    hw = _fusing(systolic_hw(sram=8 * 1024, all_ops=True), ops=(OpKind.ADD,))
+    # Two producers, one tensor shape (as some converters emit): not fused, x read from DRAM.
+    for names in (("x", "b"), ("b", "x")):
+        add = Layer("add", OpKind.ADD, names, (b.out_shape,), b.out_shape)
+        s = map_workload(Workload("w", (x, b, add)), hw)
+        assert "fused" not in s.layers[2].note and s.layers[2].dram_act_read_bytes > 0
+    # add(b, b): both slots are the producer's output: not fused (no read of a phantom tensor).
+    twice = Layer("add", OpKind.ADD, ("b",), (b.out_shape, b.out_shape), b.out_shape)
+    s = map_workload(Workload("w", (x, b, twice)), hw)
+    assert "fused" not in s.layers[2].note
+
+
+def test_fused_layer_on_the_fallback_unit_reports_the_crossing():
+    a = conv("a", 16, 16, 32, 3, 1, 1)
+    b = conv("b", 16, 16, 32, 3, 1, 1, inputs=("a",))
+    add = _add("add", b, a)  # on the cpu (the array runs convs only)
+    r = _relu("r", add)
+    c = conv("c", 16, 16, 32, 3, 1, 1, inputs=("r",))
+    wl = Workload("w", (a, b, add, r, c))
+    fused = map_workload(wl, _fusing(systolic_hw(sram=1 << 20), unit=1))
+    assert [x.unit for x in fused.layers] == ["pe_array", "pe_array", "cpu", "cpu", "pe_array"]
+    assert "fused" in fused.layers[3].note
+    # The relu's output leaves the cpu for the array: its bytes at the cpu's fp32.
+    assert fused.layers[3].transfer_bytes == r.output_elems * 4
+    assert fused.layers[2].transfer_bytes == add.input_elems * 4  # both inputs come across
+
+
+def test_no_output_buffer_keeps_nothing_on_chip():
+    from edgesim.mapping.topology import parking_buffers
+    from tests.mapping.hwfactory import level
+
+    hw = systolic_hw(sram=1 << 20, all_ops=True)
+    bare = dataclasses.replace(hw, memory=(hw.memory[0], level("buf", hw.memory[1].type, 1 << 20,
+                                                             (Operand.INPUTS, Operand.WEIGHTS))))
+    assert parking_buffers(bare) == []
+    assert not any(plan_activations(residual_net(), bare).resident)
