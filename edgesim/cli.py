@@ -168,6 +168,33 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from edgesim.validate import Check, validate
+    from edgesim.validate.run import stderr_progress
+
+    if args.device is not None:
+        raise _UsageError("--device host is not in this version (it needs the host CPU's "
+                          "calibration, edgesim calibrate)", field="--device")
+    checks = []
+    for name in args.check:
+        try:
+            checks.append(Check(name))
+        except ValueError:
+            known = ", ".join(c.value for c in Check)
+            raise _UsageError(f"unknown check {name!r} (use {known})", field="--check") from None
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise _UsageError(f"{str(out)!r} is not a directory", field="--out")
+    tables = validate(checks or None, out, stderr_progress)
+    for check, df in tables.items():
+        print(f"== {check.value} ==")
+        print(df.to_string(index=False))
+        print()
+    if out is not None:
+        print(f"tables: {out}/")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="edgesim", description="Latency, energy and area of DNNs on edge hardware.")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -213,6 +240,15 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--csv", metavar="FILE", help="write the table as CSV")
     sw.add_argument("--plot", metavar="FILE.png", help="latency and energy against the first key")
     sw.set_defaults(func=_cmd_sweep)
+
+    val = sub.add_parser("validate", help="re-run the cross-checks (SCALE-Sim, ZigZag, published "
+                                          "silicon) and write their tables")
+    val.add_argument("--out", default=None, help="directory for <check>.csv and validation.md")
+    val.add_argument("--check", action="append", default=[], metavar="NAME",
+                     help="run only this check (scalesim, zigzag, eyeriss, jetson-nano); repeatable")
+    val.add_argument("--device", choices=["host"], default=None,
+                     help="also predicted vs measured on this machine (not in this version)")
+    val.set_defaults(func=_cmd_validate)
 
     demo = sub.add_parser("demo", help="the energy comparison report")
     demo.add_argument("--out", default=None, help="directory for the report (default reports/)")

@@ -45,15 +45,19 @@ from edgesim.hardware import load_hardware
 from edgesim.hardware.model import Hardware
 from edgesim.mapping.tiling import word_padded_factor
 from edgesim.results import LayerResult, SimResult
-from edgesim.workload import Layer, Workload
-from tests.peers.zigzag_oracle import (
-    RESNET18_ONNX,
-    TPU_LIKE_HW,
-    ZIGZAG_INPUTS,
+from edgesim.validate.zigzag import (
     ZigZagLayer,
     ZigZagResult,
+    inputs_dir,
+    onnx_model,
     run_zigzag,
+    tpu_like_hw,
 )
+from edgesim.workload import Layer, Workload
+
+ZIGZAG_INPUTS = inputs_dir()
+TPU_LIKE_HW = tpu_like_hw()
+RESNET18_ONNX = onnx_model("resnet18")
 
 SPEC = Path(__file__).resolve().parents[2] / "hardware_specs" / "zigzag-tpu-like.yaml"
 TOLERANCE = 0.20  # issue "Simulation engine", section 6: within 20% of ZigZag

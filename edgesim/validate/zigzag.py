@@ -1,4 +1,5 @@
-"""Run ZigZag (zigzag-dse 3.9.1) on an ONNX workload and its example TPU-like accelerator."""
+"""ZigZag (``zigzag-dse`` 3.9.1, the ``peers`` extra) as an oracle: run it on an ONNX workload
+and its example TPU-like accelerator, and tabulate its energy per component beside edgesim's."""
 
 from __future__ import annotations
 
@@ -6,16 +7,33 @@ import contextlib
 import io
 import logging
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import zigzag
+if TYPE_CHECKING:
+    import pandas as pd
 
-ZIGZAG_INPUTS = Path(zigzag.__file__).parent / "inputs"
-TPU_LIKE_HW = ZIGZAG_INPUTS / "hardware" / "tpu_like.yaml"
-TPU_LIKE_MAPPING = ZIGZAG_INPUTS / "mapping" / "tpu_like.yaml"
-RESNET18_ONNX = ZIGZAG_INPUTS / "workload" / "resnet18.onnx"
+
+def inputs_dir() -> Path:
+    """ZigZag's bundled inputs (hardware, mapping and workload files)."""
+    import zigzag
+
+    return Path(zigzag.__file__).parent / "inputs"
+
+
+def tpu_like_hw() -> Path:
+    return inputs_dir() / "hardware" / "tpu_like.yaml"
+
+
+def tpu_like_mapping() -> Path:
+    return inputs_dir() / "mapping" / "tpu_like.yaml"
+
+
+def onnx_model(name: str) -> Path:
+    """One of ZigZag's bundled ONNX workloads (``resnet18``, ``mobilenetv2``, ...)."""
+    return inputs_dir() / "workload" / f"{name}.onnx"
 
 # ZigZag's data directions (zigzag.hardware.architecture.memory_port.DataDirection values).
 _RD_TO_LOW = "rd_out_to_low"  # read out of a level towards the array
@@ -111,15 +129,15 @@ def _layer_figures(cme: Any, dram: str = "dram") -> ZigZagLayer:
     )
 
 
-def run_zigzag(onnx_path: Path = RESNET18_ONNX, hardware: Path = TPU_LIKE_HW,
-               mapping: Path = TPU_LIKE_MAPPING, opt: str = "energy",
+def run_zigzag(onnx_path: Path | None = None, hardware: Path | None = None,
+               mapping: Path | None = None, opt: str = "energy",
                exploit_data_locality: bool = False, lpf_limit: int = 6) -> ZigZagResult:
     """Run ZigZag's mapping search and cost model; return its per-layer and total figures.
 
     Args:
-        onnx_path: ONNX workload (ZigZag costs only its Conv, Gemm and MatMul nodes).
-        hardware: ZigZag accelerator YAML.
-        mapping: ZigZag mapping YAML (spatial unrolling and operand links).
+        onnx_path: ONNX workload (ZigZag costs only its Conv, Gemm and MatMul nodes); ResNet-18.
+        hardware: ZigZag accelerator YAML; its tpu_like example.
+        mapping: ZigZag mapping YAML (spatial unrolling and operand links); tpu_like's.
         opt: ZigZag's criterion for choosing each layer's temporal mapping.
         exploit_data_locality: keep a layer's output in the lowest memory that holds the layer's
             input and output (not at branch points) instead of writing every output to DRAM and
@@ -129,6 +147,9 @@ def run_zigzag(onnx_path: Path = RESNET18_ONNX, hardware: Path = TPU_LIKE_HW,
     """
     from zigzag.api import get_hardware_performance_zigzag
 
+    onnx_path = onnx_path or onnx_model("resnet18")
+    hardware = hardware or tpu_like_hw()
+    mapping = mapping or tpu_like_mapping()
     logging.getLogger("zigzag").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="zigzag-") as tmp, \
             contextlib.redirect_stdout(io.StringIO()):
@@ -142,16 +163,39 @@ def run_zigzag(onnx_path: Path = RESNET18_ONNX, hardware: Path = TPU_LIKE_HW,
                         layers=tuple(per_layer))
 
 
-if __name__ == "__main__":  # print the figures quoted in docs/validation.md
-    import sys
+# The like-for-like spec (hardware_specs/zigzag-tpu-like.yaml) and the models both tools run.
+SPEC = "zigzag-tpu-like"
+MODELS = (("resnet18", "resnet18"), ("mobilenet_v2", "mobilenetv2"))  # (edgesim, ZigZag) names
 
-    res = run_zigzag(exploit_data_locality="--locality" in sys.argv)
-    print(f"total energy {res.energy_pj:.6e} pJ, MAC {res.mac_energy_pj:.6e} pJ, "
-          f"latency {res.latency_cycles:.0f} cycles, MACs {res.macs}")
-    for mem in res.memory_names:
-        print(f"  {mem:10s} {res.mem_energy_pj(mem):.6e} pJ")
-    print(f"DRAM read {res.dram_read_bytes:.0f} B, write {res.dram_write_bytes:.0f} B")
-    for layer in res.layers:
-        print(f"  {layer.name:50s} macs {layer.macs:10d} E {layer.energy_pj:.4e} "
-              f"rd {layer.dram_read_bytes:9.0f} wr {layer.dram_write_bytes:9.0f} "
-              f"lat {layer.latency_cycles:.0f}")
+
+def table(progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """Energy per component (MAC and each memory level) of whole models, ZigZag (locality mode,
+    energy-optimal mappings) beside edgesim on ``zigzag-tpu-like``, summed over the layers ZigZag
+    prices (conv, linear, matmul). Minutes: ZigZag searches every layer's temporal mapping."""
+    import pandas as pd
+
+    from edgesim.hardware import load_hardware
+    from edgesim.sim import simulate
+    from edgesim.workload import load_workload
+
+    hw = load_hardware(SPEC)
+    rows = []
+    for ours_name, theirs_name in MODELS:
+        if progress:
+            progress(f"ZigZag on {theirs_name} (minutes)")
+        path = onnx_model(theirs_name)
+        zz = run_zigzag(path, opt="energy", exploit_data_locality=True)
+        res = simulate(load_workload(str(path)), hw)
+        costed = [layer for layer in res.layers if layer.macs > 0]
+        ours = {name: 1e12 * sum(layer.energy_breakdown_j.get(name, 0.0) for layer in costed)
+                for name in (hw.main_unit.name, *zz.memory_names)}
+        theirs = {hw.main_unit.name: zz.mac_energy_pj,
+                  **{name: zz.mem_energy_pj(name) for name in zz.memory_names}}
+        for name, pj in theirs.items():
+            rows.append({"model": ours_name, "component": name, "zigzag_uj": pj * 1e-6,
+                         "edgesim_uj": ours[name] * 1e-6,
+                         "ratio": ours[name] / pj if pj else float("nan")})
+        rows.append({"model": ours_name, "component": "total", "zigzag_uj": zz.energy_pj * 1e-6,
+                     "edgesim_uj": sum(ours.values()) * 1e-6,
+                     "ratio": sum(ours.values()) / zz.energy_pj})
+    return pd.DataFrame(rows)
