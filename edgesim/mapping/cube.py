@@ -25,7 +25,7 @@ def map_cube(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> Comp
     """Cycles and array-side traffic of a GEMM layer on a cube unit."""
     del hw
     groups, m, n, k = g.groups, g.m, g.n, g.k
-    k_eff = max(1, math.ceil(k * g.work_fraction))
+    k_eff = max(1, math.ceil(k * g.cycle_fraction))
     bm, bn, bk = math.ceil(m / unit.rows), math.ceil(n / unit.cols), \
         math.ceil(k_eff / (unit.depth * g.pack))
     cycles = groups * (bm * bn * bk + unit.depth)

@@ -3,7 +3,8 @@
 A GEMM-type layer (conv, linear, matmul, adder conv) is ``groups`` independent GEMMs
 ``out[M,N] += A[M,K] B[K,N]`` (``Layer.gemm``). Each mapper (``systolic``, ``spatial``, ``cube``,
 ``simd``) gets that view with the operand widths, the packing of narrow operands and the part of
-the reduction the unit performs after skipping zeros, and returns cycles, operations and the
+the reduction the unit performs after skipping zeros (and of its time: lanes in lockstep wait
+for the one with the most nonzeros), and returns cycles, operations and the
 array's own accesses (``ComputeResult``); ``traffic`` adds the buffer and DRAM traffic.
 """
 
@@ -12,8 +13,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
-from edgesim.hardware.model import ComputeUnit, Hardware, ZeroSkip
+from edgesim.hardware.model import ComputeUnit, Hardware, UnitType, ZeroSkip
 from edgesim.mapping.storage import Sizes
 from edgesim.mapping.traffic import ArraySide
 from edgesim.vocab import OpClass, OpKind, parse_nm
@@ -51,6 +53,48 @@ def work_fraction(layer: Layer, unit: ComputeUnit) -> float:
     return frac
 
 
+def lockstep_lanes(unit: ComputeUnit) -> int:
+    """Lanes that step through their reductions together: an array's columns (one filter each;
+    a cube's whole output tile), a SIMD unit's lanes."""
+    if unit.type == UnitType.CUBE:
+        return unit.rows * unit.cols
+    if unit.type == UnitType.SIMD:
+        return unit.lanes
+    return unit.cols
+
+
+def lockstep_fraction(density: float, k: int, lanes: int) -> float:
+    """Fraction of a dense reduction of ``k`` that ``lanes`` lanes in lockstep take when each
+    skips its own randomly placed zeros (``density`` of the values kept): the slowest lane sets
+    the pace. Each lane keeps Binomial(k, density) values; the expected maximum of ``lanes`` of
+    them is ``mean + sd * z`` with Blom's (1958) estimate of the largest of ``lanes`` normal
+    order statistics, ``z = Phi^-1((lanes - 0.375) / (lanes + 0.25))``, capped at dense. The load imbalance sparse accelerators report (SCNN, Parashar et al., ISCA 2017;
+    Cambricon-X, Zhang et al., MICRO 2016) follows from it; structured N:M sparsity has none.
+    """
+    if density >= 1.0 or k <= 0:
+        return 1.0
+    if density <= 0.0 or lanes <= 1:
+        return max(density, 0.0)
+    z = NormalDist().inv_cdf((lanes - 0.375) / (lanes + 0.25))
+    spread = math.sqrt(density * (1.0 - density) / k) * z
+    return min(1.0, density + spread)
+
+
+def cycle_fraction(layer: Layer, unit: ComputeUnit, k: int) -> float:
+    """Fraction of the dense reduction's *time* a unit takes after skipping: the work fraction,
+    widened by the load imbalance of unstructured zero skipping (``lockstep_fraction``)."""
+    frac = 1.0
+    lanes = lockstep_lanes(unit)
+    nm_frac = nm_work_fraction(layer.sparsity_pattern, unit.nm_sparsity)
+    if nm_frac is not None:
+        frac *= nm_frac
+    elif layer.weight_sparsity > 0 and unit.zero_skip in (ZeroSkip.WEIGHTS, ZeroSkip.BOTH):
+        frac *= lockstep_fraction(1.0 - layer.weight_sparsity, k, lanes)
+    if layer.act_sparsity > 0 and unit.zero_skip in (ZeroSkip.ACTIVATIONS, ZeroSkip.BOTH):
+        frac *= lockstep_fraction(1.0 - layer.act_sparsity, k, lanes)
+    return frac
+
+
 @dataclass(frozen=True)
 class GemmView:
     """A GEMM-type layer as every unit mapper sees it (built once per layer and unit)."""
@@ -65,6 +109,7 @@ class GemmView:
     pack: int  # operations per PE per cycle (narrow operands packed; 1 otherwise)
     work_fraction: float  # of the reduction the unit performs after skipping zeros / N:M
     op_class: OpClass  # MAC, or ADDER for an adder layer
+    cycle_fraction: float = 1.0  # of the reduction's time, load imbalance included
 
     @property
     def b_bits(self) -> int:
@@ -91,7 +136,7 @@ def gemm_view(layer: Layer, unit: ComputeUnit, act_bits: int, weight_bits: int,
     groups, m, n, k = g
     op_class = OpClass.ADDER if layer.op == OpKind.ADDER_CONV2D else OpClass.MAC
     return GemmView(layer, groups, m, n, k, act_bits, weight_bits, pack,
-                    work_fraction(layer, unit), op_class)
+                    work_fraction(layer, unit), op_class, cycle_fraction(layer, unit, k))
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,8 @@ def map_simd(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> Comp
     rate = vec * cores_used * unit.efficiency * lane_use
     if emulated:
         rate /= ADDER_INSTRUCTIONS_ON_MAC
-    cycles = max(1, math.ceil(useful / rate)) + unit.layer_overhead_cycles
+    paced = math.ceil(g.dense_ops * g.cycle_fraction)  # useful ops, slowest lane's pace
+    cycles = max(1, math.ceil(paced / rate)) + unit.layer_overhead_cycles
     w_b = g.b_bits / 8
     a_b = g.act_bits / 8
     if channelwise:  # each MAC loads its input; the K weights of a channel stay in registers

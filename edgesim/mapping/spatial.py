@@ -259,7 +259,7 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     loads = filter_units * img_blocks * row_blocks
     f_reads = loads * p * q * r_eff * s * wb
     # Cycles: MACs, vertical psum accumulation and ifmap priming per pass, plus filter loads.
-    frac = gv.work_fraction
+    frac = gv.cycle_fraction
     mac_cycles = batch * math.ceil(f * s * p * q * frac / pack)
     acc_cycles = batch * f * p
     prime_cycles = batch * q * s

@@ -22,7 +22,9 @@ COMPUTE_REPORT.csv exactly for conv and fc layers (tests/peers/test_scalesim.py)
 
 Narrow operands on a ``packs_narrow`` array, skipped zeros (``zero_skip``) and supported N:M
 patterns shrink the reduction ``K`` that is streamed or laid out (compacted as sparse arrays do);
-nothing else changes cycles.
+nothing else changes cycles. Skipping unstructured zeros is paced by the densest column
+(``mapper.cycle_fraction``), and an array that skips weights decodes their indices: one add per
+weight loaded (step indexing, Cambricon-X), priced as an ``add``.
 
 SRAM reads follow the dataflow's reuse (SCALE-Sim's access counts): under os the inputs are
 re-read once per column fold and the weights once per row fold; under ws the weights are read
@@ -66,8 +68,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from edgesim.hardware.model import ComputeUnit, Dataflow, Hardware, Operand
-from edgesim.mapping.mapper import ComputeResult, GemmView
+from edgesim.hardware.model import ComputeUnit, Dataflow, Hardware, Operand, ZeroSkip
+from edgesim.mapping.mapper import ComputeResult, GemmView, nm_work_fraction
 from edgesim.mapping.storage import Sizes
 from edgesim.mapping.tiling import word_padded_factor
 from edgesim.mapping.topology import (
@@ -80,6 +82,7 @@ from edgesim.mapping.topology import (
     psum_spill_level,
 )
 from edgesim.mapping.traffic import ArraySide
+from edgesim.vocab import OpClass, OpKind
 
 
 def fold_cycles(sr: int, sc: int, t: int, rows: int, cols: int, dataflow: Dataflow,
@@ -129,7 +132,7 @@ def gemm_dims(m: int, n: int, k: int, dataflow: Dataflow) -> tuple[int, int, int
 def map_systolic(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> ComputeResult:
     """Cycles and array-side traffic of a GEMM layer on a systolic array."""
     groups, m, n, k, pack = g.groups, g.m, g.n, g.k, g.pack
-    k_eff = max(1, math.ceil(math.ceil(k * g.work_fraction) / pack))
+    k_eff = max(1, math.ceil(math.ceil(k * g.cycle_fraction) / pack))
     df = unit.dataflow if unit.dataflow in (Dataflow.OS, Dataflow.WS, Dataflow.IS) else Dataflow.WS
     sr, sc, t = gemm_dims(m, n, k_eff, df)
     rows, cols = unit.rows, unit.cols
@@ -175,8 +178,20 @@ def map_systolic(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     note = (f"systolic {df.value} {rows}x{cols}: {groups} GEMM(s) M={m} N={n} K={k}"
             f"{f' (K_eff={k_eff})' if k_eff != k else ''}; folds {row_fold}x{col_fold}"
             f"{f'; {per_pe} per PE, {passes} pass(es)' if per_pe > 1 else ''}{fit.note}")
-    return ComputeResult(cycles, useful, {g.op_class: useful}, g.dense_ops, array, note,
+    ops = {g.op_class: useful}
+    if _skips_weights(g, unit):  # step indexing: one add per weight loaded turns its relative
+        ops[OpClass.ADD] = groups * w_el * pack  # index into a position (Cambricon-X, MICRO 2016)
+    return ComputeResult(cycles, useful, ops, g.dense_ops, array, note,
                          stream_steps=groups * row_fold * col_fold * fit.chunks)
+
+
+def _skips_weights(g: GemmView, unit: ComputeUnit) -> bool:
+    """Whether the array decodes sparse weights' indices (it skips their zeros or N:M)."""
+    layer = g.layer
+    if layer.op == OpKind.MATMUL:
+        return False
+    skip = unit.zero_skip in (ZeroSkip.WEIGHTS, ZeroSkip.BOTH) and layer.weight_sparsity > 0
+    return skip or nm_work_fraction(layer.sparsity_pattern, unit.nm_sparsity) is not None
 
 
 @dataclass(frozen=True)

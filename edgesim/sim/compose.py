@@ -44,8 +44,12 @@ def _workload_at_batch(schedule: Schedule) -> Workload:
 
 
 def build_result(schedule: Schedule, mode: Mode, spans: Sequence[LayerSpan], latency_s: float,
-                 timeline: tuple[TimelineEvent, ...] = ()) -> SimResult:
-    """Price a schedule's counts and compose them with the given per-layer spans."""
+                 timeline: tuple[TimelineEvent, ...] = (),
+                 static_s: float | None = None) -> SimResult:
+    """Price a schedule's counts and compose them with the given per-layer spans.
+
+    ``static_s``: the time the chip's static power is charged to this result (its latency
+    unless it shares the chip with co-running workloads)."""
     hw = schedule.hardware
     wl = _workload_at_batch(schedule)
     clock = float(hw.clock_hz)
@@ -73,7 +77,7 @@ def build_result(schedule: Schedule, mode: Mode, spans: Sequence[LayerSpan], lat
             compute_s=t.compute_s, memory_s=t.memory_s, tiles=int(lc.tiles),
             precision=lc.precision,
         ))
-    total = total_breakdown_j(hw, dyn_per_layer, latency_s)
+    total = total_breakdown_j(hw, dyn_per_layer, latency_s if static_s is None else static_s)
     area = area_breakdown_mm2(hw)
     stored = stored_weight_bytes(schedule)
     return SimResult(

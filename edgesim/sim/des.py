@@ -25,8 +25,9 @@ On a chain with no contention this runs exactly the pipeline recurrence the anal
 evaluates in closed loop (:func:`edgesim.sim.timing.pipeline_latency_s`), so the two agree to
 rounding; they differ where layers overlap (independent branches) or contend (co-running).
 
-Static energy: each result is charged the chip's static power for its own latency (co-running
-results therefore each count the shared leakage over their own span).
+Static energy: the chip leaks once. A workload alone is charged the static power over its
+latency; co-running workloads share it, each charged ``1/k`` of the time while ``k`` of them run
+(:func:`static_shares_s`), so their static energies sum to the static power over the makespan.
 """
 
 from __future__ import annotations
@@ -210,12 +211,32 @@ class _WorkloadRun:
                 yield chip.sram.put(reserve)
             computed[k].succeed()
 
-    def result(self) -> SimResult:
+    @property
+    def latency_s(self) -> float:
+        return max(self.end_s) if self.end_s else 0.0
+
+    def result(self, static_s: float | None = None) -> SimResult:
         spans = [LayerSpan(s, e, t) for s, e, t in zip(self.start_s, self.end_s, self.times,
                                                        strict=True)]
-        latency = max(self.end_s) if self.end_s else 0.0
         timeline = tuple(sorted(self.events, key=lambda ev: (ev.start_s, ev.end_s, ev.lane)))
-        return build_result(self.schedule, Mode.DES, spans, latency, timeline)
+        return build_result(self.schedule, Mode.DES, spans, self.latency_s, timeline, static_s)
+
+
+def static_shares_s(latencies_s: Sequence[float]) -> list[float]:
+    """Time of the chip's static power charged to each of several workloads released together.
+
+    While ``k`` workloads run, each is charged ``1/k`` of the time, so the shares sum to the
+    longest latency (the chip leaks once) and a workload alone is charged its own latency.
+    """
+    order = sorted(range(len(latencies_s)), key=lambda i: latencies_s[i])
+    shares = [0.0] * len(latencies_s)
+    prev, acc = 0.0, 0.0
+    for rank, i in enumerate(order):
+        running = len(order) - rank
+        acc += (latencies_s[i] - prev) / running
+        prev = latencies_s[i]
+        shares[i] = acc
+    return shares
 
 
 def run_des(schedules: Sequence[Schedule]) -> list[SimResult]:
@@ -235,4 +256,6 @@ def run_des(schedules: Sequence[Schedule]) -> list[SimResult]:
         if not all(ev.triggered for ev in r.done):
             raise EdgesimError(f"workload {r.name!r} deadlocked in the DES (a dependency cycle?)",
                                field="deps")
-    return [r.result() for r in runs]
+    shares: list[float | None] = (list(static_shares_s([r.latency_s for r in runs]))
+                                  if len(runs) > 1 else [None])
+    return [r.result(s) for r, s in zip(runs, shares, strict=True)]

@@ -151,12 +151,16 @@ def run_zigzag(onnx_path: Path | None = None, hardware: Path | None = None,
     hardware = hardware or tpu_like_hw()
     mapping = mapping or tpu_like_mapping()
     logging.getLogger("zigzag").setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory(prefix="zigzag-") as tmp, \
-            contextlib.redirect_stdout(io.StringIO()):
-        out: Any = get_hardware_performance_zigzag(
-            workload=str(onnx_path), accelerator=str(hardware), mapping=str(mapping),
-            opt=opt, dump_folder=tmp, loma_show_progress_bar=False,
-            exploit_data_locality=exploit_data_locality, lpf_limit=lpf_limit)
+    logging.disable(logging.WARNING)  # its notes on default mappings and reduced unrollings
+    try:
+        with tempfile.TemporaryDirectory(prefix="zigzag-") as tmp, \
+                contextlib.redirect_stdout(io.StringIO()):
+            out: Any = get_hardware_performance_zigzag(
+                workload=str(onnx_path), accelerator=str(hardware), mapping=str(mapping),
+                opt=opt, dump_folder=tmp, loma_show_progress_bar=False,
+                exploit_data_locality=exploit_data_locality, lpf_limit=lpf_limit)
+    finally:
+        logging.disable(logging.NOTSET)
     energy_pj, latency_cycles, cmes = out  # (the 5-tuple form is for in-memory compute only)
     per_layer = [_layer_figures(cme) for cme, _ in cmes[0][1]]
     return ZigZagResult(energy_pj=float(energy_pj), latency_cycles=float(latency_cycles),

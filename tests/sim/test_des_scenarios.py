@@ -11,7 +11,7 @@ from edgesim.hardware.model import Operation, UnitType
 from edgesim.report.timeline import write_chrome_trace
 from edgesim.results import EventKind, dram_busy_s, union_time_s
 from edgesim.sim import simulate_schedule
-from edgesim.sim.des import run_des
+from edgesim.sim.des import run_des, static_shares_s
 from edgesim.vocab import OpKind
 from edgesim.workload.ir import Layer, Workload
 from tests.sim.simkit import conv, make_hw, make_unit, schedule_of
@@ -79,6 +79,28 @@ def test_co_running_workloads_contend_for_dram_and_busy_time_is_conserved() -> N
     assert max(co_a.latency_s, co_b.latency_s) >= total_bytes / 1e9 * (1 - 1e-9)
     # counts and dynamic energy do not change with contention
     assert co_a.dynamic_energy_j == pytest.approx(alone_a.dynamic_energy_j, rel=1e-12)
+
+
+def test_co_running_workloads_share_the_static_energy_once() -> None:
+    hw = make_hw(rows=32, cols=32, dram_bw=1e9)
+    sa = schedule_of(_memory_heavy("A"), hw)
+    sb = schedule_of(Workload("B", (conv("c1", 64, 64, 14, inputs=()),)), hw)
+    alone_a, = run_des([sa])
+    co_a, co_b = run_des([sa, sb])
+    power = alone_a.energy_breakdown_j["static"] / alone_a.latency_s  # alone: its own latency
+    assert power > 0 and co_b.latency_s < co_a.latency_s
+    # While both run each is charged half the time; A alone the rest: the chip leaks once.
+    assert co_b.energy_breakdown_j["static"] == pytest.approx(power * co_b.latency_s / 2)
+    assert co_a.energy_breakdown_j["static"] == pytest.approx(
+        power * (co_b.latency_s / 2 + co_a.latency_s - co_b.latency_s))
+    total = co_a.energy_breakdown_j["static"] + co_b.energy_breakdown_j["static"]
+    assert total == pytest.approx(power * max(co_a.latency_s, co_b.latency_s))
+
+
+def test_static_shares_sum_to_the_makespan() -> None:
+    assert static_shares_s([1.0, 3.0]) == [0.5, 2.5]
+    assert static_shares_s([2.0, 2.0, 2.0]) == pytest.approx([2 / 3] * 3)
+    assert static_shares_s([4.0]) == [4.0]
 
 
 def test_memory_bound_layer_dma_dominates() -> None:
