@@ -103,6 +103,8 @@ class ComputeUnit:
     fuses: tuple[OpKind, ...] = ()  # ops its output stage runs on its own results (fusion)
     efficiency: float = 1.0  # simd: sustained fraction of peak on GEMM-like work
     layer_overhead_cycles: int = 0  # simd: fixed cycles per GEMM layer (call/launch overhead)
+    fill_cycles: int | None = None  # cube: cycles to a GEMM's first result (None: ``depth``)
+    packs_channels: bool = False  # cube: depthwise channels packed into fractals
     packs_narrow: bool = False  # True: k-bit operands on a native-b-bit PE run b//k ops per cycle
     op_energy_pj: Mapping[OpClass, Mapping[Precision, float]] = field(default_factory=dict)
     # op class -> precision -> pJ per operation

@@ -44,6 +44,9 @@ def _unit_dict(u: ComputeUnit) -> dict[str, Any]:
         d["rows"], d["cols"] = u.rows, u.cols
     if u.type == UnitType.CUBE:
         d["depth"] = u.depth
+        if u.fill_cycles is not None:
+            d["fill_cycles"] = u.fill_cycles
+        d["packs_channels"] = u.packs_channels
     if u.type == UnitType.SIMD:
         d["lanes"], d["cores"] = u.lanes, u.cores
         d["efficiency"] = u.efficiency

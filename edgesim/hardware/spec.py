@@ -119,6 +119,11 @@ class ComputeUnitSpec(_Frozen):
     # Fixed cycles a programmable unit spends per GEMM layer outside its inner loop (library
     # call, weight/layout packing setup, thread fork/join; a GPU's kernel launch).
     layer_overhead_cycles: int = Field(default=0, ge=0, strict=True)
+    # Cube units: cycles from a GEMM's start to its first result (pipeline fill; default the
+    # K edge, `depth`), and whether a depthwise layer's channels are packed into fractals
+    # (channel blocks of `cols`, block-diagonal weights) instead of one tiny GEMM per channel.
+    fill_cycles: int | None = Field(default=None, ge=0, strict=True)
+    packs_channels: bool = False
     pe_area: Area | None = None
     leakage: Power | None = None
     energy_source: str | None = None
@@ -187,6 +192,9 @@ class ComputeUnitSpec(_Frozen):
                              f"unit (use {names})")
         if self.efficiency != 1.0 and t != UnitType.SIMD:
             raise FieldError("efficiency", "`efficiency` applies only to simd units")
+        for f in ("fill_cycles", "packs_channels"):
+            if getattr(self, f) not in (None, False) and t != UnitType.CUBE:
+                raise FieldError(f, f"`{f}` applies only to cube units")
         if self.layer_overhead_cycles and t != UnitType.SIMD:
             raise FieldError("layer_overhead_cycles", "`layer_overhead_cycles` applies only to "
                              "simd units")

@@ -9,6 +9,8 @@ from edgesim.hardware.model import Hardware
 from edgesim.vocab import OpClass, OpKind, Precision
 from edgesim.workload.ir import Workload
 
+MAX_TILE_STEPS = 32  # tile-steps a layer is timed in at most (``sim.timing`` aggregates the rest)
+
 
 @dataclass(frozen=True)
 class LayerCounts:

@@ -2,8 +2,11 @@
 
 A GEMM ``out[M,N] += A[M,K] B[K,N]`` is cut into fractals padded up to the cube edges, so a
 16x16x16 cube spends ``ceil(M/16) ceil(N/16) ceil(K/16)`` cycles per GEMM (padding is wasted
-work, shown in the utilization), plus one pipeline fill of ``depth`` cycles per GEMM. Groups
-(depthwise) are separate GEMMs. A ``packs_narrow`` cube runs ``native_bits // bits`` times the
+work, shown in the utilization), plus one pipeline fill per GEMM (``fill_cycles``, default the
+K edge ``depth``: an assumption, the fill is not published). Groups are separate GEMMs, except
+that a unit that ``packs_channels`` runs a depthwise layer in blocks of ``cols`` channels: one
+GEMM per block with block-diagonal weights (K = taps x C0, N = C0), wasting C0 - 1 of every C0
+MAC slots but paying one fill per block instead of one per channel. A ``packs_narrow`` cube runs ``native_bits // bits`` times the
 K depth per cycle for narrow operands (int8 on an fp16 cube: K doubles). Skipped zeros and
 supported N:M patterns shrink K as on systolic arrays.
 
@@ -25,11 +28,28 @@ def map_cube(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> Comp
     """Cycles and array-side traffic of a GEMM layer on a cube unit."""
     del hw
     groups, m, n, k = g.groups, g.m, g.n, g.k
+    fill = unit.depth if unit.fill_cycles is None else unit.fill_cycles
     k_eff = max(1, math.ceil(k * g.cycle_fraction))
+    useful = g.useful_ops
+    if unit.packs_channels and n == 1 and groups > 1:  # depthwise: channel blocks of `cols`
+        c0 = unit.cols
+        blocks = math.ceil(groups / c0)
+        bm, bk = math.ceil(m / unit.rows), math.ceil(k_eff * c0 / (unit.depth * g.pack))
+        cycles = blocks * (bm * bk + fill)
+        # A fractal of C0 channels: inputs once, block-diagonal weights (C0 x K x C0, mostly
+        # zeros) once per M block.
+        array = ArraySide(
+            reads_bytes={Operand.INPUTS: math.ceil(groups * m * k_eff * g.act_bits / 8),
+                         Operand.WEIGHTS: math.ceil(blocks * bm * k_eff * c0 * c0
+                                                    * (g.b_bits / 8))},
+            output_write_bytes=sizes.outputs_bytes)
+        note = (f"cube {unit.rows}x{unit.cols}x{unit.depth}: depthwise, {groups} channels in "
+                f"{blocks} blocks of {c0}; M={m} K={k}; fractals {bm}x1x{bk} per block")
+        return ComputeResult(cycles, useful, {g.op_class: useful}, g.dense_ops, array, note,
+                             stream_steps=blocks * bm)
     bm, bn, bk = math.ceil(m / unit.rows), math.ceil(n / unit.cols), \
         math.ceil(k_eff / (unit.depth * g.pack))
-    cycles = groups * (bm * bn * bk + unit.depth)
-    useful = g.useful_ops
+    cycles = groups * (bm * bn * bk + fill)
     array = ArraySide(
         reads_bytes={Operand.INPUTS: math.ceil(groups * bn * m * k_eff * g.act_bits / 8),
                      Operand.WEIGHTS: math.ceil(groups * bm * k_eff * n * (g.b_bits / 8))},

@@ -6,7 +6,9 @@ programmable SIMD unit, which emulates ``|x - w|`` accumulate with two instructi
 other GEMM (conv, linear, matmul) needs a MAC unit, and an adder unit runs no MACs. Non-GEMM ops
 (pooling, elementwise, softmax, ...) need only ``supports``. Otherwise the spec's
 ``hw.fallback_unit`` runs it under the same rule; if it cannot either, ``MappingError`` names the
-layer and the op.
+layer and the op. In a workload, a GEMM layer that several units can run goes to the one that
+takes the fewest cycles (``schedule.choose_unit``; ties to spec order), as a compiler picks the
+fastest kernel: a depthwise conv on a vector unit rather than a mostly idle systolic array.
 """
 
 from __future__ import annotations
@@ -28,20 +30,26 @@ def can_run(unit: ComputeUnit, layer: Layer) -> bool:
     return True
 
 
-def place(layer: Layer, hw: Hardware) -> ComputeUnit:
-    """The unit that runs ``layer`` on ``hw``: the first unit in spec order that can run it
-    (the main unit first), the spec's fallback unit last."""
+def capable_units(layer: Layer, hw: Hardware) -> list[ComputeUnit]:
+    """Units of ``hw`` that can run ``layer``, in spec order (the main unit first) with the
+    spec's fallback unit last; ``MappingError`` naming the layer when none can."""
     order = [u for u in hw.compute if u.name != hw.fallback_unit]
     if hw.fallback_unit:
         order.append(hw.unit(hw.fallback_unit))
-    for unit in order:
-        if can_run(unit, layer):
-            return unit
+    found = [unit for unit in order if can_run(unit, layer)]
+    if found:
+        return found
     need = ("an adder unit or a SIMD unit" if layer.op == OpKind.ADDER_CONV2D
             else "a MAC unit" if layer.op in GEMM_OPS else "a unit listing it")
     raise MappingError(
         f"no compute unit of {hw.name!r} can run layer {layer.name!r} (op {layer.op.value}); "
         f"it needs {need}", file=hw.source or None, field=f"layers.{layer.name}")
+
+
+def place(layer: Layer, hw: Hardware) -> ComputeUnit:
+    """The first unit that can run ``layer`` (``capable_units``); a workload's GEMM layers go to
+    the fastest of them instead (``schedule.choose_unit``)."""
+    return capable_units(layer, hw)[0]
 
 
 def resolved_precisions(layer: Layer, unit: ComputeUnit) -> tuple[Precision, Precision]:

@@ -105,11 +105,14 @@ def output_bytes(wl: Workload, units: Sequence[ComputeUnit]) -> list[int]:
 
 
 def plan_activations(wl: Workload, hw: Hardware,
-                     consumers: Sequence[Sequence[int]] | None = None) -> ActivationPlan:
-    """Fusion groups and on-chip residency of ``wl`` on ``hw`` (see the module docstring)."""
+                     consumers: Sequence[Sequence[int]] | None = None,
+                     units: Sequence[ComputeUnit] | None = None) -> ActivationPlan:
+    """Fusion groups and on-chip residency of ``wl`` on ``hw`` (see the module docstring);
+    ``units``: the unit of each layer (default: the first that can run it)."""
     consumers = consumers if consumers is not None else consumers_of(wl)
     n = len(wl.layers)
-    units = [placement.place(layer, hw) for layer in wl.layers]
+    units = list(units) if units is not None else [placement.place(layer, hw)
+                                                   for layer in wl.layers]
     heads, slot = _fusion(wl, units, consumers)
     for j, h in enumerate(heads):
         if h is not None:

@@ -24,7 +24,7 @@ from functools import partial
 
 from edgesim.hardware.model import Compression, ComputeUnit, Hardware
 from edgesim.mapping import placement
-from edgesim.mapping.counts import LayerCounts, Schedule
+from edgesim.mapping.counts import MAX_TILE_STEPS, LayerCounts, Schedule
 from edgesim.mapping.mapper import gemm_view
 from edgesim.mapping.memo import memoized, memoized_schedule
 from edgesim.mapping.registry import mapper_for
@@ -189,12 +189,32 @@ def fused_layer_counts(layer: Layer, hw: Hardware, unit: ComputeUnit, *, fused_i
         extra={"fused": 1.0})
 
 
+def choose_unit(layer: Layer, hw: Hardware) -> ComputeUnit:
+    """The unit that runs ``layer`` in a workload: for a GEMM layer several units can run, the
+    one whose pass would end first (ties: spec order, the main unit first); else the first that
+    can run it (``placement.place``). A pass is estimated as its double-buffered pipeline does:
+    the longer of compute and DRAM time plus the shorter one's share of a tile step."""
+    units = placement.capable_units(layer, hw)
+    if len(units) == 1 or layer.op not in GEMM_OPS:
+        return units[0]
+    flags = (False,) * len(layer.in_shapes)
+    clock, dram_bw = float(hw.clock_hz), float(hw.outermost.bandwidth_bytes_per_s)
+    times = []
+    for u in units:
+        c = memoized(layer, hw, u, (flags, False, 0, 0.0), partial(map_layer, layer, hw, u))
+        compute_s = c.compute_cycles / clock
+        dram_s = (c.dram_read_bytes + c.dram_write_bytes) / dram_bw
+        steps = min(max(1, c.tiles), MAX_TILE_STEPS)
+        times.append(max(compute_s, dram_s) + min(compute_s, dram_s) / steps)
+    return units[times.index(min(times))]
+
+
 def _map_workload(wl: Workload, hw: Hardware, batch: int | None) -> Schedule:
     if batch is not None:
         wl = wl.with_batch(batch)
     index = {layer.name: i for i, layer in enumerate(wl.layers)}
     consumers = consumers_of(wl)
-    plan = plan_activations(wl, hw, consumers)
+    plan = plan_activations(wl, hw, consumers, [choose_unit(layer, hw) for layer in wl.layers])
     units, resident = plan.units, plan.resident
     out_shapes = [layer.out_shape for layer in wl.layers]
     counts: list[LayerCounts] = []

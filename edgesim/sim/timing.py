@@ -42,10 +42,8 @@ from dataclasses import dataclass
 
 from edgesim.errors import SpecError
 from edgesim.hardware.model import DramOverlap, Hardware, MemoryLevel
-from edgesim.mapping.counts import LayerCounts
+from edgesim.mapping.counts import MAX_TILE_STEPS, LayerCounts
 from edgesim.vocab import Bound
-
-MAX_TILE_STEPS = 32
 
 
 @dataclass(frozen=True)
@@ -173,3 +171,7 @@ def _level_bw(m: MemoryLevel) -> float:
     """Whole-level bandwidth (per-instance bandwidth x instances); 0 when undeclared/unbounded."""
     bw = float(m.bandwidth_bytes_per_s) * max(1, m.instances)
     return bw if bw > 0 and math.isfinite(bw) else 0.0
+
+
+__all__ = ["MAX_TILE_STEPS", "HardwareTiming", "LayerTimes", "pipeline_latency_s", "serial_bytes",
+           "tile_steps"]

@@ -49,7 +49,12 @@ def test_unstructured_sparsity_on_a_dense_array(variants: dict[str, Any]) -> Non
     # Latency barely moves: only weight-bound layers gain, from moving compressed weights
     # (measured: -1.1% with activations kept on chip).
     assert 0.95 * dense.latency_s <= sparse.latency_s <= dense.latency_s
-    assert _cycles(sparse) == _cycles(dense)  # the array computes the zeros
+    # The array computes the zeros: every layer that runs on the same unit takes the same
+    # cycles. (The classifier, whose compressed weights now arrive faster than the array can
+    # use them, moves to the vector unit: placement picks the faster pass.)
+    same = [(a, b) for a, b in zip(dense.layers, sparse.layers, strict=True) if a.unit == b.unit]
+    assert len(same) >= len(dense.layers) - 1
+    assert all(a.compute_cycles == b.compute_cycles for a, b in same)
     assert _dram(sparse) < 0.8 * _dram(dense)  # compressed weights move less
     dense_store = storage(variants["module"], fmt="dense", weight_bits=8).total_bytes
     sparse_store = storage(variants["sparse_module"], fmt="csr", weight_bits=8).total_bytes

@@ -92,6 +92,10 @@ CASES = [
     ("fuses repeat", _set(("compute", 1, "fuses"), ["relu", "relu"]), "compute[1].fuses",
      "repeats"),
     ("unknown residency", _set(("residency",), "forever"), "residency", "'lifetime'"),
+    ("fill on systolic", _set(("compute", 0, "fill_cycles"), 4), "compute[0].fill_cycles",
+     "cube"),
+    ("packing on simd", _set(("compute", 1, "packs_channels"), True),
+     "compute[1].packs_channels", "cube"),
     ("unknown zero_skip", _set(("compute", 0, "zero_skip"), "maybe"), "compute[0].zero_skip",
      "'weights'"),
     ("adder int1", _set(("compute", 0, "operation"), "adder"), None, None),  # valid with int8

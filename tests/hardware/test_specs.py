@@ -236,6 +236,7 @@ def test_show_round_trips(name: str, tmp_path: Path) -> None:
     for a, b in zip(hw.compute, back.compute, strict=True):
         assert a.pe_count == b.pe_count and a.precisions == b.precisions and a.ops == b.ops
         assert (a.fuses, a.dram_overlap) == (b.fuses, b.dram_overlap)
+        assert (a.fill_cycles, a.packs_channels) == (b.fill_cycles, b.packs_channels)
         for op in OpClass:
             for prec in a.precisions:
                 assert b.energy_pj(op, prec) == pytest.approx(a.energy_pj(op, prec), rel=1e-5)

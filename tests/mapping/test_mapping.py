@@ -147,6 +147,24 @@ def test_cube_fractals_and_int8_packing():
     assert c.compute_cycles == 2 * 3 * 7 + 16  # ceil(20/16) ceil(40/16) ceil(100/16) + fill
     c8 = map_layer(replace(fc, weight_precision="int8", act_precision="int8"), hw)
     assert c8.compute_cycles == 2 * 3 * 4 + 16
+    # The fill is a spec parameter (fill_cycles), paid once per GEMM.
+    quick = replace(hw, compute=(replace(cube, fill_cycles=4),))
+    assert map_layer(fc, quick).compute_cycles == 2 * 3 * 7 + 4
+
+
+def test_cube_depthwise_per_channel_or_packed_in_channel_blocks():
+    cube = ComputeUnit(name="cube", type=UnitType.CUBE, operation=Operation.MAC,
+                       precisions=("fp16",), rows=16, cols=16, depth=16)
+    mem = (level("dram", MemoryType.DRAM, 1 << 30), level("l1", MemoryType.SRAM, 1 << 20))
+    dw = conv("dw", 40, 40, 28, 3, 1, 1, groups=40)  # M = 784 pixels: 49 M fractals; K = 9
+    one = map_layer(dw, Hardware("c", "npu", 7, 1e9, (cube,), mem))
+    assert one.compute_cycles == 40 * (49 * 1 * 1 + 16)  # a tiny GEMM and a fill per channel
+    packed_unit = replace(cube, packs_channels=True)
+    packed = map_layer(dw, Hardware("c", "npu", 7, 1e9, (packed_unit,), mem))
+    # 3 blocks of 16 channels; K = 9 taps x 16 channels = 9 fractals deep; one fill per block.
+    assert packed.compute_cycles == 3 * (49 * 9 + 16) < one.compute_cycles
+    assert packed.ops == one.ops  # the same useful MACs (the block-diagonal zeros are waste)
+    assert packed.utilization < 1 / 16 + 1e-9
 
 
 def test_simd_efficiency_and_pooling_memory_bound():

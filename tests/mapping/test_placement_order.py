@@ -1,4 +1,5 @@
-"""Placement: the first unit in spec order that can run a layer, the fallback unit last."""
+"""Placement: the first unit in spec order that can run a layer (the fallback unit last); in a
+workload, a GEMM layer goes to the capable unit whose pass ends first."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ def test_adder_npu_places_each_op_on_the_unit_built_for_it() -> None:
     units = {(lc.op.value, lc.unit) for lc in sched.layers}
     assert ("adder_conv2d", "pe_array") in units
     assert ("conv2d", "mac_array") in units  # the multiplicative first conv
-    assert ("linear", "mac_array") in units  # and the classifier
+    # The batch-1 classifier is a matrix-vector product: the 64-lane vector unit ends it before
+    # the 16x16 MAC array (one row of 16 busy); placement picks the faster.
+    assert ("linear", "vector") in units and ("linear", "mac_array") not in units
     assert ("batchnorm", "vector") in units  # cannot fold into |x - w|: the fallback runs it
     assert not any(u == "pe_array" and op != "adder_conv2d" for op, u in units)
 
@@ -37,3 +40,26 @@ def test_adder_layers_fall_back_to_programmable_units_at_half_rate() -> None:
     overhead = cpu.main_unit.layer_overhead_cycles
     assert a.compute_cycles - overhead == pytest.approx(2 * (m.compute_cycles - overhead), rel=0.01)
     assert a.ops == {"adder": m.ops["mac"]}
+
+
+def test_gemm_layers_go_to_the_unit_whose_pass_ends_first() -> None:
+    """edge-npu's vector unit can run any op: a depthwise conv (K = 9 rows of a 64x64 array, one
+    column busy) is faster there; pointwise convs keep the array."""
+    from edgesim.hardware import load_hardware
+    from edgesim.mapping import map_layer
+    from edgesim.mapping.schedule import choose_unit
+    from edgesim.workload import load_workload
+
+    hw = load_hardware("edge-npu")
+    wl = load_workload("mobilenet_v2")
+    sched = map_workload(wl, hw)
+    by = {lc.layer: lc for lc in sched.layers}
+    dw = [lay for lay in wl.layers if lay.groups > 1]
+    pw = [lay for lay in wl.layers if lay.weight_shape and lay.groups == 1 and lay.kernel == (1, 1)]
+    assert dw and all(by[lay.name].unit == "vector" for lay in dw)
+    assert pw and all(by[lay.name].unit == "pe_array" for lay in pw)
+    layer = dw[0]
+    on_array, alone = map_layer(layer, hw, hw.unit("pe_array")), map_layer(layer, hw)
+    assert alone.unit == "pe_array"  # alone, map_layer keeps the first capable unit
+    assert choose_unit(layer, hw).name == "vector"
+    assert map_layer(layer, hw, hw.unit("vector")).compute_cycles < on_array.compute_cycles

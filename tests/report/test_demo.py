@@ -47,8 +47,10 @@ def test_variants_show_the_lessons(demo: Path) -> None:
     rows = _rows(demo / "compressed_variants_of_resnet18.csv")
     by = {(r["variant"], r["spec"]): r for r in rows}
     dense, sparse = by[("dense", "edge-npu")], by[("90% unstructured sparse", "edge-npu")]
-    # unstructured zeros: same cycles on a dense array, less storage and DRAM traffic
-    assert sparse["compute Mcycles"] == dense["compute Mcycles"]
+    # unstructured zeros: about the same cycles on a dense array (it computes the zeros; only
+    # the classifier may change units), less storage and DRAM traffic
+    assert float(sparse["compute Mcycles"]) == pytest.approx(float(dense["compute Mcycles"]),
+                                                             rel=0.03)
     assert float(sparse["weights MB stored"]) < 0.3 * float(dense["weights MB stored"])
     assert float(sparse["DRAM MB"]) < float(dense["DRAM MB"])
     # the zero-skipping array turns the zeros into fewer cycles
