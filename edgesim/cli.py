@@ -183,8 +183,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             known = ", ".join(c.value for c in Check)
             raise _UsageError(f"unknown check {name!r} (use {known})", field="--check") from None
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise _UsageError(f"{str(out)!r} is not a directory", field="--out")
+    if out is not None:
+        for path in (out, *out.parents):
+            if path.exists() and not path.is_dir():
+                raise _UsageError(f"{str(path)!r} is not a directory", field="--out")
     tables = validate(checks or None, out, stderr_progress)
     for check, df in tables.items():
         print(f"== {check.value} ==")

@@ -192,8 +192,9 @@ class ComputeUnitSpec(_Frozen):
                              f"unit (use {names})")
         if self.efficiency != 1.0 and t != UnitType.SIMD:
             raise FieldError("efficiency", "`efficiency` applies only to simd units")
-        for f in ("fill_cycles", "packs_channels"):
-            if getattr(self, f) not in (None, False) and t != UnitType.CUBE:
+        for f, unset in (("fill_cycles", self.fill_cycles is None),
+                         ("packs_channels", self.packs_channels is False)):
+            if not unset and t != UnitType.CUBE:
                 raise FieldError(f, f"`{f}` applies only to cube units")
         if self.layer_overhead_cycles and t != UnitType.SIMD:
             raise FieldError("layer_overhead_cycles", "`layer_overhead_cycles` applies only to "

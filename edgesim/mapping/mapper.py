@@ -53,14 +53,14 @@ def work_fraction(layer: Layer, unit: ComputeUnit) -> float:
     return frac
 
 
-def lockstep_lanes(unit: ComputeUnit) -> int:
-    """Lanes that step through their reductions together: an array's columns (one filter each;
-    a cube's whole output tile), a SIMD unit's lanes."""
+def lockstep_lanes(unit: ComputeUnit, m: int, n: int) -> int:
+    """Lanes that step through their reductions together, of those a GEMM ``M x N`` uses: an
+    array's columns (one filter each), a cube's output tile, a SIMD unit's lanes (over N)."""
     if unit.type == UnitType.CUBE:
-        return unit.rows * unit.cols
+        return min(unit.rows, m) * min(unit.cols, n)
     if unit.type == UnitType.SIMD:
-        return unit.lanes
-    return unit.cols
+        return min(unit.lanes, n)
+    return min(unit.cols, n)
 
 
 def lockstep_fraction(density: float, k: int, lanes: int) -> float:
@@ -80,11 +80,11 @@ def lockstep_fraction(density: float, k: int, lanes: int) -> float:
     return min(1.0, density + spread)
 
 
-def cycle_fraction(layer: Layer, unit: ComputeUnit, k: int) -> float:
+def cycle_fraction(layer: Layer, unit: ComputeUnit, m: int, n: int, k: int) -> float:
     """Fraction of the dense reduction's *time* a unit takes after skipping: the work fraction,
     widened by the load imbalance of unstructured zero skipping (``lockstep_fraction``)."""
     frac = 1.0
-    lanes = lockstep_lanes(unit)
+    lanes = lockstep_lanes(unit, m, n)
     nm_frac = nm_work_fraction(layer.sparsity_pattern, unit.nm_sparsity)
     if nm_frac is not None:
         frac *= nm_frac
@@ -136,7 +136,7 @@ def gemm_view(layer: Layer, unit: ComputeUnit, act_bits: int, weight_bits: int,
     groups, m, n, k = g
     op_class = OpClass.ADDER if layer.op == OpKind.ADDER_CONV2D else OpClass.MAC
     return GemmView(layer, groups, m, n, k, act_bits, weight_bits, pack,
-                    work_fraction(layer, unit), op_class, cycle_fraction(layer, unit, k))
+                    work_fraction(layer, unit), op_class, cycle_fraction(layer, unit, m, n, k))
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ A layer's counts depend on its shape, precisions and sparsity (not its name), th
 runs it, its residency context, and the hardware's *counting* fields: array geometry, memory
 sizes, words and placement. They do not depend on energies, areas, leakage or names, nor, on a
 chip whose mappers do not time streams themselves (every mapper but ``spatial``), on the clock
-and the memories' bandwidths. Designs that differ only there share counts. A test perturbs each
-field left out of the signature on every built-in spec and checks the counts do not move.
+and the memories' bandwidths. Designs that differ only there share layer counts; a whole
+schedule is shared only at the same clock and DRAM bandwidth too, because the unit that runs a
+layer is chosen by its estimated time (``schedule.choose_unit``). A test perturbs each field left
+out of the signature on every built-in spec and checks the counts do not move.
 """
 
 from __future__ import annotations
@@ -93,16 +95,20 @@ def memoized(layer: Layer, hw: Hardware, unit: ComputeUnit, context: tuple[objec
     return hit
 
 
-_SCHEDULES: dict[tuple[int, str, int | None], tuple[Workload, Schedule]] = {}
+_SCHEDULES: dict[tuple[int, str, int | None, float, float], tuple[Workload, Schedule]] = {}
 SCHEDULES_SIZE = 64
 
 
 def memoized_schedule(wl: Workload, hw: Hardware, batch: int | None,
                       compute: Callable[[], Schedule]) -> Schedule:
     """``compute()`` (the workload's schedule on ``hw``) unless the same workload object was
-    mapped at this batch on a design that counts the same (e.g. one that differs only in DRAM
-    bandwidth); then those counts, scheduled on ``hw``."""
-    key = (id(wl), counting_signature(hw), batch)
+    mapped at this batch on a design that counts the same at the same clock and DRAM bandwidth
+    (e.g. one that differs only in energies or on-chip bandwidths); then those counts, scheduled
+    on ``hw``."""
+    # Which unit runs a layer (``schedule.choose_unit``) weighs compute against DRAM time, so a
+    # whole schedule is reused only at the same clock and DRAM bandwidth (its layers' counts are
+    # still shared through the layer memo).
+    key = (id(wl), counting_signature(hw), batch, hw.clock_hz, hw.outermost.bandwidth_bytes_per_s)
     hit = _SCHEDULES.get(key)
     if hit is not None and hit[0] is wl:
         return dataclasses.replace(hit[1], hardware=hw)

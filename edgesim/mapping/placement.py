@@ -6,9 +6,9 @@ programmable SIMD unit, which emulates ``|x - w|`` accumulate with two instructi
 other GEMM (conv, linear, matmul) needs a MAC unit, and an adder unit runs no MACs. Non-GEMM ops
 (pooling, elementwise, softmax, ...) need only ``supports``. Otherwise the spec's
 ``hw.fallback_unit`` runs it under the same rule; if it cannot either, ``MappingError`` names the
-layer and the op. In a workload, a GEMM layer that several units can run goes to the one that
-takes the fewest cycles (``schedule.choose_unit``; ties to spec order), as a compiler picks the
-fastest kernel: a depthwise conv on a vector unit rather than a mostly idle systolic array.
+layer and the op. In a workload, a GEMM layer that several units can run goes to the one whose
+pass is estimated to end first (``schedule.choose_unit``; ties to spec order), as a compiler
+picks the fastest kernel: a depthwise conv on a vector unit rather than a mostly idle array.
 """
 
 from __future__ import annotations

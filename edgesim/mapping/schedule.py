@@ -192,8 +192,9 @@ def fused_layer_counts(layer: Layer, hw: Hardware, unit: ComputeUnit, *, fused_i
 def choose_unit(layer: Layer, hw: Hardware) -> ComputeUnit:
     """The unit that runs ``layer`` in a workload: for a GEMM layer several units can run, the
     one whose pass would end first (ties: spec order, the main unit first); else the first that
-    can run it (``placement.place``). A pass is estimated as its double-buffered pipeline does:
-    the longer of compute and DRAM time plus the shorter one's share of a tile step."""
+    can run it (``placement.place``). A pass is estimated from its counts alone: the longer of
+    compute and DRAM time plus the shorter one's share of a tile step (the double-buffered
+    pipeline of ``sim.timing``, without its stalls and on-chip bandwidth limits)."""
     units = placement.capable_units(layer, hw)
     if len(units) == 1 or layer.op not in GEMM_OPS:
         return units[0]

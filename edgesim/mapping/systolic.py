@@ -226,8 +226,9 @@ def psum_fit(hw: Hardware, df: Dataflow, sc: int, t: int, cols: int, passes: int
         return PsumFit()
     spilled = round_trip_bytes * (1.0 - cap / live)
     up = psum_spill_level(hw)
-    splittable = min(sc, cols) * psum_b <= cap  # one stream row's psums fit
-    chunks = min(t, math.ceil(live / max(cap, 1)))
+    row_bytes = min(sc, cols) * psum_b
+    splittable = row_bytes <= cap  # one stream row's psums fit
+    chunks = math.ceil(t / max(1, int(cap // row_bytes))) if splittable else 1
     chunks = math.ceil(t / math.ceil(t / chunks))  # the runs a split into equal parts makes
     op = Operand.WEIGHTS if df == Dataflow.WS else Operand.INPUTS
     home = hw.outermost if op == Operand.WEIGHTS else activation_home(hw)

@@ -75,7 +75,8 @@ CHECKS: dict[Check, CheckSpec] = {
         "Energy per component against ZigZag on its TPU-like example (whole models)",
         "zigzag-dse 3.9.1, run here (locality mode, energy-optimal mappings)",
         "in make test: cuts of ResNet-18 and MobileNet-v2 per layer and component "
-        "(tests/peers/test_zigzag.py); whole models with -m peers_full", ("zigzag",), _zigzag),
+        "(tests/peers/test_zigzag.py); whole models with -m peers_full", ("zigzag", "six"),
+        _zigzag),
     Check.EYERISS: CheckSpec(
         "Eyeriss v1 silicon: AlexNet per layer, VGG-16 in total",
         "Chen et al., JSSC 52(1) 2017",

@@ -94,6 +94,8 @@ CASES = [
     ("unknown residency", _set(("residency",), "forever"), "residency", "'lifetime'"),
     ("fill on systolic", _set(("compute", 0, "fill_cycles"), 4), "compute[0].fill_cycles",
      "cube"),
+    ("zero fill on systolic", _set(("compute", 0, "fill_cycles"), 0), "compute[0].fill_cycles",
+     "cube"),
     ("packing on simd", _set(("compute", 1, "packs_channels"), True),
      "compute[1].packs_channels", "cube"),
     ("unknown zero_skip", _set(("compute", 0, "zero_skip"), "maybe"), "compute[0].zero_skip",

@@ -33,6 +33,17 @@ def test_lockstep_fraction_against_sampled_maxima(density: float, k: int, lanes:
     assert est == pytest.approx(sampled, rel=0.03)
 
 
+def test_only_the_lanes_a_gemm_uses_wait_for_each_other() -> None:
+    from edgesim.mapping.mapper import lockstep_lanes
+
+    skip = systolic_hw(64, 64, zero_skip=ZeroSkip.WEIGHTS)
+    assert lockstep_lanes(skip.main_unit, 784, 1) == 1  # depthwise: one column works
+    assert lockstep_lanes(skip.main_unit, 784, 200) == 64
+    dw = conv("dw", 32, 32, 14, 3, 1, 1, groups=32, weight_sparsity=0.9)
+    c = map_layer(dw, skip)
+    assert "K_eff=1)" in c.note  # one column: no one to wait for, ceil(9 x 0.1) = 1
+
+
 def test_sparse_conv_pays_the_imbalance_and_n_m_does_not() -> None:
     skip = systolic_hw(64, 64, sram=4 << 20, zero_skip=ZeroSkip.WEIGHTS, nm=("2:4",))
     dense = map_layer(conv("c", 64, 64, 28, 3, 1, 1), skip)

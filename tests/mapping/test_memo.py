@@ -67,6 +67,29 @@ def test_memo_serves_renamed_layers_and_other_designs() -> None:
     fresh = _map_workload(wl, hw, None)
     again = map_workload(wl, hw)
     assert again.layers == fresh.layers  # names restored on shared counts (repeated blocks)
+    leaky = load_hardware("edge-npu", overrides={"static_power": "300 mW"})
+    shared = map_workload(wl, leaky)  # the same counts: only a price differs
+    assert shared.hardware is leaky and shared.layers == fresh.layers
+    # Faster DRAM may move a layer to another unit (the choice weighs DRAM time): its own
+    # schedule, equal to one mapped from scratch.
     faster = load_hardware("edge-npu", overrides={"memory.dram.bandwidth": "40 GB/s"})
-    shared = map_workload(wl, faster)
-    assert shared.hardware is faster and shared.layers == fresh.layers
+    assert map_workload(wl, faster).layers == _map_workload(wl, faster, None).layers
+
+
+def test_a_schedule_is_not_reused_across_clock_or_dram_bandwidth() -> None:
+    """Which unit runs a layer weighs compute against DRAM time: a design with another clock
+    or DRAM bandwidth gets its own choice, not a cached one (simulated in either order)."""
+    from edgesim.hardware import load_hardware
+    from edgesim.mapping import memo
+    from edgesim.sim import simulate
+    from edgesim.workload import load_workload
+
+    wl = load_workload("lenet5")
+    slow = load_hardware("edge-npu", {"clock": "50 MHz"})
+    memo.clear()
+    fresh = simulate(wl, slow)
+    memo.clear()
+    simulate(wl, load_hardware("edge-npu"))
+    after = simulate(wl, slow)
+    assert after.latency_s == fresh.latency_s
+    assert [x.unit for x in after.layers] == [x.unit for x in fresh.layers]

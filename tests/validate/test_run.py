@@ -44,6 +44,9 @@ def test_bad_usage_is_exit_2(tmp_path: Path, capsys) -> None:
     assert "unknown check 'nope'" in capsys.readouterr().err
     assert main(["validate", "--device", "host", "--out", str(tmp_path / "x")]) == 2
     assert not (tmp_path / "x").exists()
+    (tmp_path / "file").write_text("")
+    assert main(["validate", "--check", "eyeriss", "--out", str(tmp_path / "file" / "y")]) == 2
+    assert "is not a directory" in capsys.readouterr().err
 
 
 def test_missing_peer_names_the_extra(tmp_path: Path) -> None:
