@@ -272,3 +272,16 @@ def test_dvfs_point_scales_on_chip_energy_only() -> None:
 def test_summary_mentions_sparsity() -> None:
     assert "2:4" in summary(load_hardware("sparse-npu"))
     assert "2:4" not in summary(load_hardware("edge-npu"))
+
+
+def test_unchecked_citations_say_so_where_users_see_them() -> None:
+    """No spec leaves a bare "check" marker in its comments: a figure is cited, or the spec's
+    `source` (printed by `edgesim specs show`) names it as unverified."""
+    import re
+
+    from edgesim.hardware.show import spec_to_yaml
+
+    specs = Path(__file__).resolve().parents[2] / "hardware_specs"
+    for path in sorted(specs.glob("*.yaml")):
+        assert not re.search(r"[(;]\s*check\)", path.read_text()), path.name
+    assert "Unverified: the buffer sizes" in spec_to_yaml(load_hardware("davinci-npu"))
