@@ -32,7 +32,7 @@ from edgesim.mapping.residency import consumers_of, input_sources, plan_activati
 from edgesim.mapping.storage import layer_sizes, rlc_ratio
 from edgesim.mapping.topology import IN, OUT, activation_home, chain
 from edgesim.mapping.traffic import Residency, level_traffic
-from edgesim.mapping.vector import vector_lanes, vector_op
+from edgesim.mapping.vector import packed_vector_lanes, vector_op
 from edgesim.vocab import GEMM_OPS, OpClass, OpKind
 from edgesim.workload.ir import Workload
 from edgesim.workload.layer import Layer
@@ -148,9 +148,7 @@ def fused_layer_counts(layer: Layer, hw: Hardware, unit: ComputeUnit, *, fused_i
     """
     a_bits = placement.resolved_precisions(layer, unit)[1].bits
     work = layer.vector_ops
-    native = unit.native_precision.bits
-    pack = native // a_bits if unit.packs_narrow and a_bits < native else 1
-    cycles = max(0, math.ceil(work / (vector_lanes(unit) * pack)) - head_cycles)
+    cycles = max(0, math.ceil(work / packed_vector_lanes(unit, a_bits)) - head_cycles)
     reads = {m.name: 0 for m in hw.memory}
     writes = {m.name: 0 for m in hw.memory}
     home = activation_home(hw)

@@ -29,13 +29,17 @@ def vector_lanes(unit: ComputeUnit) -> float:
     return float(unit.cols)
 
 
+def packed_vector_lanes(unit: ComputeUnit, act_bits: int) -> float:
+    """Elements per cycle of the vector path at ``act_bits`` (narrow operands packed where the
+    unit packs them)."""
+    native = unit.native_precision.bits
+    pack = native // act_bits if unit.packs_narrow and act_bits < native else 1
+    return vector_lanes(unit) * pack
+
+
 def vector_op(layer: Layer, unit: ComputeUnit, sizes: Sizes, act_bits: int) -> ComputeResult:
     """Pooling, elementwise, activation, softmax, norm, upsample and concat on any unit."""
-    pack = 1
-    native = unit.native_precision.bits
-    if unit.packs_narrow and act_bits < native:
-        pack = native // act_bits
-    lanes = vector_lanes(unit) * pack
+    lanes = packed_vector_lanes(unit, act_bits)
     if layer.op == OpKind.CONCAT:
         work = layer.output_elems  # a copy: one element moved per lane per cycle
         ops = {OpClass.ADD: 0}
