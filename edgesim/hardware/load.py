@@ -78,20 +78,14 @@ def _split_key(key: str, file: str | None = None) -> list[str | int]:
 def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, object],
                     file: str | None = None, prefix: str = "") -> dict[str, Any]:
     """Return a copy of the raw spec mapping with dotted-key ``overrides`` applied (``raw`` is
-    not modified; only the top-level entries an override reaches are copied)."""
+    not modified: the lists and mappings on an override's path are copied, the rest shared)."""
     out = dict(raw)
-    copied: set[str] = set()
     for key, value in overrides.items():
         field = f"{prefix}{key}"
         if not isinstance(key, str):
             raise SpecError(f"override keys must be strings, got {key!r}", file=file, field=prefix
                             or None)
-        tokens = _split_key(key, file)
-        top = tokens[0]
-        if isinstance(top, str) and top not in copied and top in out:
-            out[top] = copy.deepcopy(out[top])
-            copied.add(top)
-        _set_path(out, tokens, parse_override_value(value), file, field)
+        _set_path(out, _split_key(key, file), parse_override_value(value), file, field)
     return out
 
 
@@ -120,13 +114,16 @@ def _set_path(root: dict[str, Any], tokens: list[str | int], value: object,
             if sel >= len(items):
                 raise SpecError(f"{tok}[{sel}] does not exist ({len(items)} entries)",
                                 file=file, field=field)
-            node = items[sel]
         else:
-            names = [it.get("name") for it in items if isinstance(it, dict)]
+            names = [it.get("name") if isinstance(it, dict) else None for it in items]
             if sel not in names:
                 raise SpecError(f"no {tok} entry named {sel!r} (entries: "
                                 f"{', '.join(map(str, names))})", file=file, field=field)
-            node = items[names.index(sel)]
+            sel = names.index(sel)
+        items = list(items)  # copies along the path: the caller's mapping is never changed
+        node[tok] = items
+        child = items[sel]
+        node = items[sel] = dict(child) if isinstance(child, dict) else child
         model = LIST_ITEM_MODELS[tok]
         i += 2
 

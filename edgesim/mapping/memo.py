@@ -4,9 +4,9 @@ A layer's counts depend on its shape, precisions and sparsity (not its name), th
 runs it, its residency context, and the hardware's *counting* fields: array geometry, memory
 sizes, words and placement. They do not depend on energies, areas, leakage or names, nor, on a
 chip whose mappers do not time streams themselves (every mapper but ``spatial``), on the clock
-and the memories' bandwidths. Designs that differ only there share layer counts; a whole
-schedule is shared only at the same clock and DRAM bandwidth too, because the unit that runs a
-layer is chosen by its estimated time (``schedule.choose_unit``). A test perturbs each field left
+and the memories' bandwidths. Designs that differ only there share layer counts, and a whole
+schedule when every layer runs on the same unit (the unit is chosen by its estimated time,
+``schedule.choose_unit``, from estimates that are counts and so shared too). A test perturbs each field left
 out of the signature on every built-in spec and checks the counts do not move.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import weakref
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from edgesim.hardware.model import ComputeUnit, Hardware, UnitType
 from edgesim.mapping.counts import LayerCounts, Schedule
@@ -32,7 +33,9 @@ _HW_PRICE = ("name", "technology_nm", "static_power_w", "area_overhead_fraction"
 _HW_TIME = ("clock_hz",)
 _STREAM_TIMING_UNITS = frozenset({UnitType.SPATIAL})  # mappers that read bandwidth and clock
 
-_SIGNATURES: dict[int, str] = {}
+T = TypeVar("T")
+
+_SIGNATURES: dict[int, dict[str | None, str]] = {}
 _MEMO: dict[tuple[object, ...], LayerCounts] = {}
 MEMO_SIZE = 16_384
 
@@ -51,21 +54,35 @@ def _fields(obj: object, skip: tuple[str, ...]) -> tuple[tuple[str, object], ...
                  if f.name not in skip)
 
 
-def counting_signature(hw: Hardware) -> str:
-    """The hardware as the mappers see it (computed once per Hardware object)."""
-    sig = _SIGNATURES.get(id(hw))
-    if sig is not None:
-        return sig
+def _signatures(hw: Hardware) -> dict[str | None, str]:
+    """Every signature of ``hw`` (``None``: the whole chip; a unit's name: that unit's), built
+    once per Hardware object from one repr of each part."""
+    sigs = _SIGNATURES.get(id(hw))
+    if sigs is not None:
+        return sigs
     timed = any(u.type in _STREAM_TIMING_UNITS for u in hw.compute)
     level_skip = _LEVEL_PRICE if timed else _LEVEL_PRICE + _LEVEL_TIME
     hw_skip = _HW_PRICE if timed else _HW_PRICE + _HW_TIME
-    units = tuple(_fields(u, _UNIT_PRICE) for u in hw.compute)
-    levels = tuple(_fields(m, level_skip) for m in hw.memory)
-    top = tuple(kv for kv in _fields(hw, hw_skip + ("compute", "memory")))
-    sig = repr((top, units, levels))
-    _SIGNATURES[id(hw)] = sig
+    top = repr(_fields(hw, hw_skip + ("compute", "memory")))
+    levels = repr(tuple(_fields(m, level_skip) for m in hw.memory))
+    units = {u.name: repr(_fields(u, _UNIT_PRICE)) for u in hw.compute}
+    sigs = {None: "\x00".join((top, *units.values(), levels))}  # reprs never hold a NUL
+    sigs.update({name: "\x00".join((top, u, levels)) for name, u in units.items()})
+    _SIGNATURES[id(hw)] = sigs
     weakref.finalize(hw, _SIGNATURES.pop, id(hw), None)
-    return sig
+    return sigs
+
+
+def counting_signature(hw: Hardware) -> str:
+    """The hardware as the mappers see it (computed once per Hardware object)."""
+    return _signatures(hw)[None]
+
+
+def unit_signature(hw: Hardware, unit: ComputeUnit) -> str:
+    """The hardware as one unit's mapper sees it: ``counting_signature`` without the other
+    units (counting a layer on a given unit never reads another unit), so designs that differ
+    only in another unit (e.g. the array's size, for the vector unit) share its counts."""
+    return _signatures(hw)[unit.name]
 
 
 def layer_key(layer: Layer) -> tuple[object, ...]:
@@ -80,8 +97,9 @@ def layer_key(layer: Layer) -> tuple[object, ...]:
 def memoized(layer: Layer, hw: Hardware, unit: ComputeUnit, context: tuple[object, ...],
              compute: Callable[[], LayerCounts]) -> LayerCounts:
     """``compute()`` (the layer's counts) unless an equal layer was counted in the same context
-    on a design that counts the same; then that result under this layer's name."""
-    key = (counting_signature(hw), layer_key(layer), unit.name, context)
+    on ``unit`` of a design that counts the same for it (``unit_signature``); then that result
+    under this layer's name."""
+    key = (unit_signature(hw, unit), layer_key(layer), unit.name, context)
     hit = _MEMO.get(key)
     if hit is None:
         hit = compute()
@@ -95,35 +113,52 @@ def memoized(layer: Layer, hw: Hardware, unit: ComputeUnit, context: tuple[objec
     return hit
 
 
-_SCHEDULES: dict[tuple[int, str, int | None, float, float], tuple[Workload, Schedule]] = {}
+_ESTIMATES: dict[tuple[int, str, int | None], tuple[Workload, tuple[object, ...]]] = {}
+_SCHEDULES: dict[tuple[int, str, int | None, tuple[str, ...]], tuple[Workload, Schedule]] = {}
 SCHEDULES_SIZE = 64
 
 
-def memoized_schedule(wl: Workload, hw: Hardware, batch: int | None,
+def _remember(cache: dict[Any, Any], key: object, value: object) -> None:
+    if len(cache) >= SCHEDULES_SIZE:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+
+
+def memoized_estimates(wl: Workload, hw: Hardware, batch: int | None,
+                       compute: Callable[[], tuple[T, ...]]) -> tuple[T, ...]:
+    """``compute()`` (each layer's candidate units with their counts, ``schedule.unit_estimates``)
+    unless the same workload object was estimated at this batch on a design that counts the
+    same."""
+    key = (id(wl), counting_signature(hw), batch)
+    hit = _ESTIMATES.get(key)
+    if hit is not None and hit[0] is wl:
+        return hit[1]  # type: ignore[return-value]
+    estimates = compute()
+    _remember(_ESTIMATES, key, (wl, estimates))  # holding wl: its id is not reused while listed
+    return estimates
+
+
+def memoized_schedule(wl: Workload, hw: Hardware, batch: int | None, choice: tuple[str, ...],
                       compute: Callable[[], Schedule]) -> Schedule:
-    """``compute()`` (the workload's schedule on ``hw``) unless the same workload object was
-    mapped at this batch on a design that counts the same at the same clock and DRAM bandwidth
-    (e.g. one that differs only in energies or on-chip bandwidths); then those counts, scheduled
-    on ``hw``."""
-    # Which unit runs a layer (``schedule.choose_unit``) weighs compute against DRAM time, so a
-    # whole schedule is reused only at the same clock and DRAM bandwidth (its layers' counts are
-    # still shared through the layer memo).
-    key = (id(wl), counting_signature(hw), batch, hw.clock_hz, hw.outermost.bandwidth_bytes_per_s)
+    """``compute()`` (the workload's schedule on ``hw``, each layer on the unit named in
+    ``choice``) unless the same workload object was mapped at this batch with the same choice
+    on a design that counts the same (e.g. one that differs only in energies, bandwidths or
+    clock); then those counts, scheduled on ``hw``."""
+    key = (id(wl), counting_signature(hw), batch, choice)
     hit = _SCHEDULES.get(key)
     if hit is not None and hit[0] is wl:
         return dataclasses.replace(hit[1], hardware=hw)
     schedule = compute()
-    if len(_SCHEDULES) >= SCHEDULES_SIZE:
-        _SCHEDULES.pop(next(iter(_SCHEDULES)))
-    _SCHEDULES[key] = (wl, schedule)  # holding wl: its id cannot be reused while listed
+    _remember(_SCHEDULES, key, (wl, schedule))
     return schedule
 
 
 def clear() -> None:
     """Forget every memoized count and schedule."""
     _MEMO.clear()
+    _ESTIMATES.clear()
     _SCHEDULES.clear()
 
 
 __all__ = ["MEMO_SIZE", "SCHEDULES_SIZE", "clear", "counting_signature", "layer_key", "memoized",
-           "memoized_schedule"]
+           "memoized_estimates", "memoized_schedule", "unit_signature"]

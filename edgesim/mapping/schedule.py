@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 
 from edgesim.hardware.model import Compression, ComputeUnit, Hardware
 from edgesim.mapping import placement
 from edgesim.mapping.counts import MAX_TILE_STEPS, LayerCounts, Schedule
 from edgesim.mapping.mapper import gemm_view
-from edgesim.mapping.memo import memoized, memoized_schedule
+from edgesim.mapping.memo import memoized, memoized_estimates, memoized_schedule
 from edgesim.mapping.registry import mapper_for
 from edgesim.mapping.residency import consumers_of, input_sources, plan_activations
 from edgesim.mapping.storage import layer_sizes, rlc_ratio
@@ -128,8 +129,12 @@ def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedu
     """Map every layer of ``wl`` on ``hw`` (``batch`` overrides the workload's batch).
 
     Counts are memoized (:mod:`edgesim.mapping.memo`): per layer across workloads and designs,
-    and per workload across designs that count the same."""
-    return memoized_schedule(wl, hw, batch, partial(_map_workload, wl, hw, batch))
+    and per workload across designs that count the same and put every layer on the same unit
+    (``choose_unit``: the estimates are shared, only the choice weighs clock and bandwidth)."""
+    estimates = memoized_estimates(wl, hw, batch, partial(_workload_estimates, wl, hw, batch))
+    clock, dram_bw = float(hw.clock_hz), float(hw.outermost.bandwidth_bytes_per_s)
+    choice = tuple(fastest(e, clock, dram_bw) for e in estimates)
+    return memoized_schedule(wl, hw, batch, choice, partial(_map_workload, wl, hw, batch, choice))
 
 
 def fused_layer_counts(layer: Layer, hw: Hardware, unit: ComputeUnit, *, fused_input: int,
@@ -187,33 +192,69 @@ def fused_layer_counts(layer: Layer, hw: Hardware, unit: ComputeUnit, *, fused_i
         extra={"fused": 1.0})
 
 
+@dataclass(frozen=True)
+class UnitEstimate:
+    """A unit's pass of one layer as counts alone: what ``choose_unit`` weighs."""
+
+    unit: str
+    compute_cycles: int
+    dram_bytes: int
+    steps: int  # tile-steps the pass is pipelined over (1..MAX_TILE_STEPS)
+
+
+def unit_estimates(layer: Layer, hw: Hardware) -> tuple[UnitEstimate, ...]:
+    """Each unit that could run ``layer`` in a workload, with its pass's counts: every capable
+    unit for a GEMM layer, else the first that can run it (``placement.place``). Counts only, so
+    designs that count the same share them whatever their clock and DRAM bandwidth."""
+    units = placement.capable_units(layer, hw)
+    if len(units) == 1 or layer.op not in GEMM_OPS:
+        return (UnitEstimate(units[0].name, 0, 0, 1),)
+    flags = (False,) * len(layer.in_shapes)
+    out = []
+    for u in units:
+        c = memoized(layer, hw, u, (flags, False, 0, 0.0), partial(map_layer, layer, hw, u))
+        out.append(UnitEstimate(u.name, c.compute_cycles, c.dram_read_bytes + c.dram_write_bytes,
+                                min(max(1, c.tiles), MAX_TILE_STEPS)))
+    return tuple(out)
+
+
+def fastest(estimates: Sequence[UnitEstimate], clock_hz: float, dram_bw_bytes_per_s: float
+            ) -> str:
+    """The unit whose estimated pass ends first (ties: the earlier one, i.e. spec order)."""
+    if len(estimates) == 1:
+        return estimates[0].unit
+    times = []
+    for e in estimates:
+        compute_s = e.compute_cycles / clock_hz
+        dram_s = e.dram_bytes / dram_bw_bytes_per_s
+        times.append(max(compute_s, dram_s) + min(compute_s, dram_s) / e.steps)
+    return estimates[times.index(min(times))].unit
+
+
 def choose_unit(layer: Layer, hw: Hardware) -> ComputeUnit:
     """The unit that runs ``layer`` in a workload: for a GEMM layer several units can run, the
     one whose pass would end first (ties: spec order, the main unit first); else the first that
     can run it (``placement.place``). A pass is estimated from its counts alone: the longer of
     compute and DRAM time plus the shorter one's share of a tile step (the double-buffered
     pipeline of ``sim.timing``, without its stalls and on-chip bandwidth limits)."""
-    units = placement.capable_units(layer, hw)
-    if len(units) == 1 or layer.op not in GEMM_OPS:
-        return units[0]
-    flags = (False,) * len(layer.in_shapes)
-    clock, dram_bw = float(hw.clock_hz), float(hw.outermost.bandwidth_bytes_per_s)
-    times = []
-    for u in units:
-        c = memoized(layer, hw, u, (flags, False, 0, 0.0), partial(map_layer, layer, hw, u))
-        compute_s = c.compute_cycles / clock
-        dram_s = (c.dram_read_bytes + c.dram_write_bytes) / dram_bw
-        steps = min(max(1, c.tiles), MAX_TILE_STEPS)
-        times.append(max(compute_s, dram_s) + min(compute_s, dram_s) / steps)
-    return units[times.index(min(times))]
+    return hw.unit(fastest(unit_estimates(layer, hw), float(hw.clock_hz),
+                           float(hw.outermost.bandwidth_bytes_per_s)))
 
 
-def _map_workload(wl: Workload, hw: Hardware, batch: int | None) -> Schedule:
+def _workload_estimates(wl: Workload, hw: Hardware, batch: int | None
+                        ) -> tuple[tuple[UnitEstimate, ...], ...]:
+    if batch is not None:
+        wl = wl.with_batch(batch)
+    return tuple(unit_estimates(layer, hw) for layer in wl.layers)
+
+
+def _map_workload(wl: Workload, hw: Hardware, batch: int | None, choice: Sequence[str]
+                  ) -> Schedule:
     if batch is not None:
         wl = wl.with_batch(batch)
     index = {layer.name: i for i, layer in enumerate(wl.layers)}
     consumers = consumers_of(wl)
-    plan = plan_activations(wl, hw, consumers, [choose_unit(layer, hw) for layer in wl.layers])
+    plan = plan_activations(wl, hw, consumers, [hw.unit(name) for name in choice])
     units, resident = plan.units, plan.resident
     out_shapes = [layer.out_shape for layer in wl.layers]
     counts: list[LayerCounts] = []

@@ -69,6 +69,8 @@ class ProcessExecutor(Executor):
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
             else "spawn"
         self._ctx = multiprocessing.get_context(method)
+        if method == "forkserver":  # workers fork from a server that has imported edgesim once
+            self._ctx.set_forkserver_preload(["edgesim.search.oracle"])
         self._pool: Any = None
         self._oracle_id: int | None = None
 

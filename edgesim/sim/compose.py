@@ -17,8 +17,10 @@ from edgesim.cost.energy import (
     total_breakdown_j,
 )
 from edgesim.errors import WorkloadError
-from edgesim.mapping.counts import Schedule
+from edgesim.hardware.model import Hardware
+from edgesim.mapping.counts import LayerCounts, Schedule
 from edgesim.mapping.footprint import capacity_warnings, stored_weight_bytes
+from edgesim.mapping.memo import counting_signature
 from edgesim.results import LayerResult, SimResult, TimelineEvent
 from edgesim.sim.timing import LayerTimes
 from edgesim.vocab import Mode, OpClass
@@ -43,6 +45,53 @@ def _workload_at_batch(schedule: Schedule) -> Workload:
     return wl if wl.batch == schedule.batch else wl.with_batch(schedule.batch)
 
 
+@dataclass(frozen=True)
+class _Priced:
+    """What a result takes from a schedule's counts and the spec's prices alone (no time):
+    shared by designs that count and price the same (e.g. differ only in DRAM bandwidth)."""
+
+    layers: tuple[LayerCounts, ...]  # held, so the id in the cache key is not reused
+    dynamic_j: tuple[dict[str, float], ...]
+    work: tuple[tuple[int, int], ...]  # (macs, adds) per layer
+    stored_bytes: int
+    warnings: tuple[str, ...]
+
+
+_PRICED: dict[tuple[object, ...], _Priced] = {}
+_PRICED_SIZE = 64
+
+
+def _price_key(hw: Hardware) -> tuple[object, ...]:
+    """Every field a layer's dynamic energy reads (``cost.energy.layer_dynamic_energy_j``)."""
+    return (tuple((u.name, tuple((k, tuple(sorted(v.items()))) for k, v in
+                                 sorted(u.op_energy_pj.items()))) for u in hw.compute),
+            tuple((m.name, m.read_energy_pj_per_byte, m.write_energy_pj_per_byte)
+                  for m in hw.memory))
+
+
+def _priced(schedule: Schedule, wl: Workload) -> _Priced:
+    hw = schedule.hardware
+    key = (id(schedule.layers), id(wl), counting_signature(hw), _price_key(hw))
+    hit = _PRICED.get(key)
+    if hit is not None and hit.layers is schedule.layers:
+        return hit
+    work = []
+    for lc in schedule.layers:
+        try:
+            layer = wl.layer(lc.layer)
+            work.append((layer.macs, layer.adds))
+        except WorkloadError:  # a mapper-made layer (e.g. a transfer) the workload does not list
+            work.append((int(lc.ops.get(OpClass.MAC, 0)), int(lc.ops.get(OpClass.ADDER, 0))))
+    stored = stored_weight_bytes(schedule)
+    priced = _Priced(schedule.layers, tuple(layer_dynamic_energy_j(lc, hw) for lc in schedule.layers),
+                     tuple(work), stored, tuple(capacity_warnings(schedule, stored)))
+    if wl is schedule.workload:  # a workload made here at another batch dies with this call
+        if len(_PRICED) >= _PRICED_SIZE:
+            _PRICED.pop(next(iter(_PRICED)))
+        _PRICED[key] = priced
+    return priced
+
+
 def build_result(schedule: Schedule, mode: Mode, spans: Sequence[LayerSpan], latency_s: float,
                  timeline: tuple[TimelineEvent, ...] = (),
                  static_s: float | None = None) -> SimResult:
@@ -52,20 +101,14 @@ def build_result(schedule: Schedule, mode: Mode, spans: Sequence[LayerSpan], lat
     unless it shares the chip with co-running workloads)."""
     hw = schedule.hardware
     wl = _workload_at_batch(schedule)
+    priced = _priced(schedule, wl)
     clock = float(hw.clock_hz)
     p_static_w = static_power_w(hw)
-    dyn_per_layer: list[dict[str, float]] = []
     layers: list[LayerResult] = []
-    for lc, span in zip(schedule.layers, spans, strict=True):
-        dyn = layer_dynamic_energy_j(lc, hw)
-        dyn_per_layer.append(dyn)
+    for lc, span, dyn, (macs, adds) in zip(schedule.layers, spans, priced.dynamic_j, priced.work,
+                                           strict=True):
         breakdown = dict(dyn)
         breakdown[STATIC] = p_static_w * span.latency_s
-        try:
-            layer = wl.layer(lc.layer)
-            macs, adds = layer.macs, layer.adds
-        except WorkloadError:  # a mapper-made layer (e.g. a transfer) that the workload does not list
-            macs, adds = int(lc.ops.get(OpClass.MAC, 0)), int(lc.ops.get(OpClass.ADDER, 0))
         t = span.times
         layers.append(LayerResult(
             name=lc.layer, op=lc.op,
@@ -77,18 +120,18 @@ def build_result(schedule: Schedule, mode: Mode, spans: Sequence[LayerSpan], lat
             compute_s=t.compute_s, memory_s=t.memory_s, tiles=int(lc.tiles),
             precision=lc.precision,
         ))
-    total = total_breakdown_j(hw, dyn_per_layer, latency_s if static_s is None else static_s)
+    total = total_breakdown_j(hw, list(priced.dynamic_j),
+                              latency_s if static_s is None else static_s)
     area = area_breakdown_mm2(hw)
-    stored = stored_weight_bytes(schedule)
     return SimResult(
         hardware=hw.name, workload=wl.name, mode=mode, batch=int(schedule.batch), clock_hz=clock,
         latency_s=latency_s, latency_cycles=int(round(latency_s * clock)),
         energy_j=sum_energy_j(total), energy_breakdown_j=total,
         area_mm2=math.fsum(area.values()), area_breakdown_mm2=area,
-        macs=wl.macs, adds=wl.adds, params=wl.params, weight_bytes=stored,
+        macs=wl.macs, adds=wl.adds, params=wl.params, weight_bytes=priced.stored_bytes,
         dram_read_bytes=sum(lay.dram_read_bytes for lay in layers),
         dram_write_bytes=sum(lay.dram_write_bytes for lay in layers),
         layers=tuple(layers), timeline=timeline,
         energy_sources=energy_sources(hw), area_sources=area_sources(hw),
-        warnings=capacity_warnings(schedule, stored),
+        warnings=priced.warnings,
     )

@@ -285,3 +285,23 @@ def test_unchecked_citations_say_so_where_users_see_them() -> None:
     for path in sorted(specs.glob("*.yaml")):
         assert not re.search(r"[(;]\s*check\)", path.read_text()), path.name
     assert "Unverified: the buffer sizes" in spec_to_yaml(load_hardware("davinci-npu"))
+
+
+def test_overrides_copy_only_their_path_and_never_change_the_base() -> None:
+    """A design point shares the base spec's untouched entries and changes none of them (a
+    search builds thousands of designs from one read)."""
+    import copy
+
+    from edgesim.hardware.load import SpecLoader, apply_overrides
+
+    loader = SpecLoader("edge-npu")
+    base = loader._raw
+    before = copy.deepcopy(base)
+    out = apply_overrides(base, {"memory.weight_buf.size": "1 MiB", "compute[0].rows": 8,
+                                 "memory.dram.bandwidth": "4 GB/s"})
+    assert base == before
+    mem = {m["name"]: m for m in out["memory"]}
+    assert mem["weight_buf"]["size"] == "1 MiB" and out["compute"][0]["rows"] == 8
+    untouched = next(m for m in base["memory"] if m["name"] == "ifmap_buf")
+    assert mem["ifmap_buf"] is untouched  # shared, not copied
+    assert loader({"memory.weight_buf.size": "1 MiB"}).memory != loader().memory

@@ -10,8 +10,15 @@ import pytest
 from edgesim.hardware import list_hardware, load_hardware
 from edgesim.hardware.model import Hardware, UnitType
 from edgesim.mapping import memo
-from edgesim.mapping.schedule import _map_workload, map_workload
+from edgesim.mapping.placement import capable_units
+from edgesim.mapping.schedule import map_layer, map_workload
 from edgesim.workload import load_workload
+
+
+def _map_workload(wl: object, hw: Hardware, batch: None) -> object:
+    """A schedule mapped from scratch (nothing memoized)."""
+    memo.clear()
+    return map_workload(wl, hw, batch)  # type: ignore[arg-type]
 
 
 def _perturbed(hw: Hardware, timed: bool) -> Hardware:
@@ -74,6 +81,41 @@ def test_memo_serves_renamed_layers_and_other_designs() -> None:
     # schedule, equal to one mapped from scratch.
     faster = load_hardware("edge-npu", overrides={"memory.dram.bandwidth": "40 GB/s"})
     assert map_workload(wl, faster).layers == _map_workload(wl, faster, None).layers
+
+
+def test_a_unit_s_counts_do_not_read_the_other_units() -> None:
+    """The layer memo is keyed by the unit's own signature: designs that differ only in another
+    unit (here the array's size) share the vector unit's counts, and those equal fresh ones."""
+    small = load_hardware("edge-npu", {"compute.pe_array.rows": 8, "compute.pe_array.cols": 8})
+    big = load_hardware("edge-npu")
+    vec_small, vec_big = small.unit("vector"), big.unit("vector")
+    assert memo.unit_signature(small, vec_small) == memo.unit_signature(big, vec_big)
+    assert memo.unit_signature(small, small.main_unit) != memo.unit_signature(big, big.main_unit)
+    wl = load_workload("resnet18")
+    checked = 0
+    for layer in wl.layers:
+        if any(u.name == "vector" for u in capable_units(layer, big)):
+            assert map_layer(layer, small, vec_small) == map_layer(layer, big, vec_big)
+            checked += 1
+    assert checked > 20
+
+
+def test_a_schedule_is_reused_across_dram_bandwidth_when_every_unit_stays() -> None:
+    """Designs that count the same and choose the same units share one schedule whatever their
+    DRAM bandwidth; each result still equals one computed from scratch."""
+    from edgesim.sim import clear_cache, simulate
+
+    wl = load_workload("resnet18")
+    memo.clear()
+    clear_cache()
+    first = map_workload(wl, load_hardware("edge-npu"))
+    near = load_hardware("edge-npu", {"memory.dram.bandwidth": "12.9 GB/s"})
+    shared = map_workload(wl, near)
+    assert shared.layers is first.layers and shared.hardware is near
+    got = simulate(wl, near)
+    memo.clear()
+    clear_cache()
+    assert simulate(wl, near) == got
 
 
 def test_a_schedule_is_not_reused_across_clock_or_dram_bandwidth() -> None:
