@@ -78,10 +78,11 @@ CHECKS: dict[Check, CheckSpec] = {
         "(tests/peers/test_zigzag.py); whole models with -m peers_full", ("zigzag", "six"),
         _zigzag),
     Check.EYERISS: CheckSpec(
-        "Eyeriss v1 silicon: AlexNet per layer, VGG-16 in total",
-        "Chen et al., JSSC 52(1) 2017",
+        "Eyeriss v1 silicon: AlexNet and VGG-16 per layer (latency, DRAM, GLB, power)",
+        "Chen et al., JSSC 52(1) 2017, Tables V and VI",
         "AlexNet active PEs exact, latency 30% per layer and 10% in total, DRAM 30% per layer "
-        "and 5% in total; VGG-16 latency 0.55-1.0x and DRAM 1.0-1.6x of the chip "
+        "and 5% in total; VGG-16 DRAM 35% per layer and 10% in total, latency 15% on the 28- "
+        "and 14-wide layers, 0.45-0.65x in total; on-chip power 0.3-0.7x "
         "(tests/mapping/test_spatial_eyeriss.py)", (), _eyeriss),
     Check.JETSON_NANO: CheckSpec(
         "Jetson Nano TensorRT latency (ResNet-18/50 at 256x256)",

@@ -26,6 +26,7 @@ from edgesim.hardware import load_hardware
 from edgesim.mapping import map_workload
 from edgesim.mapping.spatial import pe_sets
 from edgesim.sim import simulate, simulate_schedule
+from edgesim.validate import published as pub
 from tests.mapping.eyeriss_fixture import EYERISS, alexnet_convs, vgg16_convs
 
 LATENCY_MS = [20.9, 41.9, 23.6, 18.4, 10.5]
@@ -139,10 +140,6 @@ def test_zero_gating_saves_macs_not_cycles():
         assert g.reads_bytes["filter_spad"] < d.reads_bytes["filter_spad"]
 
 
-VGG16_BATCH_S = 3 / 0.7  # JSSC 2017: 0.7 frames/s on VGG-16's conv layers at batch 3
-VGG16_DRAM_MB = 321.1  # JSSC 2017: DRAM access per batch of 3
-
-
 def test_vgg16_mechanisms():
     """The RS rules and the GLB blocking must hold on VGG-16's 224-wide 3x3 layers at batch 3."""
     wl = vgg16_convs(3)
@@ -164,21 +161,55 @@ def test_vgg16_mechanisms():
     assert s.layers[-1].extra["glb_images"] == 3
 
 
-def test_vgg16_against_measured():
-    """What the model reaches on VGG-16 (JSSC 2017: 4.29 s and 321.1 MB per batch of 3).
+def test_vgg16_per_layer_against_table_vi():
+    """VGG-16 per layer against JSSC 2017 Table VI (batch 3, the chip's measured ifmap zeros).
 
-    Not within 30%: the model reads 41% low on latency and 49% high on DRAM. DRAM: VGG-16's
-    activation zeros are not published, so fmaps are RLC-coded as dense (1.33x their raw size;
-    raw they give 444 MB, still +38%: the GLB blocking re-reads the 224-wide ifmaps more than
-    the chip). Latency: the model explains 2.5 s of the 4.3 s (compute 1.6 s, GLB bandwidth,
-    non-overlapped fmap transfers); see docs/validation.md, Eyeriss.
+    Asserted as measured (``edgesim validate --check eyeriss`` prints the table):
+    * DRAM: within 35% on every layer (measured 0.74..1.31x) and within 10% in total (measured
+      +5% against the layers' sum);
+    * latency: the 28- and 14-wide layers (conv4-x, conv5-x) within 15%; the 224-, 112- and
+      56-wide layers at 0.3..0.65x (measured 0.35..0.59). The gap is the global buffer: the
+      chip's GLB accesses on those layers are ~3.2x (224, 112 wide) and ~1.7x (56 wide) the model's, i.e. the chip
+      accumulates ~1, 1 and 2 channels per partial-sum trip where the mapper takes 4 (the
+      scratchpad limit); at the spec's 3.2 GB/s the chip's GLB traffic alone would take ~0.75 s
+      on conv1-2. So the total reads 0.45..0.65x (measured 0.53x);
+    * on-chip power 0.3..0.7x per layer (measured 0.37..0.57 beyond conv1-1; 0.50 in total): the
+      spec prices accesses and MACs only, no clock network, control or leakage.
     """
-    sim = simulate(vgg16_convs(3), HW)
-    ratio_latency = sim.latency_s / VGG16_BATCH_S
-    ratio_dram = (sim.dram_read_bytes + sim.dram_write_bytes) / 1e6 / VGG16_DRAM_MB
-    assert 0.55 <= ratio_latency <= 1.0
-    assert 1.0 <= ratio_dram <= 1.6
+    wl = vgg16_convs(3)
+    sim = simulate(wl, HW)
+    counts = map_workload(wl, HW).layers
+    chip_ms, chip_mb = pub.EYERISS_VGG16_LATENCY_MS, pub.EYERISS_VGG16_DRAM_MB_PER_LAYER
+    lat = [lay.latency_s * 1e3 / m for lay, m in zip(sim.layers, chip_ms, strict=True)]
+    dram = [(lay.dram_read_bytes + lay.dram_write_bytes) / 1e6 / m
+            for lay, m in zip(sim.layers, chip_mb, strict=True)]
+    glb = [(c.reads_bytes["glb"] + c.writes_bytes["glb"]) / 1e6 / m
+           for c, m in zip(counts, pub.EYERISS_VGG16_GLB_MB, strict=True)]
+    assert all(0.65 <= r <= 1.35 for r in dram), dram
+    total_mb = (sim.dram_read_bytes + sim.dram_write_bytes) / 1e6
+    assert total_mb == pytest.approx(sum(chip_mb), rel=0.10)
+    assert all(r == pytest.approx(1.0, abs=0.15) for r in lat[7:]), lat
+    assert all(0.3 <= r <= 0.65 for r in lat[1:7]), lat
+    assert 0.45 <= sim.latency_s * 1e3 / sum(chip_ms) <= 0.65
+    # The identified gap: on the wide layers the model's GLB traffic is a third of the chip's.
+    assert all(r < 0.4 for r in glb[1:4]) and all(0.8 <= r <= 1.2 for r in glb[7:10]), glb
+    for lay, mw in zip(sim.layers[1:], pub.EYERISS_VGG16_POWER_MW[1:], strict=True):
+        onchip = sum(v for k, v in lay.energy_breakdown_j.items() if k != "dram")
+        assert 0.3 <= onchip / lay.latency_s * 1e3 / mw <= 0.7
     # The non-overlapped fmap transfers are a large share on VGG-16's big fmaps.
-    overlapped = simulate(vgg16_convs(3), load_hardware(
-        "eyeriss", {"compute.pe_array.dram_overlap": "all"}))
-    assert sim.latency_s > 1.2 * overlapped.latency_s
+    overlapped = simulate(wl, load_hardware("eyeriss", {"compute.pe_array.dram_overlap": "all"}))
+    assert sim.latency_s > 1.15 * overlapped.latency_s
+
+
+def test_alexnet_glb_blocks_against_the_chip_mapping(schedule):
+    """JSSC 2017 Table III, the chip's mapping: the GLB blocks (n images, m filters, e rows) the
+    mapper picks equal the chip's on conv1 and conv3-5; on conv2 it picks n = 2, m = 32 where
+    the chip runs n = 1, m = 64 (the same DRAM trade-off: the ifmap read 4x vs twice, filters
+    reloaded half as often). Channels per PE (q) follow the scratchpad: equal on conv1-3; on
+    conv4-5 the chip takes q = 3 with r = 2 channel-parallel sets, the mapper q = 4, r = 1."""
+    got = [(int(c.extra["glb_images"]), int(c.extra["glb_filters"]), int(c.extra["glb_rows"]),
+            int(c.extra["q"])) for c in schedule.layers]
+    chip = [(n, m, e, q) for n, m, e, _, q, _, _ in pub.EYERISS_ALEXNET_MAPPING]
+    assert [g[:3] for g in got] == [c[:3] for c in chip[:1]] + [(2, 32, 27)] + [
+        c[:3] for c in chip[2:]]
+    assert [g[3] for g in got[:3]] == [c[3] for c in chip[:3]]
