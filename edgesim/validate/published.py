@@ -45,8 +45,10 @@ EYERISS_SOURCE = "Chen et al., JSSC 52(1) 2017 (Eyeriss v1 silicon, 65 nm, 200 M
 
 # Jetson Nano, TensorRT, batch 1, input 1x3x256x256, latency in ms: kentaroy47/
 # benchmark-FP32-FP16-INT8-with-TensorRT (GitHub README). One board and one TensorRT version.
-JETSON_NANO_MS = {("resnet18", "fp16"): 18.0, ("resnet50", "fp16"): 42.0,
-                  ("resnet50", "fp32"): 79.0}
+JETSON_NANO_MS = {("resnet18", "fp16"): 18.0, ("resnet18", "fp32"): 26.0,
+                  ("resnet50", "fp16"): 42.0, ("resnet50", "fp32"): 79.0}
+# The jetson-nano spec's lane layout and efficiency were chosen with these points in view:
+# calibration, not validation.
 JETSON_NANO_SOURCE = "kentaroy47/benchmark-FP32-FP16-INT8-with-TensorRT (Jetson Nano, TensorRT)"
 
 

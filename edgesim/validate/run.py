@@ -87,7 +87,8 @@ CHECKS: dict[Check, CheckSpec] = {
     Check.JETSON_NANO: CheckSpec(
         "Jetson Nano TensorRT latency (ResNet-18/50 at 256x256)",
         "kentaroy47/benchmark-FP32-FP16-INT8-with-TensorRT",
-        "within 25% (tests/mapping/test_simd_fidelity.py)", (), _nano),
+        "fitted (calibration, not validation): 3 points within 25%, ResNet-18 fp32 within 40% "
+        "(tests/mapping/test_simd_fidelity.py)", (), _nano),
 }
 
 

@@ -14,11 +14,18 @@ from edgesim.workload.zoo import get
 
 # Published: kentaroy47/benchmark-FP32-FP16-INT8-with-TensorRT (GitHub README), Jetson Nano,
 # TensorRT, batch 1, input 1x3x256x256, latency in ms: resnet18 FP32 26 / FP16 18,
-# resnet50 FP32 79 / FP16 42. Tolerance 25 %: one board and one TensorRT version, clocks set by
-# the board's power mode, and TensorRT's per-layer kernel choice (Winograd for 3x3 convs, which
-# edgesim does not model) move a measurement by that much.
-NANO_MS = {("resnet18", "fp16"): 18.0, ("resnet50", "fp16"): 42.0, ("resnet50", "fp32"): 79.0}
-NANO_REL = 0.25
+# resnet50 FP32 79 / FP16 42. These four points are calibration, not validation: the spec's lane
+# layout (32 lanes x 4 partitions) and efficiency (0.6) were chosen with them in view
+# (hardware_specs/jetson-nano.yaml says so), and no held-out Jetson measurement is available
+# here. All four are asserted. Tolerance 25 % on three (one board and one TensorRT version,
+# clocks set by the board's power mode, TensorRT's per-layer kernel choice such as Winograd for
+# 3x3 convs, which edgesim does not model); ResNet-18 fp32 reads +36 % (measured 35.4 vs 26 ms):
+# the model gives ResNet-18 the same 2x from fp16 as ResNet-50, the board only 1.44x (asserted
+# within 40 %, and the speed-up gap below).
+NANO_MS = {("resnet18", "fp16"): 18.0, ("resnet18", "fp32"): 26.0, ("resnet50", "fp16"): 42.0,
+           ("resnet50", "fp32"): 79.0}
+NANO_REL = {("resnet18", "fp16"): 0.25, ("resnet18", "fp32"): 0.40, ("resnet50", "fp16"): 0.25,
+            ("resnet50", "fp32"): 0.25}
 
 
 def _at_256(name: str, precision: str) -> Workload:
@@ -39,7 +46,7 @@ def nano_ms() -> dict[tuple[str, str], float]:
 @pytest.mark.parametrize("key", sorted(NANO_MS))
 def test_jetson_nano_tensorrt_latency(nano_ms: dict[tuple[str, str], float],
                                       key: tuple[str, str]) -> None:
-    assert nano_ms[key] == pytest.approx(NANO_MS[key], rel=NANO_REL)
+    assert nano_ms[key] == pytest.approx(NANO_MS[key], rel=NANO_REL[key])
 
 
 def test_jetson_nano_fp16_speedup(nano_ms: dict[tuple[str, str], float]) -> None:
@@ -47,6 +54,10 @@ def test_jetson_nano_fp16_speedup(nano_ms: dict[tuple[str, str], float]) -> None
     # per CUDA core per cycle) and halved traffic; 20 % tolerance as above (less: same board).
     speedup = nano_ms[("resnet50", "fp32")] / nano_ms[("resnet50", "fp16")]
     assert speedup == pytest.approx(79.0 / 42.0, rel=0.2)
+    # ResNet-18: the board gains 26 / 18 = 1.44x, the model ~2x (its 64-filter layers fill the
+    # half2 lanes as well as ResNet-50's); a known gap, asserted so it cannot move unnoticed.
+    r18 = nano_ms[("resnet18", "fp32")] / nano_ms[("resnet18", "fp16")]
+    assert 1.3 * 26.0 / 18.0 <= r18 <= 1.5 * 26.0 / 18.0
 
 
 def _conv(cin: int, cout: int, hw_px: int, k: int, groups: int = 1) -> Layer:
