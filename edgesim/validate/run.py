@@ -145,13 +145,18 @@ def _write_text(text: str, path: Path) -> None:
     path.write_text(text)
 
 
+def section(check: Check, df: pd.DataFrame, level: int = 2) -> str:
+    """One check's table as Markdown: title, source, what the suite asserts, the table."""
+    spec = CHECKS[check]
+    return "\n".join([f"{'#' * level} {spec.title}", "", f"Source: {spec.source}.", "",
+                      f"Asserted in `make test`: {spec.asserted}.", "", _markdown(df)])
+
+
 def report(tables: dict[Check, pd.DataFrame]) -> str:
     """The tables as one Markdown page, each with its source and what the suite asserts."""
     parts = ["# edgesim validate", ""]
     for check, df in tables.items():
-        spec = CHECKS[check]
-        parts += [f"## {spec.title}", "", f"Source: {spec.source}.", "",
-                  f"Asserted in `make test`: {spec.asserted}.", "", _markdown(df), ""]
+        parts += [section(check, df), ""]
     return "\n".join(parts)
 
 
