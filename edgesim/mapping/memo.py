@@ -65,9 +65,9 @@ def _signatures(hw: Hardware) -> dict[str | None, str]:
     hw_skip = _HW_PRICE if timed else _HW_PRICE + _HW_TIME
     top = repr(_fields(hw, hw_skip + ("compute", "memory")))
     levels = repr(tuple(_fields(m, level_skip) for m in hw.memory))
-    units = {u.name: repr(_fields(u, _UNIT_PRICE)) for u in hw.compute}
-    sigs = {None: "\x00".join((top, *units.values(), levels))}  # reprs never hold a NUL
-    sigs.update({name: "\x00".join((top, u, levels)) for name, u in units.items()})
+    units = [(u.name, repr(_fields(u, _UNIT_PRICE))) for u in hw.compute]
+    sigs = {None: "\x00".join((top, *(u for _, u in units), levels))}
+    sigs.update({name: "\x00".join((top, u, levels)) for name, u in units})  # no NUL in a repr
     _SIGNATURES[id(hw)] = sigs
     weakref.finalize(hw, _SIGNATURES.pop, id(hw), None)
     return sigs

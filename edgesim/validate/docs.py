@@ -48,7 +48,8 @@ def update(path: Path = DOCS, checks: Sequence[Check] = GENERATED) -> list[Check
         if current(text, check) != new:
             changed.append(check)
             text = _block(check).sub(partial(_replace, new), text)
-    path.write_text(text)
+    if changed:
+        path.write_text(text)
     return changed
 
 

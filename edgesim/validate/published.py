@@ -38,9 +38,7 @@ EYERISS_VGG16_GLB_MB = (112.5, 2402.8, 1201.4, 2402.3, 607.4, 1214.8, 1214.8, 32
 EYERISS_VGG16_DRAM_MB_PER_LAYER = (15.4, 54.0, 33.4, 48.5, 20.2, 32.2, 30.8, 17.8, 20.6, 22.8,
                                    6.3, 5.7, 5.6)
 EYERISS_VGG16_ACTIVE_PES = (156, 156, 150, 156, 156, 156, 156, 168, 168, 168, 163, 168, 168)
-EYERISS_VGG16_BATCH_S = 4.3095  # the table's total latency (0.7 frames/s at batch 3)
-EYERISS_VGG16_DRAM_MB = 321.1
-EYERISS_VGG16_CHIP_POWER_MW = 236  # the table's whole-model power (AlexNet: 278)
+# (The table's totals: 4309.5 ms, 321.1 MB, 236 mW; compared here as the layers' sums.)
 EYERISS_SOURCE = "Chen et al., JSSC 52(1) 2017 (Eyeriss v1 silicon, 65 nm, 200 MHz)"
 
 # Jetson Nano, TensorRT, batch 1, input 1x3x256x256, latency in ms: kentaroy47/
@@ -67,11 +65,12 @@ def conv_layer(name: str, c: int, k: int, size: int, r: int, stride: int = 1, pa
 def alexnet_convs(batch: int = 4) -> Workload:
     """Original (grouped) AlexNet conv layers at int16, ifmap zero fractions from JSSC 2017."""
     layers = [
-        conv_layer("conv1", 3, 96, 227, 11, 4, 0, batch=batch, act_sparsity=0.0001),
-        conv_layer("conv2", 96, 256, 27, 5, 1, 2, 2, batch, ("conv1",), 0.387),
-        conv_layer("conv3", 256, 384, 13, 3, 1, 1, 1, batch, ("conv2",), 0.725),
-        conv_layer("conv4", 384, 384, 13, 3, 1, 1, 2, batch, ("conv3",), 0.793),
-        conv_layer("conv5", 384, 256, 13, 3, 1, 1, 2, batch, ("conv4",), 0.776),
+        conv_layer("conv1", 3, 96, 227, 11, 4, 0, batch=batch,
+                   act_sparsity=EYERISS_ALEXNET_ZEROS[0]),
+        conv_layer("conv2", 96, 256, 27, 5, 1, 2, 2, batch, ("conv1",), EYERISS_ALEXNET_ZEROS[1]),
+        conv_layer("conv3", 256, 384, 13, 3, 1, 1, 1, batch, ("conv2",), EYERISS_ALEXNET_ZEROS[2]),
+        conv_layer("conv4", 384, 384, 13, 3, 1, 1, 2, batch, ("conv3",), EYERISS_ALEXNET_ZEROS[3]),
+        conv_layer("conv5", 384, 256, 13, 3, 1, 1, 2, batch, ("conv4",), EYERISS_ALEXNET_ZEROS[4]),
     ]
     return Workload("alexnet-conv", tuple(layers), batch=batch)
 
@@ -84,7 +83,10 @@ VGG16_CONVS = ((3, 64, 224), (64, 64, 224), (64, 128, 112), (128, 128, 112), (12
 
 def vgg16_convs(batch: int = 3) -> Workload:
     """VGG-16's 13 conv layers at int16 with the chip's measured ifmap zeros (JSSC 2017 Table
-    VI; pooling between blocks is not an RS layer: left out)."""
+    VI). Pooling between blocks is not an RS layer and is left out; the layers are chained so
+    each output is RLC-coded in DRAM at its reader's zero fraction, as the chip does (where a
+    pool is left out, the reader's input shape differs from its producer's output and the
+    reader's input is read as written by the host)."""
     layers = [conv_layer(f"conv{i + 1}", c, k, hw, 3, 1, 1, batch=batch,
                          inputs=(f"conv{i}",) if i else (), act_sparsity=z)
               for i, ((c, k, hw), z) in enumerate(zip(VGG16_CONVS, EYERISS_VGG16_ZEROS,

@@ -168,7 +168,7 @@ def test_vgg16_per_layer_against_table_vi():
     * DRAM: within 35% on every layer (measured 0.74..1.31x) and within 10% in total (measured
       +5% against the layers' sum);
     * latency: the 28- and 14-wide layers (conv4-x, conv5-x) within 15%; the 224-, 112- and
-      56-wide layers at 0.3..0.65x (measured 0.35..0.59). The gap is the global buffer: the
+      56-wide layers at 0.3..0.65x (measured 0.35..0.60). The gap is the global buffer: the
       chip's GLB accesses on those layers are ~3.2x (224, 112 wide) and ~1.7x (56 wide) the model's, i.e. the chip
       accumulates ~1, 1 and 2 channels per partial-sum trip where the mapper takes 4 (the
       scratchpad limit); at the spec's 3.2 GB/s the chip's GLB traffic alone would take ~0.75 s
@@ -189,7 +189,7 @@ def test_vgg16_per_layer_against_table_vi():
     total_mb = (sim.dram_read_bytes + sim.dram_write_bytes) / 1e6
     assert total_mb == pytest.approx(sum(chip_mb), rel=0.10)
     assert all(r == pytest.approx(1.0, abs=0.15) for r in lat[7:]), lat
-    assert all(0.3 <= r <= 0.65 for r in lat[1:7]), lat
+    assert all(0.3 <= r <= 0.65 for r in lat[:7]), lat
     assert 0.45 <= sim.latency_s * 1e3 / sum(chip_ms) <= 0.65
     # The identified gap: on the wide layers the model's GLB traffic is a third of the chip's.
     assert all(r < 0.4 for r in glb[1:4]) and all(0.8 <= r <= 1.2 for r in glb[7:10]), glb
@@ -213,3 +213,13 @@ def test_alexnet_glb_blocks_against_the_chip_mapping(schedule):
     assert [g[:3] for g in got] == [c[:3] for c in chip[:1]] + [(2, 32, 27)] + [
         c[:3] for c in chip[2:]]
     assert [g[3] for g in got[:3]] == [c[3] for c in chip[:3]]
+
+
+def test_alexnet_onchip_power_is_half_the_chip(schedule):
+    """JSSC 2017 Table V power per layer (332, 288, 266, 235, 236 mW): the model gives 0.4..0.6x
+    (measured 0.43..0.52): the spec prices MACs and accesses, no clock network, control or
+    leakage (no searchable source for them was found; nothing is added to close the gap)."""
+    sim = simulate_schedule(schedule, "analytic")
+    for lay, mw in zip(sim.layers, pub.EYERISS_ALEXNET_POWER_MW, strict=True):
+        onchip = sum(v for k, v in lay.energy_breakdown_j.items() if k != "dram")
+        assert 0.4 <= onchip / lay.latency_s * 1e3 / mw <= 0.6

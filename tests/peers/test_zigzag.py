@@ -333,6 +333,11 @@ def test_mobilenetv2_dram_and_total(zigzag_mobilenetv2: ZigZagResult,
     ours_j = math.fsum(layer.energy_j for layer in layers)
     theirs_j = (zigzag_mobilenetv2.energy_pj - mapping_pj) * 1e-12
     assert rel_err(ours_j, theirs_j) <= MBV2_TOTAL_TOLERANCE, (ours_j, theirs_j)
+    # The raw totals as the two tools give them, nothing re-priced (measured 742 vs 965 uJ,
+    # 0.77): ZigZag's tpu_like runs each depthwise layer on one PE, one SRAM word per MAC. An
+    # honest band around that, so the raw gap cannot move unnoticed.
+    raw = ours_j / (zigzag_mobilenetv2.energy_pj * 1e-12)
+    assert 0.70 <= raw <= 0.85, raw
 
 
 # ---- the suite's cross-check: cuts of ZigZag's own models ---------------------------------------
