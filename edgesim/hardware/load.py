@@ -126,6 +126,8 @@ def _set_path(root: dict[str, Any], tokens: list[str | int], value: object,
         node = items[sel] = dict(child) if isinstance(child, dict) else child
         model = LIST_ITEM_MODELS[tok]
         i += 2
+    raise SpecError("the key names a whole entry, not a field: override one of its fields "
+                    "(e.g. compute.pe_array.rows)", file=file, field=field)
 
 
 def _read_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:

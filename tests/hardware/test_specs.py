@@ -305,3 +305,10 @@ def test_overrides_copy_only_their_path_and_never_change_the_base() -> None:
     untouched = next(m for m in base["memory"] if m["name"] == "ifmap_buf")
     assert mem["ifmap_buf"] is untouched  # shared, not copied
     assert loader({"memory.weight_buf.size": "1 MiB"}).memory != loader().memory
+
+
+@pytest.mark.parametrize("key", ["compute[0]", "compute.pe_array", "memory.dram"])
+def test_an_override_naming_a_whole_entry_is_an_error(key: str) -> None:
+    """Before: silently ignored (the design point was the base spec)."""
+    with pytest.raises(SpecError, match="names a whole entry"):
+        load_hardware("edge-npu", overrides={key: "8"})
