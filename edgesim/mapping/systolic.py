@@ -81,7 +81,7 @@ from edgesim.mapping.topology import (
     psum_capacity_bytes,
     psum_spill_level,
 )
-from edgesim.mapping.traffic import ArraySide
+from edgesim.mapping.traffic import ArraySide, register_file_accesses
 from edgesim.vocab import OpClass, OpKind
 
 
@@ -164,7 +164,7 @@ def map_systolic(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     partial_w = groups * (out_w_el - m * n) * psum_b
     in_bytes = math.ceil(groups * in_el * pack * g.act_bits / 8)
     w_bytes = math.ceil(groups * w_el * pack * w_bytes_per_el)
-    rf_reads, rf_writes = _register_files(hw, useful, g.act_bits / 8, w_bytes_per_el, psum_b,
+    rf_reads, rf_writes = register_file_accesses(hw, useful, g.act_bits / 8, w_bytes_per_el, psum_b,
                                           {Operand.INPUTS: in_bytes, Operand.WEIGHTS: w_bytes})
     pad = _word_padding(hw, df, sr, sc, rows, cols, pack * g.act_bits / 8,
                         pack * w_bytes_per_el, out_b, psum_b)
@@ -269,20 +269,3 @@ def _word_padding(hw: Hardware, df: Dataflow, sr: int, sc: int, rows: int, cols:
             "w": word_padded_factor(*w_dim, w_b, w_word),
             "out": word_padded_factor(sc, cols, out_b, o_word),
             "psum": word_padded_factor(sc, cols, psum_b, o_word)}
-
-
-def _register_files(hw: Hardware, macs: int, act_b: float, w_b: float, psum_b: float,
-                    loaded: dict[Operand, int]) -> tuple[dict[Operand, int], dict[Operand, int]]:
-    """Per-PE file accesses (bytes, all PEs): a read per MAC of each operand a file holds, a
-    write per element loaded; the output register is read and written per MAC."""
-    reads: dict[Operand, int] = {}
-    writes: dict[Operand, int] = {}
-    for m in per_pe_levels(hw):
-        for op in m.holds:
-            if op == Operand.OUTPUTS:
-                width = min(psum_b, float(m.size_bytes))
-                reads[op] = writes[op] = math.ceil(macs * width)
-            else:
-                reads[op] = math.ceil(macs * (act_b if op == Operand.INPUTS else w_b))
-                writes[op] = loaded[op]
-    return reads, writes

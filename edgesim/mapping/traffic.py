@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -98,6 +99,25 @@ class _Ledger:
         self.reads_bytes = {m.name: 0 for m in hw.memory}
         self.writes_bytes = {m.name: 0 for m in hw.memory}
         self.dram_act_read_bytes = 0
+
+
+def register_file_accesses(hw: Hardware, macs: int, act_b: float, w_b: float, psum_b: float,
+                           loaded: dict[Operand, int]
+                           ) -> tuple[dict[Operand, int], dict[Operand, int]]:
+    """Per-PE file accesses (bytes, all PEs) of an array that feeds each MAC from its PE's
+    files: a read per MAC of each operand a file holds, the bytes ``loaded`` into it written
+    once; the output register is read and written per MAC (at psum width, up to its size)."""
+    reads: dict[Operand, int] = {}
+    writes: dict[Operand, int] = {}
+    for m in per_pe_levels(hw):
+        for op in m.holds:
+            if op == Operand.OUTPUTS:
+                width = min(psum_b, float(m.size_bytes))
+                reads[op] = writes[op] = math.ceil(macs * width)
+            else:
+                reads[op] = math.ceil(macs * (act_b if op == Operand.INPUTS else w_b))
+                writes[op] = loaded[op]
+    return reads, writes
 
 
 def _resident_share(part: int, whole: int) -> float:

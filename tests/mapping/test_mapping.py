@@ -167,6 +167,28 @@ def test_cube_depthwise_per_channel_or_packed_in_channel_blocks():
     assert packed.utilization < 1 / 16 + 1e-9
 
 
+def test_cube_counts_its_register_files_when_the_spec_has_them():
+    """Per-PE files on a cube: a read per MAC of each operand, the fractals delivered written
+    once, the accumulator read and written per MAC at accumulator width; none without them."""
+    cube = ComputeUnit(name="cube", type=UnitType.CUBE, operation=Operation.MAC,
+                       precisions=("fp16",), rows=16, cols=16, depth=16)
+    mem = (level("dram", MemoryType.DRAM, 1 << 30), level("l0", MemoryType.SRAM, 1 << 20))
+    fc = linear("fc", 100, 40, batch=20)
+    plain = map_layer(fc, Hardware("c", "npu", 7, 1e9, (cube,), mem))
+    assert set(plain.reads_bytes) == {"dram", "l0"}
+    rf = (level("rf_in", MemoryType.REGFILE, 2, (Operand.INPUTS,), True, 4096),
+          level("rf_w", MemoryType.REGFILE, 2, (Operand.WEIGHTS,), True, 4096),
+          level("rf_acc", MemoryType.REGFILE, 4, (Operand.OUTPUTS,), True, 4096))
+    got = map_layer(fc, Hardware("c", "npu", 7, 1e9, (cube,), (*mem, *rf)))
+    macs = 20 * 40 * 100
+    assert got.reads_bytes["rf_in"] == macs * 2 and got.reads_bytes["rf_w"] == macs * 2
+    assert got.reads_bytes["rf_acc"] == got.writes_bytes["rf_acc"] == macs * 4  # fp32 accum.
+    # written once per fractal delivered from L0: A re-read per N block (3), B per M block (2)
+    assert got.writes_bytes["rf_in"] == 3 * 20 * 100 * 2
+    assert got.writes_bytes["rf_w"] == 2 * 100 * 40 * 2
+    assert got.compute_cycles == plain.compute_cycles
+
+
 def test_simd_efficiency_and_pooling_memory_bound():
     cpu = ComputeUnit(name="neon", type=UnitType.SIMD, operation=Operation.MAC,
                       precisions=("fp32", "int8"), lanes=4, cores=4, efficiency=0.5)
