@@ -221,7 +221,8 @@ def build_hardware(spec: HardwareSpec, source: str = "") -> Hardware:
     return Hardware(
         name=spec.name, kind=HardwareKind(spec.kind), technology_nm=node, clock_hz=spec.clock,
         compute=units, memory=levels, static_power_w=spec.static_power,
-        fallback_unit=spec.fallback, residency=spec.residency, area_overhead_fraction=spec.area_overhead,
+        fallback_unit=spec.fallback, residency=spec.residency,
+        sparse_index_bits=spec.sparse_index_bits, area_overhead_fraction=spec.area_overhead,
         dvfs=tuple(DvfsPoint(clock_hz=p.clock, voltage_v=p.voltage) for p in spec.dvfs),
         source=source, description=spec.description, citation=spec.source,
     )

@@ -211,6 +211,7 @@ class Hardware:
     static_power_w: float = 0.0  # chip-level static power beyond the listed leakages
     fallback_unit: str | None = None  # unit that runs ops the main unit does not support
     residency: Residency = Residency.LIFETIME  # activations kept on chip between layers
+    sparse_index_bits: int = 4  # relative-index width of the sparse weight format it stores
     area_overhead_fraction: float = 0.0  # control, NoC, I/O: fraction of compute + memory area
     dvfs: tuple[DvfsPoint, ...] = ()
     source: str = ""  # file it came from

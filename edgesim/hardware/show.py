@@ -110,6 +110,7 @@ def spec_to_yaml(hw: Hardware) -> str:
     if hw.fallback_unit is not None:
         out["fallback"] = hw.fallback_unit
     out["residency"] = hw.residency.value
+    out["sparse_index_bits"] = hw.sparse_index_bits
     out["area_overhead"] = hw.area_overhead_fraction
     if hw.dvfs:
         out["dvfs"] = [{"clock": _fmt(p.clock_hz, Dimension.FREQUENCY),

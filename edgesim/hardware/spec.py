@@ -283,6 +283,9 @@ class HardwareSpec(_Frozen):
     # Activations kept on chip between layers: every tensor over its lifetime while the buffers
     # hold it (lifetime), or only one whose single reader is the next layer (next_layer).
     residency: Residency = Residency.LIFETIME
+    # Bits of a relative index in the sparse weight format the chip stores and reads (CSR with
+    # relative indices and filler zeros; EIE: 4). One definition of stored weight bytes.
+    sparse_index_bits: int = Field(default=4, ge=1, le=32, strict=True)
     area_overhead: float = Field(default=0.0, ge=0.0, lt=10.0)
     dvfs: list[DvfsPointSpec] = Field(default_factory=list)
     description: str = ""

@@ -22,7 +22,7 @@ def stored_weight_bytes(schedule: Schedule) -> int:
         except WorkloadError:  # a mapper-made step holds no weights
             continue
         w_prec = resolved_precisions(layer, hw.unit(lc.unit))[0]
-        total_bits += weight_storage_bits(layer, w_prec.bits)
+        total_bits += weight_storage_bits(layer, w_prec.bits, hw.sparse_index_bits)
     return math.ceil(total_bits / 8)
 
 

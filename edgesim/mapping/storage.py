@@ -1,8 +1,11 @@
 """How operands are stored: weights in the cheapest sparse format, coded activations, partial sums.
 
-* Operand sizes at the layer's bit-widths; weights as stored: the smaller of dense, CSR with 4-bit
-  relative indices (with the padding entries a gap longer than 15 needs), and a 1-bit-per-weight
-  bitmap, or N:M values plus ``ceil(log2 M)`` bits of metadata per kept weight; never above dense.
+* Operand sizes at the layer's bit-widths; weights (and biases: a folded BatchNorm is a bias) as
+  the chip stores them: the smaller of dense, CSR with relative indices of the spec's
+  ``sparse_index_bits`` (4 by default, with the filler entries a longer gap needs), and a
+  1-bit-per-weight bitmap, or N:M values plus ``ceil(log2 M)`` bits of metadata per kept weight;
+  never above dense. This is the one definition of stored weight bytes: the traffic, a
+  result's ``weight_bytes`` and ``compress.storage(..., hw=)`` all use it.
 * Compressed activations: a home level with ``compression: rlc`` (Eyeriss) stores activations
   run-length coded (``rlc_ratio``); only the bytes crossing to and from that level shrink or grow,
   buffers hold them decoded. Weights and partial-sum spills are never coded.
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from edgesim.vocab import OpKind, parse_nm
 from edgesim.workload.layer import Layer
 
-CSR_INDEX_BITS = 4
+CSR_INDEX_BITS = 4  # the default relative-index width (a spec's sparse_index_bits)
 RLC_WORD_BITS = 64  # Eyeriss (JSSC 2017): 64-bit words of three (5-bit run, 16-bit level) pairs
 RLC_RUN_BITS = 5
 
@@ -42,8 +45,9 @@ def psum_bits(act_bits: int) -> int:
     return max(32, act_bits)
 
 
-def weight_storage_bits(layer: Layer, weight_bits: int) -> int:
-    """Bits needed to store a layer's parameters in the cheapest sensible format (never > dense)."""
+def weight_storage_bits(layer: Layer, weight_bits: int, index_bits: int = CSR_INDEX_BITS) -> int:
+    """Bits needed to store a layer's parameters in the cheapest sensible format (never > dense);
+    ``index_bits``: the CSR relative-index width (the spec's ``sparse_index_bits``)."""
     n = layer.params
     dense = n * weight_bits
     if n == 0:
@@ -59,13 +63,13 @@ def weight_storage_bits(layer: Layer, weight_bits: int) -> int:
         return dense
     nnz = math.ceil(n * (1.0 - s))
     bitmap = n + nnz * weight_bits
-    # CSR with relative 4-bit indices: a gap of 16 or more needs a padding entry per 16 positions.
-    # For zeros spread at random (density d) the expected padding per nonzero is q / (1 - q) with
-    # q = (1 - d) ** 16 (sum over k >= 1 of P(gap >= 16 k)).
+    # CSR with relative b-bit indices: a gap longer than 2^b needs a filler entry per 2^b
+    # positions. For zeros spread at random (density d) the expected fillers per nonzero are
+    # q / (1 - q) with q = (1 - d) ** (2^b) (sum over k >= 1 of P(gap > k 2^b)).
     density = max(1.0 - s, 1e-12)
-    q = (1.0 - density) ** (1 << CSR_INDEX_BITS)
+    q = (1.0 - density) ** (1 << index_bits)
     pads = math.ceil(nnz * q / (1.0 - q)) if q < 1.0 else n
-    csr = (nnz + pads) * (weight_bits + CSR_INDEX_BITS)
+    csr = (nnz + pads) * (weight_bits + index_bits)
     return min(dense, bitmap, csr)
 
 
@@ -79,7 +83,8 @@ class Sizes:
     psums_bytes: int  # the outputs held at accumulator width
 
 
-def layer_sizes(layer: Layer, weight_bits: int, act_bits: int) -> Sizes:
+def layer_sizes(layer: Layer, weight_bits: int, act_bits: int,
+                index_bits: int = CSR_INDEX_BITS) -> Sizes:
     """Operand bytes of ``layer``; a matmul's second operand is an activation (the 'weights')."""
     if layer.op == OpKind.MATMUL:
         a = math.prod(layer.in_shapes[0])
@@ -88,6 +93,6 @@ def layer_sizes(layer: Layer, weight_bits: int, act_bits: int) -> Sizes:
                      math.ceil(layer.output_elems * act_bits / 8),
                      math.ceil(layer.output_elems * psum_bits(act_bits) / 8))
     return Sizes(math.ceil(layer.input_elems * act_bits / 8),
-                 math.ceil(weight_storage_bits(layer, weight_bits) / 8),
+                 math.ceil(weight_storage_bits(layer, weight_bits, index_bits) / 8),
                  math.ceil(layer.output_elems * act_bits / 8),
                  math.ceil(layer.output_elems * psum_bits(act_bits) / 8))

@@ -148,3 +148,26 @@ def test_bad_arguments(kwargs: dict, field: str) -> None:
     with pytest.raises(CompressError) as info:
         storage(_row([1.0, 2.0]), **kwargs)
     assert info.value.field == field
+
+
+@pytest.mark.parametrize(("amount", "index_bits"), [(0.9, 4), (0.9, 6), (0.6, 4), (0.0, 4)])
+def test_one_stored_bytes_definition(amount: float, index_bits: int) -> None:
+    """A result's ``weight_bytes`` (the chip's stored form: cheapest of dense, bitmap and CSR
+    with the spec's ``sparse_index_bits``, expected over random zeros) is what ``storage``
+    counts exactly on the same weights in that form, within 2%."""
+    import edgesim as es
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(32, 64, 3, bias=False), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(64 * 6 * 6, 100, bias=False)).eval()
+    inputs = (torch.randn(1, 32, 8, 8),)
+    pruned = prune_unstructured(model, amount=amount) if amount else model
+    hw = es.load_hardware("edge-npu", {"sparse_index_bits": index_bits})
+    got = es.simulate(es.trace(pruned, inputs), hw).weight_bytes
+    reps = [storage(pruned, fmt=fmt, weight_bits=8, conv_index_bits=index_bits,
+                    fc_index_bits=index_bits).by_layer for fmt in ("dense", "csr", "bitmap")]
+    exact = sum(min(rep[name] for rep in reps) for name in reps[0])  # per layer, as the chip
+    assert got == pytest.approx(exact, rel=0.02)
+    if amount == 0.9:  # and the spec's index width matters (fillers at 4 bits, wider entries at 6)
+        other = es.load_hardware("edge-npu", {"sparse_index_bits": 10 - index_bits})
+        assert es.simulate(es.trace(pruned, inputs), other).weight_bytes != got

@@ -312,3 +312,11 @@ def test_an_override_naming_a_whole_entry_is_an_error(key: str) -> None:
     """Before: silently ignored (the design point was the base spec)."""
     with pytest.raises(SpecError, match="names a whole entry"):
         load_hardware("edge-npu", overrides={key: "8"})
+
+
+def test_sparse_index_bits_is_a_spec_field() -> None:
+    """The relative-index width of the sparse weight format: one definition of stored bytes."""
+    assert load_hardware("edge-npu").sparse_index_bits == 4
+    assert load_hardware("edge-npu", {"sparse_index_bits": 6}).sparse_index_bits == 6
+    with pytest.raises(SpecError, match="sparse_index_bits"):
+        load_hardware("edge-npu", {"sparse_index_bits": 0})
