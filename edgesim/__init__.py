@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # what users' type checkers see; at run time each name loads 
     from edgesim.hardware import load_hardware as load_hardware
     from edgesim.hardware.model import Hardware as Hardware
     from edgesim.mapping import map_workload as map_workload
+    from edgesim.measurement import measure as measure
     from edgesim.results import LayerResult as LayerResult
     from edgesim.results import SimResult as SimResult
     from edgesim.search.sweep import sweep as sweep
@@ -56,6 +57,7 @@ _LAZY = {
     "report": ("edgesim.report", None),
     "search": ("edgesim.search", None),
     "sweep": ("edgesim.search.sweep", "sweep"),
+    "measure": ("edgesim.measurement", "measure"),
 }
 
 __all__ = [

@@ -14,7 +14,7 @@ from edgesim.errors import EdgesimError, SearchError
 from edgesim.hardware.load import SpecLoader
 from edgesim.hardware.model import Hardware
 from edgesim.results import SimResult
-from edgesim.search.config import ACCURACY, AccuracyConfig, SearchConfig
+from edgesim.search.config import ACCURACY, MEASURED_LATENCY, AccuracyConfig, SearchConfig
 from edgesim.search.model import ModelSource, import_object
 from edgesim.search.problem import Decoded, Genome, SearchProblem, digest
 from edgesim.sim import simulate
@@ -53,6 +53,7 @@ class Oracle:
         self.accuracy: AccuracyConfig | str | AccuracyFn | None = (
             cfg.accuracy if ACCURACY in self.names else None)
         self.seed = cfg.algorithm.seed
+        self.measures = MEASURED_LATENCY in self.names
         weights = source.fingerprint() if self.accuracy is not None else ""
         self.fingerprint = digest(problem.fingerprint(), weights, loader.file, loader.raw,
                                   cfg.mode.value, cfg.batch, self.names,
@@ -79,18 +80,39 @@ class Oracle:
         return decoded, hw, simulate(decoded.workload, hw, mode=self.mode, batch=self.batch)
 
     def evaluate(self, genome: Genome | None) -> Evaluation:
-        """Score one genome (``None``: the baseline); an invalid design is an error row."""
+        """Score one genome (``None``: the baseline); an invalid design is an error row.
+
+        ``measured_latency_s`` is left NaN here (this may run in a worker): the search measures
+        it in its own process afterwards (:meth:`measure_into`)."""
         try:
             _, _, res = self.simulate(genome)
             metrics: Metrics = {}
             for name in self.names:
                 if name == ACCURACY:
                     metrics[name] = self._accuracy(genome)
+                elif name == MEASURED_LATENCY:
+                    metrics[name] = math.nan
                 else:
                     metrics[name] = float(getattr(res, name))
             return Evaluation(metrics)
         except EdgesimError as exc:
             return Evaluation({n: math.nan for n in self.names}, str(exc))
+
+    def measure_into(self, genome: Genome | None, ev: Evaluation) -> Evaluation:
+        """``ev`` with the candidate's torch module timed on this machine (one thread, eval
+        mode, median of the timed calls: ``es.measure``); an error row if it cannot run."""
+        if not self.measures or ev.error:
+            return ev
+        from edgesim.measurement import measure
+
+        try:
+            module, inputs = (self.source.module() if genome is None
+                              else self.problem.module(genome))
+            module.eval()
+            median = measure(module, inputs, threads=1).median_s
+        except EdgesimError as exc:
+            return Evaluation({n: math.nan for n in self.names}, str(exc))
+        return Evaluation({**ev.metrics, MEASURED_LATENCY: median})
 
     def evaluate_many(self, genomes: Sequence[Genome | None]) -> list[Evaluation]:
         return [self.evaluate(g) for g in genomes]

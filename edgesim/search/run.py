@@ -15,7 +15,13 @@ from edgesim.hardware.load import SpecLoader
 from edgesim.search import checkpoint as ckpt
 from edgesim.search.algorithm import make_algorithm
 from edgesim.search.codesign import Codesign, Custom
-from edgesim.search.config import ACCURACY, AccuracyConfig, SearchConfig, load_config
+from edgesim.search.config import (
+    ACCURACY,
+    MEASURED_LATENCY,
+    AccuracyConfig,
+    SearchConfig,
+    load_config,
+)
 from edgesim.search.executor import Executor, make_executor
 from edgesim.search.hardware import HardwareSpace
 from edgesim.search.model import ModelSource, resolve_model
@@ -78,6 +84,17 @@ def setup(cfg: SearchConfig) -> Oracle:
                               field="accuracy")
         if isinstance(cfg.accuracy, AccuracyConfig) and source is not None:
             source = train_parent(source, cfg.accuracy, cfg.algorithm.seed)
+    if MEASURED_LATENCY in names:
+        if cfg.problem not in (ProblemKind.CHANNEL_PRUNING, ProblemKind.CODESIGN,
+                               ProblemKind.CUSTOM):
+            why = ("the host runs fake-quantized modules in float, so their measured latency "
+                   "is not the quantized model's" if cfg.problem == ProblemKind.MIXED_PRECISION
+                   else "the model's torch module does not change")
+            raise SearchError(f"measured_latency_s is not a {cfg.problem.value} objective: "
+                              f"{why}", field="objectives")
+        if source is not None and not source.has_module:
+            raise SearchError(f"measured_latency_s needs a torch model; {source.ref!r} has none",
+                              field="objectives")
     if source is None:
         problem: SearchProblem = Custom(cfg.space)
         source = ModelSource("<custom>", problem.decode(tuple(0 for _ in problem.genes))
@@ -194,8 +211,11 @@ def _search(cfg: SearchConfig, oracle: Oracle, executor: Executor,
         for k, g in zip(keys, items, strict=True):
             if k not in state.cache and k not in todo:
                 todo[k] = g
-        for k, ev in zip(todo, executor.map(oracle, list(todo.values())), strict=True):
-            state.cache[k] = ev
+        for (k, g), ev in zip(todo.items(), executor.map(oracle, list(todo.values())),
+                              strict=True):
+            # measured here, one candidate at a time, whatever ran the rest (a measurement
+            # needs this machine to itself and is not reproducible: it is cached like the rest)
+            state.cache[k] = oracle.measure_into(g, ev)
         return [state.cache[k] for k in keys]
 
     def record(items: Sequence[Genome | None], evals: Sequence[Evaluation], generation: int
