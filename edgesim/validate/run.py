@@ -30,6 +30,10 @@ class Check(StrEnum):
     ZIGZAG = "zigzag"
     EYERISS = "eyeriss"
     JETSON_NANO = "jetson-nano"
+    HOST = "host"  # this machine, measured: only with --device host (not in the default run)
+
+
+DEVICE_CHECKS = frozenset({Check.HOST})
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,12 @@ def _nano(progress: Callable[[str], None]) -> pd.DataFrame:
     return jetson_nano_table()
 
 
+def _host(progress: Callable[[str], None]) -> pd.DataFrame:
+    from edgesim.validate.host import table
+
+    return table(progress)
+
+
 CHECKS: dict[Check, CheckSpec] = {
     Check.SCALESIM: CheckSpec(
         "Systolic cycles and SRAM reads against SCALE-Sim v3",
@@ -91,6 +101,13 @@ CHECKS: dict[Check, CheckSpec] = {
         "kentaroy47/benchmark-FP32-FP16-INT8-with-TensorRT",
         "fitted (calibration, not validation): 3 points within 25%, ResNet-18 fp32 within 40% "
         "(tests/mapping/test_simd_fidelity.py)", (), _nano),
+    Check.HOST: CheckSpec(
+        "This machine: host-cpu predictions against torch latency measured here (zoo, generated "
+        "models nothing was fitted on, pruned variants)",
+        "es.measure on this machine (eager torch, inference mode, median of timed calls)",
+        "the table's construction and statistics on small models (tests/validate/test_host.py); "
+        "no accuracy band: the figures depend on the machine and the spec is hand-set (edgesim "
+        "calibrate is not in this version)", (), _host),
 }
 
 
@@ -118,7 +135,7 @@ def validate(checks: Sequence[Check] | None = None, out: Path | None = None,
              progress: Callable[[str], None] | None = None) -> dict[Check, pd.DataFrame]:
     """Run ``checks`` (all by default); with ``out``, write ``<check>.csv`` per check and
     ``validation.md`` with every table, its source and what the suite asserts."""
-    chosen = list(checks) if checks else list(Check)
+    chosen = list(checks) if checks else [c for c in Check if c not in DEVICE_CHECKS]
     lacking = missing_peers(chosen)
     if lacking:
         raise EdgesimError(f"edgesim validate runs peer simulators this environment lacks "

@@ -42,7 +42,8 @@ def test_scalesim_table_is_exact() -> None:
 def test_bad_usage_is_exit_2(tmp_path: Path, capsys) -> None:
     assert main(["validate", "--check", "nope"]) == 2
     assert "unknown check 'nope'" in capsys.readouterr().err
-    assert main(["validate", "--device", "host", "--out", str(tmp_path / "x")]) == 2
+    assert main(["validate", "--device", "host", "--check", "nope",
+                 "--out", str(tmp_path / "x")]) == 2  # bad input before anything is measured
     assert not (tmp_path / "x").exists()
     (tmp_path / "file").write_text("")
     assert main(["validate", "--check", "eyeriss", "--out", str(tmp_path / "file" / "y")]) == 2

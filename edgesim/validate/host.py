@@ -1,0 +1,219 @@
+"""Predicted against measured on this machine (``edgesim validate --device host``).
+
+Every model is run by torch here (``es.measure``: eval mode, ``inference_mode``, the median of
+timed calls) and predicted by ``simulate`` on the ``host-cpu`` spec with as many cores as torch
+has threads. Three groups: zoo models; models generated from a seed that nothing in the spec
+was fitted on (conv stacks over widths, depths and kernel sizes, strided, depthwise and grouped
+convolutions, residual and concat joins, MLPs, attention blocks); channel-pruned variants of one
+model, whose rank agreement (Spearman) is what a pruning search needs. The summary rows give the
+share of zoo and generated models within +-10% and +-20%, the median error and the Spearman
+correlation. Measurements are not reproducible to the bit; the predictions are.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import torch
+    from torch import nn
+
+Case = tuple[str, "nn.Module", tuple[Any, ...]]
+ZOO = ("lenet5", "resnet18", "mobilenet_v2", "vit_tiny")
+KINDS = ("conv", "residual", "concat", "depthwise", "grouped", "mlp", "attention")
+
+
+def _seq(*mods: nn.Module) -> nn.Module:
+    from torch import nn
+
+    return nn.Sequential(*mods)
+
+
+def _conv_bn_relu(cin: int, cout: int, k: int, stride: int = 1, groups: int = 1) -> nn.Module:
+    from torch import nn
+
+    return _seq(nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
+                nn.BatchNorm2d(cout), nn.ReLU())
+
+
+def _head(c: int, classes: int = 10) -> nn.Module:
+    from torch import nn
+
+    return _seq(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, classes))
+
+
+def _generated(kind: str, rng: random.Random) -> tuple[nn.Module, tuple[torch.Tensor, ...]]:
+    """One model of ``kind`` with shapes drawn from ``rng``."""
+    import torch
+    from torch import nn
+
+    from edgesim.workload.zoo.beyond_cnn import TransformerBlock
+
+    size = rng.choice([28, 32, 56, 64])
+    c = rng.choice([16, 32, 48, 64, 96, 128])
+    x = (torch.randn(1, 3, size, size),)
+    if kind == "conv":
+        layers: list[nn.Module] = [_conv_bn_relu(3, c, rng.choice([3, 5, 7]), 2)]
+        for _ in range(rng.randint(2, 5)):
+            nc = rng.choice([16, 32, 64, 96, 128])
+            layers.append(_conv_bn_relu(c, nc, rng.choice([1, 3, 5]), rng.choice([1, 1, 2])))
+            c = nc
+        return _seq(*layers, _head(c)), x
+    if kind == "residual":
+        class Res(nn.Module):
+            def __init__(self, ch: int, k: int) -> None:
+                super().__init__()
+                self.a, self.b = _conv_bn_relu(ch, ch, k), _conv_bn_relu(ch, ch, k)
+
+            def forward(self, t: torch.Tensor) -> torch.Tensor:
+                return t + self.b(self.a(t))
+
+        k = rng.choice([1, 3])
+        return _seq(_conv_bn_relu(3, c, 3, 2), *[Res(c, k) for _ in range(rng.randint(1, 3))],
+                    _head(c)), x
+    if kind == "concat":
+        class Cat(nn.Module):
+            def __init__(self, ch: int) -> None:
+                super().__init__()
+                self.p, self.q = _conv_bn_relu(ch, ch // 2, 1), _conv_bn_relu(ch, ch // 2, 3)
+
+            def forward(self, t: torch.Tensor) -> torch.Tensor:
+                return torch.cat([self.p(t), self.q(t)], dim=1)
+
+        return _seq(_conv_bn_relu(3, c, 3, 2), Cat(c), Cat(c), _head(c)), x
+    if kind == "depthwise":
+        layers = [_conv_bn_relu(3, c, 3, 2)]
+        for _ in range(rng.randint(2, 4)):
+            nc = rng.choice([32, 64, 96, 128])
+            layers += [_conv_bn_relu(c, c, rng.choice([3, 5]), rng.choice([1, 2]), groups=c),
+                       _conv_bn_relu(c, nc, 1)]
+            c = nc
+        return _seq(*layers, _head(c)), x
+    if kind == "grouped":
+        g = rng.choice([2, 4, 8])
+        c = max(g, c // g * g)
+        return _seq(_conv_bn_relu(3, c, 3, 2), _conv_bn_relu(c, c, 3, 1, groups=g),
+                    _conv_bn_relu(c, c, 3, 2, groups=g), _head(c)), x
+    if kind == "mlp":
+        width = [rng.choice([64, 128, 256, 512, 1024]) for _ in range(rng.randint(2, 4))]
+        dims = [rng.choice([64, 256, 784]), *width]
+        mods: list[nn.Module] = []
+        for a, b in zip(dims, dims[1:], strict=False):
+            mods += [nn.Linear(a, b), nn.ReLU()]
+        return _seq(*mods, nn.Linear(dims[-1], 10)), (torch.randn(rng.choice([1, 8]), dims[0]),)
+    if kind == "attention":
+        dim = rng.choice([64, 128, 192])
+        blocks = [TransformerBlock(dim, rng.choice([2, 4])) for _ in range(rng.randint(1, 2))]
+        return _seq(*blocks), (torch.randn(1, rng.choice([49, 64, 197]), dim),)
+    raise ValueError(kind)
+
+
+def generated_cases(seed: int = 0, count: int = 14) -> list[Case]:
+    """``count`` models generated from ``seed``, cycling through every kind."""
+    import torch
+
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
+    out = []
+    for i in range(count):
+        kind = KINDS[i % len(KINDS)]
+        module, inputs = _generated(kind, rng)
+        out.append((f"gen{i:02d}-{kind}", module.eval(), inputs))
+    return out
+
+
+def zoo_cases(names: Sequence[str] = ZOO) -> list[Case]:
+    from edgesim.workload import zoo
+
+    out = []
+    for name in names:
+        module, inputs = zoo.get(name)
+        out.append((name, module.eval(), inputs))
+    return out
+
+
+def pruned_cases(base: Case, ratios: Sequence[float] = (0.0, 0.25, 0.5, 0.75)) -> list[Case]:
+    """Channel-pruned variants of one model (Torch-Pruning's groups, L1 importance)."""
+    from edgesim.compress import prune_channels
+
+    name, module, inputs = base
+    return [(f"{name}-pruned{int(r * 100)}",
+             (prune_channels(module, inputs, ratio=r) if r else module).eval(), inputs)
+            for r in ratios]
+
+
+def _row(group: str, case: Case, threads: int, repeats: int | None) -> dict[str, Any]:
+    from edgesim.hardware import load_hardware
+    from edgesim.measurement import measure
+    from edgesim.sim import simulate
+    from edgesim.workload.trace import trace
+
+    name, module, inputs = case
+    main = load_hardware("host-cpu").main_unit.name
+    hw = load_hardware("host-cpu", {f"compute.{main}.cores": threads})
+    predicted = simulate(trace(module, inputs, name=name), hw).latency_s
+    m = measure(module, inputs, threads=threads, repeats=repeats)
+    return {"group": group, "model": name, "threads": threads,
+            "predicted_ms": predicted * 1e3, "measured_ms": m.median_s * 1e3,
+            "ratio": predicted / m.median_s, "spread": m.spread}
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rank correlation (scipy's, ties averaged)."""
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(a, b).statistic)
+
+
+def summary_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Share within +-10% / +-20% and median error of the zoo and generated rows per thread
+    count, and the Spearman correlation of the pruned variants' predicted and measured times."""
+    out = []
+    for threads in sorted({r["threads"] for r in rows}):
+        for group in ("zoo", "generated"):
+            errs = [abs(r["ratio"] - 1.0) for r in rows
+                    if r["group"] == group and r["threads"] == threads]
+            if not errs:
+                continue
+            for metric, value in (("share within 10%", sum(e <= 0.10 for e in errs) / len(errs)),
+                                  ("share within 20%", sum(e <= 0.20 for e in errs) / len(errs)),
+                                  ("median error", statistics.median(errs))):
+                out.append({"group": "summary", "model": f"{group}: {metric}",
+                            "threads": threads, "value": value})
+        pruned = [r for r in rows if r["group"] == "pruned" and r["threads"] == threads]
+        if len(pruned) >= 3:
+            out.append({"group": "summary", "model": "pruned: Spearman rank correlation",
+                        "threads": threads,
+                        "value": spearman([r["predicted_ms"] for r in pruned],
+                                          [r["measured_ms"] for r in pruned])})
+    return out
+
+
+def table(progress: Callable[[str], None], threads: Sequence[int] | None = None,
+          zoo: Sequence[str] = ZOO, generated: int = 14, pruned_base: str = "resnet18",
+          repeats: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """The host check: one row per model and thread count, then the summary rows."""
+    import os
+
+    import pandas as pd
+
+    threads = list(threads) if threads is not None else sorted({1, os.cpu_count() or 1})
+    cases = ([("zoo", c) for c in zoo_cases(zoo)]
+             + [("generated", c) for c in generated_cases(seed, generated)]
+             + [("pruned", c) for c in pruned_cases(zoo_cases([pruned_base])[0])])
+    rows = []
+    for n in threads:
+        for i, (group, case) in enumerate(cases):
+            progress(f"validate: host, {n} thread(s), {case[0]} ({i + 1}/{len(cases)})")
+            rows.append(_row(group, case, n, repeats))
+    df = pd.DataFrame([*rows, *summary_rows(rows)])
+    return df[["group", "model", "threads", "predicted_ms", "measured_ms", "ratio", "spread",
+               "value"]] if "value" in df else df
+
+
+__all__ = ["KINDS", "ZOO", "generated_cases", "pruned_cases", "spearman", "summary_rows",
+           "table", "zoo_cases"]

@@ -1,0 +1,63 @@
+"""validate --device host: the table's construction and statistics on small models (the figures
+themselves depend on the machine: no accuracy band here)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import edgesim as es
+from edgesim.validate import host
+
+
+@pytest.fixture(scope="module")
+def small() -> object:
+    return host.table(lambda _m: None, threads=[1], zoo=["lenet5"], generated=len(host.KINDS),
+                      pruned_base="lenet5", repeats=3)
+
+
+def test_one_row_per_model_then_the_summary(small: object) -> None:
+    import pandas as pd
+
+    assert isinstance(small, pd.DataFrame)
+    rows = small[small["group"] != "summary"]
+    assert rows["group"].tolist() == ["zoo"] + ["generated"] * len(host.KINDS) + ["pruned"] * 4
+    assert [m.split("-", 1)[1] for m in rows[rows["group"] == "generated"]["model"]] == list(
+        host.KINDS)  # every kind of generated model traces, simulates and runs
+    assert (rows["measured_ms"] > 0).all() and (rows["predicted_ms"] > 0).all()
+    assert rows["ratio"].to_numpy() == pytest.approx(
+        (rows["predicted_ms"] / rows["measured_ms"]).to_numpy(), rel=1e-12)
+    summary = small[small["group"] == "summary"].set_index("model")["value"]
+    errs = (rows[rows["group"] == "generated"]["ratio"] - 1.0).abs()
+    assert summary["generated: share within 20%"] == (errs <= 0.20).mean()
+    assert summary["generated: median error"] == errs.median()
+    assert -1.0 <= summary["pruned: Spearman rank correlation"] <= 1.0
+
+
+def test_the_prediction_is_the_simulation_of_the_traced_model(small: object) -> None:
+    import pandas as pd
+
+    assert isinstance(small, pd.DataFrame)
+    name, module, inputs = host.zoo_cases(["lenet5"])[0]
+    hw = es.load_hardware("host-cpu", {"compute.avx512.cores": 1})
+    want = es.simulate(es.trace(module, inputs, name=name), hw).latency_s * 1e3
+    assert small.set_index("model").loc["lenet5", "predicted_ms"] == want
+
+
+def test_generated_models_are_a_function_of_the_seed() -> None:
+    a = [es.trace(m, x).layers for _, m, x in host.generated_cases(3, 7)]
+    b = [es.trace(m, x).layers for _, m, x in host.generated_cases(3, 7)]
+    c = [es.trace(m, x).layers for _, m, x in host.generated_cases(4, 7)]
+    assert a == b and a != c
+
+
+def test_spearman_ranks() -> None:
+    assert host.spearman([1, 2, 3], [10, 30, 20]) == pytest.approx(0.5)
+    assert math.isclose(host.spearman([1, 2, 3, 4], [4, 3, 2, 1]), -1.0)
+
+
+def test_device_host_is_not_in_the_default_run() -> None:
+    from edgesim.validate.run import DEVICE_CHECKS, Check
+
+    assert Check.HOST in DEVICE_CHECKS and Check.EYERISS not in DEVICE_CHECKS
