@@ -75,10 +75,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     if args.batch is not None and args.batch < 1:
         raise _UsageError(f"must be a positive integer, got {args.batch}", field="--batch")
-    hw = load_hardware(args.hw, overrides=_parse_sets(args.set))
+    from edgesim.hardware.load import SpecLoader
+    from edgesim.provenance import stamp
+
+    overrides = _parse_sets(args.set)
+    hw = load_hardware(args.hw, overrides=overrides)
     wl = load_workload(args.model)
     res = simulate(wl, hw, mode=args.mode, batch=args.batch)
-    payload = json.dumps(res.to_dict(), indent=2)
+    prov = stamp({"hardware": (args.hw, SpecLoader(args.hw).sha256(overrides)),
+                  "model": (args.model, wl.sha256())})
+    payload = json.dumps({**res.to_dict(), "provenance": prov}, indent=2)
     if args.timeline:
         from edgesim.report.timeline import write_chrome_trace
 

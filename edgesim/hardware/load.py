@@ -219,6 +219,14 @@ class SpecLoader:
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_cache": {}}  # built designs are rebuilt where needed
 
+    def sha256(self, overrides: Mapping[str, object] | None = None) -> str:
+        """Content hash of the design ``overrides`` makes of this spec: its resolved mapping
+        (``provenance.canonical_sha256``), the same wherever and however the file is written."""
+        from edgesim.provenance import canonical_sha256
+
+        raw = apply_overrides(self._raw, overrides, file=self.file) if overrides else self._raw
+        return canonical_sha256(raw)
+
     def __call__(self, overrides: Mapping[str, object] | None = None) -> Hardware:
         key = tuple(sorted((k, repr(v)) for k, v in (overrides or {}).items()))
         hit = self._cache.get(key)

@@ -35,7 +35,9 @@ def sweep(hw: str | Path, model: str | Path | Workload,
 
     Returns:
         One row per design point: ``hardware``, ``workload``, ``mode``, ``batch``, the swept
-        keys (SI numbers where the value is a quantity) and the result's scalar keys.
+        keys (SI numbers where the value is a quantity), the result's scalar keys, then the
+        provenance: ``edgesim_version``, ``hardware_sha256`` (the design point's resolved spec)
+        and ``model_sha256``.
     """
     import pandas as pd
 
@@ -46,8 +48,11 @@ def sweep(hw: str | Path, model: str | Path | Workload,
     for key, values in sets.items():
         if not isinstance(values, Sequence) or isinstance(values, str) or not values:
             raise SearchError(f"expected a list of values, got {values!r}", field=key)
+    from edgesim.version import __version__
+
     loader = SpecLoader(hw)
     wl = model if isinstance(model, Workload) else load_workload(model)
+    model_sha = wl.sha256()
     keys = list(sets)
     rows = []
     for combo in itertools.product(*(sets[k] for k in keys)):
@@ -64,6 +69,8 @@ def sweep(hw: str | Path, model: str | Path | Workload,
                                "mode": d["mode"], "batch": d["batch"]}
         row.update({k: numeric(v) for k, v in overrides.items()})
         row.update({k: d[k] for k in RESULT_COLUMNS})
+        row.update(edgesim_version=__version__, hardware_sha256=loader.sha256(overrides),
+                   model_sha256=model_sha)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -78,6 +78,16 @@ class Workload:
         total_bits = sum(lay.params * lay.bits(native)[0] for lay in self.layers)
         return math.ceil(total_bits / 8)
 
+    def sha256(self) -> str:
+        """Content hash of the workload as the IR holds it: name, batch and every layer's
+        fields (``provenance.canonical_sha256``)."""
+        import dataclasses
+
+        from edgesim.provenance import canonical_sha256
+
+        return canonical_sha256({"name": self.name, "batch": self.batch,
+                                 "layers": [dataclasses.asdict(lay) for lay in self.layers]})
+
     def with_layers(self, layers: Sequence[Layer]) -> Workload:
         return Workload(self.name, tuple(layers), self.batch, self.source)
 
