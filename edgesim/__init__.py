@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # what users' type checkers see; at run time each name loads 
     from edgesim.hardware.model import Hardware as Hardware
     from edgesim.mapping import map_workload as map_workload
     from edgesim.measurement import measure as measure
+    from edgesim.report.compare import compare as compare
     from edgesim.results import LayerResult as LayerResult
     from edgesim.results import SimResult as SimResult
     from edgesim.search.sweep import sweep as sweep
@@ -58,6 +59,7 @@ _LAZY = {
     "search": ("edgesim.search", None),
     "sweep": ("edgesim.search.sweep", "sweep"),
     "measure": ("edgesim.measurement", "measure"),
+    "compare": ("edgesim.report.compare", "compare"),
 }
 
 __all__ = [

@@ -174,6 +174,39 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import html
+
+    from edgesim.report.compare import compare, variants
+    from edgesim.version import __version__
+
+    if args.batch is not None and args.batch < 1:
+        raise _UsageError(f"must be a positive integer, got {args.batch}", field="--batch")
+    try:
+        chosen = variants(args.variant)
+    except EdgesimError as exc:
+        raise _UsageError(exc.detail, field="--variant") from None
+    for dest, flag in ((args.csv, "--csv"), (args.html, "--html")):
+        if dest and not Path(dest).parent.exists():
+            raise _UsageError(f"directory {str(Path(dest).parent)!r} does not exist",
+                              field=flag)
+    table = compare(args.hw, args.model, [v.value for v in chosen] or ["dense"],
+                    mode=args.mode, batch=args.batch)
+    if args.csv:
+        write_atomic(Path(args.csv), lambda p: table.to_csv(p, index=False))
+    if args.html:
+        inputs = ", ".join(html.escape(x) for x in [*args.hw, *args.model])
+        page = (f"<!doctype html><html><head><meta charset='utf-8'><title>edgesim compare"
+                f"</title></head><body><h1>edgesim compare</h1><p>edgesim {__version__}; "
+                f"inputs: {inputs} (hashes in the table)</p>"
+                f"{table.to_html(index=False, border=0)}</body></html>\n")
+        write_atomic(Path(args.html), lambda p: _write_text(p, page))
+    shown = ["hardware", "workload", "variant", "latency_s", "energy_j", "area_mm2",
+             "weight_bytes", "dram_read_bytes", "dram_write_bytes"]
+    print(table[shown].to_string(index=False))
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from edgesim.validate import Check, validate
     from edgesim.validate.run import stderr_progress
@@ -250,6 +283,20 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--csv", metavar="FILE", help="write the table as CSV")
     sw.add_argument("--plot", metavar="FILE.png", help="latency and energy against the first key")
     sw.set_defaults(func=_cmd_sweep)
+
+    cmp = sub.add_parser("compare", help="every model on every spec (and compression variant), "
+                                         "one table")
+    cmp.add_argument("--hw", action="append", required=True, metavar="NAME|PATH",
+                     help="a spec; repeatable")
+    cmp.add_argument("--model", action="append", required=True, metavar="NAME|PATH",
+                     help="a zoo name, workload YAML or .onnx path; repeatable")
+    cmp.add_argument("--variant", action="append", default=[], metavar="NAME",
+                     help="dense, pruned50, int8, int4, sparse90, 2:4; repeatable (default: dense)")
+    cmp.add_argument("--mode", choices=["analytic", "des"], default="analytic")
+    cmp.add_argument("--batch", type=int, default=None)
+    cmp.add_argument("--csv", metavar="FILE", help="write the table as CSV")
+    cmp.add_argument("--html", metavar="FILE", help="write the table as an HTML page")
+    cmp.set_defaults(func=_cmd_compare)
 
     val = sub.add_parser("validate", help="re-run the cross-checks (SCALE-Sim, ZigZag, published "
                                           "silicon) and write their tables")

@@ -52,7 +52,7 @@ class MixedPrecision(SearchProblem):
         self._w: dict[str, tuple[int, ...]] = {}
         self._a: dict[str, tuple[int, ...]] = {}
         units: set[str] = set()
-        quantizable = _quantizable(source) if source.has_module else None
+        quantizable = quantizable_layers(source) if source.has_module else None
         for layer in source.workload.layers:
             if layer.op not in WEIGHTED_OPS:
                 continue
@@ -119,7 +119,7 @@ class MixedPrecision(SearchProblem):
 
 
 
-def _quantizable(source: ModelSource) -> set[str]:
+def quantizable_layers(source: ModelSource) -> set[str]:
     """Names of the layers ``compress.quantize`` can quantize in the source's torch module."""
     from edgesim.compress._common import weighted_layers
     from edgesim.nn.quant import quant_class
@@ -128,4 +128,4 @@ def _quantizable(source: ModelSource) -> set[str]:
     return {name for name, mod in weighted_layers(module) if quant_class(mod) is not None}
 
 
-__all__ = ["DEFAULT_BITS", "MixedPrecision"]
+__all__ = ["DEFAULT_BITS", "MixedPrecision", "quantizable_layers"]

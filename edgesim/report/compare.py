@@ -1,0 +1,139 @@
+"""``es.compare`` / ``edgesim compare``: every model x spec x compression variant, one tidy table.
+
+Variants are named recipes in one registry (:class:`Variant`). Each is applied as an IR transform
+of the search's fast path, which the suite holds equal, bit for bit, to compressing the torch
+module with ``es.compress`` and tracing it (``tests/search/test_fast_path.py``): ``pruned50``
+removes half of every coupled channel group (Torch-Pruning's groups for a torch model, the
+lowest-L1 filters; the IR's groups for a YAML or ONNX model), ``int8`` / ``int4`` quantize the
+weighted layers (weights and activations; a unit without that width runs them on a wider
+datapath with the narrower traffic),
+``sparse90`` makes 90% of the weights of every weighted layer zero (unstructured, as
+``compress.prune_unstructured`` does conv, linear and adder layers), ``2:4`` keeps 2 of every 4. So a variant works on every model, torch or not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from edgesim.errors import EdgesimError
+from edgesim.hardware.load import SpecLoader
+from edgesim.provenance import stamp
+from edgesim.search.model import ModelSource, resolve_model
+from edgesim.sim import simulate
+from edgesim.vocab import WEIGHTED_OPS, Mode
+from edgesim.workload.ir import Workload
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class Variant(StrEnum):
+    DENSE = "dense"
+    PRUNED50 = "pruned50"
+    INT8 = "int8"
+    INT4 = "int4"
+    SPARSE90 = "sparse90"
+    NM_2_4 = "2:4"
+
+
+# The scalar keys of SimResult.to_dict() a row carries (after hardware, workload, variant, mode).
+RESULT_COLUMNS = ("batch", "clock_hz", "latency_s", "latency_cycles", "energy_j", "area_mm2",
+                  "macs", "adds", "params", "weight_bytes", "dram_read_bytes", "dram_write_bytes")
+
+
+def _pruned(source: ModelSource) -> Workload:
+    from edgesim.search.pruning import ChannelPruning
+
+    problem = ChannelPruning(source, {"granularity": "group", "ratios": [0.0, 0.5]})
+    return problem.decode(tuple(1 for _ in problem.bounds)).workload
+
+
+def _quantized(source: ModelSource, bits: int) -> Workload:
+    """Weights and activations at ``bits`` on every layer ``compress.quantize`` quantizes (the
+    weighted layers; for a torch model those its fake-quant modules cover), whatever the chip:
+    a width its unit lacks runs on a wider datapath with the narrower traffic."""
+    from edgesim.search.precision import quantizable_layers
+    from edgesim.vocab import Precision
+
+    names = quantizable_layers(source) if source.has_module else None
+    p = Precision(f"int{bits}")
+    wl = source.workload
+    return wl.with_layers([dataclasses.replace(lay, weight_precision=p, act_precision=p)
+                           if lay.op in WEIGHTED_OPS and (names is None or lay.name in names)
+                           else lay for lay in wl.layers])
+
+
+def _sparse(wl: Workload, fraction: float, pattern: str) -> Workload:
+    return wl.with_layers([dataclasses.replace(lay, weight_sparsity=fraction,
+                                               sparsity_pattern=pattern)
+                           if lay.op in WEIGHTED_OPS and lay.weight_elems else lay
+                           for lay in wl.layers])
+
+
+def apply_variant(variant: Variant, source: ModelSource) -> Workload:
+    """The workload of ``variant`` of a model."""
+    wl = source.workload
+    if variant == Variant.DENSE:
+        return wl
+    if variant == Variant.PRUNED50:
+        return _pruned(source)
+    if variant in (Variant.INT8, Variant.INT4):
+        return _quantized(source, 8 if variant == Variant.INT8 else 4)
+    if variant == Variant.SPARSE90:
+        return _sparse(wl, 0.9, "unstructured")
+    return _sparse(wl, 0.5, "2:4")
+
+
+def variants(names: Sequence[str]) -> list[Variant]:
+    """Variant names as the registry's members (bad input names the field and the choices)."""
+    out = []
+    for name in names:
+        try:
+            out.append(Variant(name))
+        except ValueError:
+            known = ", ".join(v.value for v in Variant)
+            raise EdgesimError(f"unknown variant {name!r} (known: {known})",
+                               field="variant") from None
+    return out
+
+
+def compare(hw: str | Path | Sequence[str | Path], model: str | Path | Sequence[str | Path],
+            variant: Sequence[str] = (Variant.DENSE,), mode: str | Mode = Mode.ANALYTIC,
+            batch: int | None = None) -> pd.DataFrame:
+    """One row per model x spec x variant: ``hardware``, ``workload``, ``variant``, ``mode``,
+    the result's scalar keys (units in their names) and the provenance columns
+    (``edgesim_version``, ``hardware_sha256``, ``model_sha256`` of the variant's workload)."""
+    import pandas as pd
+
+    hws = [hw] if isinstance(hw, str | Path) else list(hw)
+    models = [model] if isinstance(model, str | Path) else list(model)
+    if not hws or not models:
+        raise EdgesimError("give at least one spec and one model",
+                           field="hw" if not hws else "model")
+    chosen = variants([str(v) for v in variant]) or [Variant.DENSE]
+    loaders = [(str(h), SpecLoader(h)) for h in hws]
+    sources = [resolve_model(str(m)) for m in models]
+    rows: list[dict[str, Any]] = []
+    workloads: dict[tuple[str, Variant], Workload] = {}
+    for source in sources:
+        for ref, loader in loaders:
+            design = loader()
+            for v in chosen:
+                wl = workloads.setdefault((source.ref, v), apply_variant(v, source))
+                d = simulate(wl, design, mode=mode, batch=batch).to_dict()
+                prov = stamp({"hardware": (ref, loader.sha256()), "model": (source.ref,
+                                                                           wl.sha256())})
+                rows.append({"hardware": d["hardware"], "workload": d["workload"],
+                             "variant": v.value, "mode": d["mode"],
+                             **{k: d[k] for k in RESULT_COLUMNS},
+                             "edgesim_version": prov["edgesim"],
+                             "hardware_sha256": prov["inputs"]["hardware"]["sha256"],
+                             "model_sha256": prov["inputs"]["model"]["sha256"]})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["RESULT_COLUMNS", "Variant", "apply_variant", "compare", "variants"]
