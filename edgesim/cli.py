@@ -70,14 +70,17 @@ def _cmd_specs(args: argparse.Namespace) -> int:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from edgesim.hardware import load_hardware
+    from edgesim.hardware.load import SpecLoader
+    from edgesim.provenance import stamp
     from edgesim.sim import simulate
     from edgesim.workload import load_workload
 
     if args.batch is not None and args.batch < 1:
         raise _UsageError(f"must be a positive integer, got {args.batch}", field="--batch")
-    from edgesim.hardware.load import SpecLoader
-    from edgesim.provenance import stamp
-
+    for dest, flag in ((args.json, "--json"), (args.timeline, "--timeline"),
+                       (args.layers_csv, "--layers-csv")):
+        if dest and dest != "-" and not Path(dest).parent.exists():
+            raise _UsageError(f"directory {str(Path(dest).parent)!r} does not exist", field=flag)
     overrides = _parse_sets(args.set)
     hw = load_hardware(args.hw, overrides=overrides)
     wl = load_workload(args.model)
@@ -91,6 +94,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         if args.mode != "des":
             raise _UsageError("a timeline needs --mode des", field="--timeline")
         write_atomic(Path(args.timeline), lambda p: write_chrome_trace(res, p))
+    if args.layers_csv:
+        frame = res.to_frame()
+        write_atomic(Path(args.layers_csv), lambda p: frame.to_csv(p, index=False))
     if args.json == "-":
         sys.stdout.write(payload + "\n")
         return 0
@@ -261,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a spec field, e.g. compute.pe_array.rows=16")
     sim.add_argument("--json", metavar="FILE|-", help="write the result JSON ('-' for stdout)")
     sim.add_argument("--timeline", metavar="FILE.json", help="Chrome-trace timeline (des mode)")
+    sim.add_argument("--layers-csv", metavar="FILE", help="one row per layer (SimResult.to_frame)")
     sim.set_defaults(func=_cmd_simulate)
 
     search = sub.add_parser("search", help="search compression and hardware (pymoo NSGA-II, "

@@ -128,3 +128,19 @@ def test_batch_scales_the_work() -> None:
 def test_usage_errors_are_clean() -> None:
     _assert_clean_error(_run("simulate", "--hw", "edge-npu"), "--model")
     _assert_clean_error(_run("bogus-command"), "bogus")
+
+
+def test_simulate_writes_per_layer_csv(tmp_path: Path) -> None:
+    import pandas as pd
+
+    import edgesim as es
+    from edgesim.cli import main
+
+    out = tmp_path / "layers.csv"
+    assert main(["simulate", "--hw", "edge-npu", "--model", "lenet5", "--layers-csv", str(out)]) == 0
+    frame = pd.read_csv(out)
+    res = es.simulate(es.load_workload("lenet5"), es.load_hardware("edge-npu"))
+    assert list(frame["name"]) == [lay.name for lay in res.layers]
+    assert frame["latency_s"].sum() == pytest.approx(res.latency_s, rel=1e-12)
+    assert main(["simulate", "--hw", "edge-npu", "--model", "lenet5",
+                 "--layers-csv", str(tmp_path / "no" / "x.csv")]) == 2

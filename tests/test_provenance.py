@@ -58,3 +58,4 @@ def test_sweep_rows_carry_provenance() -> None:
     assert (table["edgesim_version"] == __version__).all()
     assert table["hardware_sha256"].nunique() == 2  # each design point its own spec hash
     assert (table["model_sha256"] == es.load_workload("lenet5").sha256()).all()
+
