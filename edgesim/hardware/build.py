@@ -93,7 +93,7 @@ def build_unit(u: ComputeUnitSpec, node_nm: float) -> ComputeUnit:
         ops=tuple(u.ops) if u.ops is not None else None, fuses=tuple(u.fuses),
         efficiency=u.efficiency,
         layer_overhead_cycles=u.layer_overhead_cycles, fill_cycles=u.fill_cycles,
-        packs_channels=u.packs_channels, packs_narrow=u.packs_narrow,
+        packs_channels=u.packs_channels, packs_narrow=u.packs_narrow, bit_serial=u.bit_serial,
         op_energy_pj=energies, pe_area_mm2=pe_area, leakage_w=u.leakage or 0.0,
         energy_source=source,
     )

@@ -106,6 +106,7 @@ class ComputeUnit:
     fill_cycles: int | None = None  # cube: cycles to a GEMM's first result (None: ``depth``)
     packs_channels: bool = False  # cube: depthwise channels packed into fractals
     packs_narrow: bool = False  # True: k-bit operands on a native-b-bit PE run b//k ops per cycle
+    bit_serial: bool = False  # True: a w-bit x a-bit MAC takes w * a cycles (BISMO-style PEs)
     op_energy_pj: Mapping[OpClass, Mapping[Precision, float]] = field(default_factory=dict)
     # op class -> precision -> pJ per operation
     pe_area_mm2: float = 0.0  # one PE (or one lane) at the native precision

@@ -63,6 +63,8 @@ def _unit_dict(u: ComputeUnit) -> dict[str, Any]:
     d["fuses"] = [o.value for o in u.fuses]
     d["dram_overlap"] = u.dram_overlap.value
     d["packs_narrow"] = u.packs_narrow
+    if u.bit_serial:
+        d["bit_serial"] = True
     d["op_energy"] = {op.value: {p.value: _fmt(e * 1e-12, Dimension.ENERGY)
                                  for p, e in table.items()}
                       for op, table in u.op_energy_pj.items()}

@@ -108,6 +108,9 @@ class ComputeUnitSpec(_Frozen):
     fuses: list[OpKind] = Field(default_factory=list)
     efficiency: float = Field(default=1.0, gt=0.0, le=1.0)
     packs_narrow: bool = False
+    # Bit-serial PEs (BISMO-style): a multiply-accumulate of w-bit weights and a-bit
+    # activations takes w x a one-bit steps, so cycles scale with both operands' bits.
+    bit_serial: bool = False
     mac_energy: Energy | None = None
     adder_energy: Energy | None = None
     add_energy: Energy | None = None
@@ -196,6 +199,12 @@ class ComputeUnitSpec(_Frozen):
                          ("packs_channels", self.packs_channels is False)):
             if not unset and t != UnitType.CUBE:
                 raise FieldError(f, f"`{f}` applies only to cube units")
+        if self.bit_serial and self.packs_narrow:
+            raise FieldError("bit_serial", "a bit-serial unit already runs narrow operands in "
+                             "fewer cycles: drop `packs_narrow`")
+        if self.bit_serial and any(not p.startswith("int") for p in self.precisions):
+            raise FieldError("bit_serial", "a bit-serial unit computes on integers: list "
+                             "integer precisions only")
         if self.layer_overhead_cycles and t != UnitType.SIMD:
             raise FieldError("layer_overhead_cycles", "`layer_overhead_cycles` applies only to "
                              "simd units")

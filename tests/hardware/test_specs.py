@@ -320,3 +320,15 @@ def test_sparse_index_bits_is_a_spec_field() -> None:
     assert load_hardware("edge-npu", {"sparse_index_bits": 6}).sparse_index_bits == 6
     with pytest.raises(SpecError, match="sparse_index_bits"):
         load_hardware("edge-npu", {"sparse_index_bits": 0})
+
+
+def test_bit_serial_is_a_unit_field_with_its_constraints(tmp_path: Path) -> None:
+    hw = load_hardware("edge-npu", {"compute.pe_array.bit_serial": True,
+                                    "compute.pe_array.precisions": ["int8", "int4", "int2"]})
+    assert hw.main_unit.bit_serial and not load_hardware("edge-npu").main_unit.bit_serial
+    with pytest.raises(SpecError, match="bit_serial"):
+        load_hardware("edge-npu", {"compute.pe_array.bit_serial": True,
+                                   "compute.pe_array.precisions": ["fp16", "int8"]})
+    with pytest.raises(SpecError, match="packs_narrow"):
+        load_hardware("edge-npu", {"compute.pe_array.bit_serial": True,
+                                   "compute.pe_array.packs_narrow": True})

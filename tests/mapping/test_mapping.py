@@ -10,6 +10,7 @@ import pytest
 from edgesim.errors import MappingError
 from edgesim.hardware.model import (
     ComputeUnit,
+    Dataflow,
     Hardware,
     MemoryType,
     Operand,
@@ -250,3 +251,25 @@ def test_nm_support_covers_sparser_patterns_of_the_same_block() -> None:
                       systolic_hw(16, 16))
     nm = map_layer(lay, systolic_hw(16, 16, nm=("2:4",)))
     assert nm.compute_cycles < 0.6 * dense.compute_cycles
+
+
+def test_bit_serial_cycles_scale_with_both_operands_bits():
+    """BISMO-style PEs: a w-bit x a-bit MAC is w * a one-bit steps; traffic and MACs unchanged."""
+    serial_unit = ComputeUnit(name="pe_array", type=UnitType.SYSTOLIC, operation=Operation.MAC,
+                              precisions=("int8", "int4", "int2"), rows=16, cols=16,
+                              dataflow=Dataflow.WS, bit_serial=True)
+    mem = (level("dram", MemoryType.DRAM, 1 << 30), level("buf", MemoryType.SRAM, 1 << 20))
+    serial = Hardware("bs", "npu", 28, 1e9, (serial_unit,), mem)
+    plain = replace(serial, compute=(replace(serial_unit, bit_serial=False),))
+    lay = conv("c", 32, 32, 14, 3, pad=1)
+    base = map_layer(lay, plain)
+
+    def at(w: str, a: str) -> object:
+        return map_layer(replace(lay, weight_precision=w, act_precision=a), serial)
+
+    c8, c4, c24 = at("int8", "int8"), at("int4", "int4"), at("int2", "int4")
+    assert c8.compute_cycles == 64 * base.compute_cycles
+    assert c4.compute_cycles == 16 * base.compute_cycles
+    assert c24.compute_cycles == 8 * base.compute_cycles
+    assert c8.ops == base.ops and c8.reads_bytes == base.reads_bytes
+    assert c8.utilization == pytest.approx(base.utilization)
