@@ -79,6 +79,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         raise _UsageError(f"must be a positive integer, got {args.batch}", field="--batch")
     for dest, flag in ((args.json, "--json"), (args.timeline, "--timeline"),
                        (args.layers_csv, "--layers-csv")):
+        if dest == "-" and flag != "--json":
+            raise _UsageError("only --json writes to stdout ('-'); give a file", field=flag)
         if dest and dest != "-" and not Path(dest).parent.exists():
             raise _UsageError(f"directory {str(Path(dest).parent)!r} does not exist", field=flag)
     overrides = _parse_sets(args.set)
@@ -309,7 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
                                           "silicon) and write their tables")
     val.add_argument("--out", default=None, help="directory for <check>.csv and validation.md")
     val.add_argument("--check", action="append", default=[], metavar="NAME",
-                     help="run only this check (scalesim, zigzag, eyeriss, jetson-nano); repeatable")
+                     help="run only this check (scalesim, zigzag, eyeriss, jetson-nano, host); "
+                          "repeatable")
     val.add_argument("--device", choices=["host"], default=None,
                      help="also predicted vs measured on this machine (host: the host-cpu spec "
                           "against torch, measured here; takes minutes)")

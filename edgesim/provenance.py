@@ -1,9 +1,10 @@
 """What a result came from: the edgesim version and a content hash of each input.
 
-Hashes are SHA-256 of a canonical JSON form (sorted keys), so they are the same on every
-machine and in every process for the same input: a spec as resolved (its ``base`` and own
-overrides applied, then the call's overrides), a workload as the IR holds it (every layer's
-fields, its batch and name). A file that differs only in comments or key order hashes the same.
+Hashes are SHA-256 of a canonical JSON form (sorted keys, sets sorted), so they are the same on
+every machine and in every process for the same input: a spec as built (its fields in SI units
+after ``base``, overrides and defaults, not the file it came from: ``"500 MHz"`` and ``5e8``,
+comments and key order hash the same), a workload as the IR holds it (every layer's fields,
+its batch and name).
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ from typing import Any
 from edgesim.version import __version__
 
 
+def _plain(value: object) -> object:
+    """A JSON stand-in for what json cannot write: sets sorted, anything else its ``str``."""
+    if isinstance(value, set | frozenset):
+        return sorted(str(v) for v in value)
+    return str(value)
+
+
 def canonical_sha256(value: Any) -> str:
-    """SHA-256 of ``value`` as canonical JSON (sorted keys; other objects as their ``str``)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    """SHA-256 of ``value`` as canonical JSON (sorted keys and sets; other objects as ``str``)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -49,3 +49,15 @@ def test_every_top_level_module_has_a_layer() -> None:
         if name.startswith("_") or not (child.suffix == ".py" or (child / "__init__.py").exists()):
             continue
         assert f"`{name}`" in table, f"edgesim.{name} has no row in the layer table"
+
+
+def test_nothing_links_outside_the_repository() -> None:
+    """What users need is copied in (docs/energy_reference.md), never linked beside the repo."""
+    import subprocess
+
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    offenders = [f for f in files if f.endswith((".py", ".md", ".yaml", ".toml", ".txt"))
+                 and "../shared" in (ROOT / f).read_text(errors="ignore")
+                 and f != "tests/test_docs.py"]
+    assert offenders == []

@@ -37,6 +37,9 @@ def test_a_spec_hash_follows_its_content_not_its_spelling(tmp_path: Path) -> Non
     copy.write_text("# a comment that changes nothing\n" + text)
     assert SpecLoader(copy).sha256() == SpecLoader("edge-npu").sha256()
     assert SpecLoader("edge-npu").sha256({"clock": "400 MHz"}) != SpecLoader("edge-npu").sha256()
+    # the same design however a value is spelled
+    assert SpecLoader("edge-npu").sha256({"clock": "0.4 GHz"}) == SpecLoader("edge-npu").sha256(
+        {"clock": "400000 kHz"}) == SpecLoader("edge-npu").sha256({"clock": "400 MHz"})
     wl = es.load_workload("lenet5")
     assert wl.sha256() != wl.with_batch(2).sha256()
 

@@ -220,12 +220,16 @@ class SpecLoader:
         return {**self.__dict__, "_cache": {}}  # built designs are rebuilt where needed
 
     def sha256(self, overrides: Mapping[str, object] | None = None) -> str:
-        """Content hash of the design ``overrides`` makes of this spec: its resolved mapping
-        (``provenance.canonical_sha256``), the same wherever and however the file is written."""
+        """Content hash of the design ``overrides`` makes of this spec: the built Hardware's
+        fields but the file it came from (``provenance.canonical_sha256``), so the same design
+        hashes the same however its values are spelled."""
+        import dataclasses
+
         from edgesim.provenance import canonical_sha256
 
-        raw = apply_overrides(self._raw, overrides, file=self.file) if overrides else self._raw
-        return canonical_sha256(raw)
+        fields = dataclasses.asdict(self(overrides))
+        fields.pop("source")
+        return canonical_sha256(fields)
 
     def __call__(self, overrides: Mapping[str, object] | None = None) -> Hardware:
         key = tuple(sorted((k, repr(v)) for k, v in (overrides or {}).items()))

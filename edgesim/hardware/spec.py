@@ -199,6 +199,9 @@ class ComputeUnitSpec(_Frozen):
                          ("packs_channels", self.packs_channels is False)):
             if not unset and t != UnitType.CUBE:
                 raise FieldError(f, f"`{f}` applies only to cube units")
+        if self.bit_serial and (t not in (UnitType.SYSTOLIC, UnitType.CUBE)
+                                or self.operation != Operation.MAC):
+            raise FieldError("bit_serial", "`bit_serial` applies to systolic and cube MAC units")
         if self.bit_serial and self.packs_narrow:
             raise FieldError("bit_serial", "a bit-serial unit already runs narrow operands in "
                              "fewer cycles: drop `packs_narrow`")

@@ -1,7 +1,7 @@
 """Technology tables: energy and area per operation and per memory access, with sources and scaling.
 
 Every figure is at 45 nm, 0.9 V unless said otherwise, and cites where it comes from
-(`../shared/reference/energy.md` collects the primary numbers):
+(`docs/energy_reference.md` collects the primary numbers):
 
 * [H14] M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014
   (45 nm, 0.9 V): integer add 8b 0.03 pJ, 16b 0.05 pJ (check), 32b 0.1 pJ; integer multiply 8b

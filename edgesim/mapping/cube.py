@@ -42,13 +42,14 @@ def map_cube(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> Comp
     """Cycles and array-side traffic of a GEMM layer on a cube unit."""
     groups, m, n, k = g.groups, g.m, g.n, g.k
     fill = unit.depth if unit.fill_cycles is None else unit.fill_cycles
+    serial = g.act_bits * g.b_bits if unit.bit_serial else 1  # one-bit steps per fractal
     k_eff = max(1, math.ceil(k * g.cycle_fraction))
     useful = g.useful_ops
     if unit.packs_channels and n == 1 and groups > 1:  # depthwise: channel blocks of `cols`
         c0 = unit.cols
         blocks = math.ceil(groups / c0)
         bm, bk = math.ceil(m / unit.rows), math.ceil(k_eff * c0 / (unit.depth * g.pack))
-        cycles = blocks * (bm * bk + fill)
+        cycles = blocks * (bm * bk * serial + fill)
         # A fractal of C0 channels: inputs once, block-diagonal weights (C0 x K x C0, mostly
         # zeros) once per M block.
         reads = {Operand.INPUTS: math.ceil(groups * m * k_eff * g.act_bits / 8),
@@ -60,7 +61,7 @@ def map_cube(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> Comp
                              stream_steps=blocks * bm)
     bm, bn, bk = math.ceil(m / unit.rows), math.ceil(n / unit.cols), \
         math.ceil(k_eff / (unit.depth * g.pack))
-    cycles = groups * (bm * bn * bk + fill)
+    cycles = groups * (bm * bn * bk * serial + fill)
     reads = {Operand.INPUTS: math.ceil(groups * bn * m * k_eff * g.act_bits / 8),
              Operand.WEIGHTS: math.ceil(groups * bm * k_eff * n * (g.b_bits / 8))}
     array = _array(hw, g, useful, reads, sizes)

@@ -107,9 +107,10 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
                        Residency(inputs_resident_bytes=in_res, weights_resident_bytes=w_res,
                                  outputs_on_chip=outputs_on_chip, inputs_home_ratio=in_ratio,
                                  outputs_home_ratio=out_ratio))
-    # A bit-serial unit steps through the operands' bits: a w-bit x a-bit MAC is w * a steps.
+    # A bit-serial unit's mapper streams each operand pair in w * a one-bit steps: a PE busy
+    # on those steps is fully used.
     serial = w_bits * a_bits if unit.bit_serial and layer.op in GEMM_OPS else 1
-    cycles = max(1, int(res.compute_cycles) * serial)
+    cycles = max(1, int(res.compute_cycles))
     pes = res.pe_count or unit.pe_count
     util = min(1.0, res.useful_ops * serial / (pes * max(1, pack) * cycles))
     outer = hw.outermost.name

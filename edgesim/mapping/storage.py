@@ -4,8 +4,9 @@
   the chip stores them: the smaller of dense, CSR with relative indices of the spec's
   ``sparse_index_bits`` (4 by default, with the filler entries a longer gap needs), and a
   1-bit-per-weight bitmap, or N:M values plus ``ceil(log2 M)`` bits of metadata per kept weight;
-  never above dense. This is the one definition of stored weight bytes: the traffic, a
-  result's ``weight_bytes`` and ``compress.storage(..., hw=)`` all use it.
+  never above dense. This is the one definition of stored weight bytes: the traffic and a
+  result's ``weight_bytes`` use it, and ``compress.storage`` counts the same forms exactly
+  (equal within 2% at the same index width, ``tests/compress/test_storage.py``).
 * Compressed activations: a home level with ``compression: rlc`` (Eyeriss) stores activations
   run-length coded (``rlc_ratio``); only the bytes crossing to and from that level shrink or grow,
   buffers hold them decoded. Weights and partial-sum spills are never coded.

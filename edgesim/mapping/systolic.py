@@ -146,7 +146,11 @@ def map_systolic(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     fit = psum_fit(hw, df, sc, t, cols, passes, psum_b,
                    round_trip_bytes=(passes - 1) * m * n * psum_b,
                    stationary_bytes=stationary_b)
-    cycles = groups * chunked_cycles(sr, sc, t, rows, cols, df, per_pe, fit.chunks)
+    # Bit-serial PEs (bit_serial): each element of the stream takes w x a one-bit steps; the
+    # fill and drain of a fold do not.
+    serial = g.act_bits * g.b_bits if unit.bit_serial else 1
+    cycles = groups * (chunked_cycles(sr, sc, t, rows, cols, df, per_pe, fit.chunks)
+                       + (serial - 1) * t * row_fold * col_fold)
     # Array-side element counts per group (SCALE-Sim's SRAM access counts).
     if df == Dataflow.OS:
         in_el, w_el = col_fold * m * k_eff, row_fold * k_eff * n

@@ -101,29 +101,40 @@ def variants(names: Sequence[str]) -> list[Variant]:
     return out
 
 
-def compare(hw: str | Path | Sequence[str | Path], model: str | Path | Sequence[str | Path],
+def _single_model(model: object) -> bool:
+    """Whether ``model`` is one model (a name, a path, a Workload, a (module, inputs) pair)."""
+    return isinstance(model, str | Path | Workload) or (
+        isinstance(model, tuple) and len(model) == 2 and not isinstance(model[0], str | Path))
+
+
+def compare(hw: str | Path | Sequence[str | Path], model: object,
             variant: Sequence[str] = (Variant.DENSE,), mode: str | Mode = Mode.ANALYTIC,
             batch: int | None = None) -> pd.DataFrame:
     """One row per model x spec x variant: ``hardware``, ``workload``, ``variant``, ``mode``,
     the result's scalar keys (units in their names) and the provenance columns
-    (``edgesim_version``, ``hardware_sha256``, ``model_sha256`` of the variant's workload)."""
+    (``edgesim_version``, ``hardware_sha256``, ``model_sha256`` of the variant's workload).
+
+    ``model``: one model or a list of them, each a zoo name, a workload path, a Workload or a
+    ``(torch_module, example_inputs)`` pair (as ``es.search.run`` takes)."""
     import pandas as pd
 
     hws = [hw] if isinstance(hw, str | Path) else list(hw)
-    models = [model] if isinstance(model, str | Path) else list(model)
+    models = [model] if _single_model(model) else list(model)  # type: ignore[call-overload]
     if not hws or not models:
         raise EdgesimError("give at least one spec and one model",
                            field="hw" if not hws else "model")
     chosen = variants([str(v) for v in variant]) or [Variant.DENSE]
     loaders = [(str(h), SpecLoader(h)) for h in hws]
-    sources = [resolve_model(str(m)) for m in models]
+    sources = [resolve_model(str(m) if isinstance(m, Path) else m) for m in models]
     rows: list[dict[str, Any]] = []
-    workloads: dict[tuple[str, Variant], Workload] = {}
+    workloads: dict[tuple[int, Variant], Workload] = {}
     for source in sources:
         for ref, loader in loaders:
             design = loader()
             for v in chosen:
-                wl = workloads.setdefault((source.ref, v), apply_variant(v, source))
+                if (id(source), v) not in workloads:  # a variant is made once, not per spec
+                    workloads[id(source), v] = apply_variant(v, source)
+                wl = workloads[id(source), v]
                 d = simulate(wl, design, mode=mode, batch=batch).to_dict()
                 prov = stamp({"hardware": (ref, loader.sha256()), "model": (source.ref,
                                                                            wl.sha256())})

@@ -106,12 +106,20 @@ class Oracle:
         from edgesim.measurement import measure
 
         try:
-            module, inputs = (self.source.module() if genome is None
-                              else self.problem.module(genome))
+            if genome is None:  # the parent itself: measured on a copy (eval() sets a mode)
+                import copy
+
+                module, inputs = self.source.module()
+                module = copy.deepcopy(module)
+            else:
+                module, inputs = self.problem.module(genome)
             module.eval()
             median = measure(module, inputs, threads=1).median_s
         except EdgesimError as exc:
             return Evaluation({n: math.nan for n in self.names}, str(exc))
+        except Exception as exc:  # the candidate's module failed to run: an error row, reported
+            return Evaluation({n: math.nan for n in self.names},
+                              f"measuring the candidate failed: {type(exc).__name__}: {exc}")
         return Evaluation({**ev.metrics, MEASURED_LATENCY: median})
 
     def evaluate_many(self, genomes: Sequence[Genome | None]) -> list[Evaluation]:

@@ -30,7 +30,7 @@ class Check(StrEnum):
     ZIGZAG = "zigzag"
     EYERISS = "eyeriss"
     JETSON_NANO = "jetson-nano"
-    HOST = "host"  # this machine, measured: only with --device host (not in the default run)
+    HOST = "host"  # this machine, measured: --device host or --check host (not by default)
 
 
 DEVICE_CHECKS = frozenset({Check.HOST})

@@ -41,15 +41,25 @@ def test_variants_equal_the_torch_path(table: pd.DataFrame) -> None:
     def simulated(m: object) -> es.SimResult:
         return es.simulate(es.trace(m, inputs, name="lenet5"), hw)  # type: ignore[arg-type]
 
-    pruned = simulated(es.compress.prune_channels(module, inputs, ratio=0.5))
-    assert row.loc["pruned50", "latency_s"] == pruned.latency_s
-    assert row.loc["pruned50", "energy_j"] == pruned.energy_j
-    int8 = simulated(es.compress.quantize(module, weight_bits=8, act_bits=8))
-    assert row.loc["int8", "latency_s"] == int8.latency_s
-    int4 = simulated(es.compress.quantize(module, weight_bits=4, act_bits=4))
-    assert row.loc["int4", "weight_bytes"] == int4.weight_bytes
-    sparse = simulated(es.compress.prune_unstructured(module, amount=0.9))
-    assert row.loc["sparse90", "weight_bytes"] == pytest.approx(sparse.weight_bytes, rel=0.01)
+    exact = {"pruned50": es.compress.prune_channels(module, inputs, ratio=0.5),
+             "int8": es.compress.quantize(module, weight_bits=8, act_bits=8),
+             "int4": es.compress.quantize(module, weight_bits=4, act_bits=4)}
+    cols = ["latency_s", "energy_j", "weight_bytes", "dram_read_bytes", "dram_write_bytes",
+            "macs", "params"]
+    for variant, m in exact.items():  # bit for bit
+        res = simulated(m).to_dict()
+        assert [row.loc[variant, c] for c in cols] == [res[c] for c in cols], variant
+    for variant, m in (("sparse90", es.compress.prune_unstructured(module, amount=0.9)),
+                       ("2:4", es.compress.prune_unstructured(module, pattern="2:4"))):
+        assert row.loc[variant, "weight_bytes"] == pytest.approx(simulated(m).weight_bytes,
+                                                                 rel=0.01), variant
+
+
+def test_a_workload_object_is_one_model() -> None:
+    wl = es.load_workload("workloads/small3.yaml")
+    got = es.compare("edge-npu", wl, ["dense", "int8"])
+    assert list(got["workload"]) == ["small3", "small3"]
+    assert got["latency_s"].iloc[0] == es.simulate(wl, es.load_hardware("edge-npu")).latency_s
 
 
 def test_bad_variant_and_cli_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
