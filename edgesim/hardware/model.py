@@ -36,6 +36,7 @@ class Dataflow(StrEnum):
 class Operation(StrEnum):
     MAC = "mac"
     ADDER = "adder"  # |x - w| accumulate (AdderNet PEs)
+    XNOR = "xnor"  # XNOR-popcount PEs of binary networks: int1 weights and activations only
 
 
 class Operand(StrEnum):

@@ -211,6 +211,9 @@ class ComputeUnitSpec(_Frozen):
         if self.layer_overhead_cycles and t != UnitType.SIMD:
             raise FieldError("layer_overhead_cycles", "`layer_overhead_cycles` applies only to "
                              "simd units")
+        if self.operation == Operation.XNOR and self.precisions != ["int1"]:
+            raise FieldError("precisions", "an xnor unit computes binary operands: "
+                             "precisions: [int1]")
         if self.operation == Operation.ADDER and "int1" in self.precisions:
             raise FieldError("precisions", "adder PEs do not support int1 (|x - w| of bits is an XOR: use a "
                              "mac unit for binary networks)")

@@ -26,6 +26,9 @@ def can_run(unit: ComputeUnit, layer: Layer) -> bool:
     if layer.op == OpKind.ADDER_CONV2D:  # a programmable SIMD unit emulates |x - w| (see simd)
         return unit.operation == Operation.ADDER or unit.type == UnitType.SIMD
     if layer.op in GEMM_OPS:
+        if unit.operation == Operation.XNOR:  # binary layers only: both operands int1
+            return (layer.op != OpKind.MATMUL and layer.weight_precision == Precision.INT1
+                    and layer.act_precision == Precision.INT1)
         return unit.operation == Operation.MAC
     return True
 
@@ -40,7 +43,8 @@ def capable_units(layer: Layer, hw: Hardware) -> list[ComputeUnit]:
     if found:
         return found
     need = ("an adder unit or a SIMD unit" if layer.op == OpKind.ADDER_CONV2D
-            else "a MAC unit" if layer.op in GEMM_OPS else "a unit listing it")
+            else "a MAC unit (or an xnor unit, for int1 weights and activations)"
+            if layer.op in GEMM_OPS else "a unit listing it")
     raise MappingError(
         f"no compute unit of {hw.name!r} can run layer {layer.name!r} (op {layer.op.value}); "
         f"it needs {need}", file=hw.source or None, field=f"layers.{layer.name}")

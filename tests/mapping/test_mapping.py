@@ -282,3 +282,26 @@ def test_bit_serial_cycles_scale_with_both_operands_bits():
     with pytest.raises(SpecError, match="systolic and cube"):
         load_hardware("cortex-a76", {"compute[0].bit_serial": True,
                                      "compute[0].precisions": ["int8"]})
+
+
+def test_xnor_units_run_binary_layers_only():
+    """operation: xnor (XNOR-popcount PEs): a conv with int1 weights and activations runs on it,
+    priced as a 1-bit MAC; anything wider goes to the next capable unit."""
+    from edgesim.errors import SpecError
+    from edgesim.hardware import load_hardware
+
+    xnor = ComputeUnit(name="xnor", type=UnitType.SYSTOLIC, operation=Operation.XNOR,
+                       precisions=("int1",), rows=16, cols=16, dataflow=Dataflow.WS)
+    mac = ComputeUnit(name="mac", type=UnitType.SYSTOLIC, operation=Operation.MAC,
+                      precisions=("int8",), rows=16, cols=16, dataflow=Dataflow.WS)
+    mem = (level("dram", MemoryType.DRAM, 1 << 30), level("buf", MemoryType.SRAM, 1 << 20))
+    hw = Hardware("bnn", "npu", 28, 1e9, (xnor, mac), mem)
+    binary = replace(conv("b", 32, 32, 14, 3, pad=1), weight_precision="int1",
+                     act_precision="int1")
+    wider = replace(binary, weight_precision="int1", act_precision="int8")
+    assert map_layer(binary, hw).unit == "xnor" and map_layer(wider, hw).unit == "mac"
+    only = Hardware("bnn", "npu", 28, 1e9, (xnor,), mem)
+    with pytest.raises(MappingError, match="xnor unit"):
+        map_layer(wider, only)
+    with pytest.raises(SpecError, match=r"precisions: \[int1\]"):
+        load_hardware("edge-npu", {"compute.pe_array.operation": "xnor"})
