@@ -26,6 +26,16 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
+def _outputs_have_directories(outputs: Sequence[tuple[str | None, str]]) -> None:
+    """Each ``(path, flag)`` given must name a file in an existing directory (checked before any
+    work, so bad input leaves nothing half-written); ``-`` (stdout) is for ``--json`` only."""
+    for dest, flag in outputs:
+        if dest == "-" and flag != "--json":
+            raise _UsageError("only --json writes to stdout ('-'); give a file", field=flag)
+        if dest and dest != "-" and not Path(dest).parent.exists():
+            raise _UsageError(f"directory {str(Path(dest).parent)!r} does not exist", field=flag)
+
+
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Write a file through a temporary sibling so a failure leaves nothing behind; a missing
     directory is bad input (the command line creates none)."""
@@ -77,12 +87,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     if args.batch is not None and args.batch < 1:
         raise _UsageError(f"must be a positive integer, got {args.batch}", field="--batch")
-    for dest, flag in ((args.json, "--json"), (args.timeline, "--timeline"),
-                       (args.layers_csv, "--layers-csv")):
-        if dest == "-" and flag != "--json":
-            raise _UsageError("only --json writes to stdout ('-'); give a file", field=flag)
-        if dest and dest != "-" and not Path(dest).parent.exists():
-            raise _UsageError(f"directory {str(Path(dest).parent)!r} does not exist", field=flag)
+    _outputs_have_directories([(args.json, "--json"), (args.timeline, "--timeline"),
+                               (args.layers_csv, "--layers-csv")])
     overrides = _parse_sets(args.set)
     hw = load_hardware(args.hw, overrides=overrides)
     wl = load_workload(args.model)
@@ -166,10 +172,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     if args.batch is not None and args.batch < 1:
         raise _UsageError(f"must be a positive integer, got {args.batch}", field="--batch")
-    for dest, flag in ((args.csv, "--csv"), (args.plot, "--plot")):
-        if dest and not Path(dest).parent.exists():
-            raise _UsageError(f"directory {str(Path(dest).parent)!r} does not exist",
-                              field=flag)
+    _outputs_have_directories([(args.csv, "--csv"), (args.plot, "--plot")])
     sets = _parse_sweep_sets(args.set)
     table = sweep(args.hw, args.model, sets, mode=args.mode, batch=args.batch)
     if args.csv:
@@ -194,10 +197,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         chosen = variants(args.variant)
     except EdgesimError as exc:
         raise _UsageError(exc.detail, field="--variant") from None
-    for dest, flag in ((args.csv, "--csv"), (args.html, "--html")):
-        if dest and not Path(dest).parent.exists():
-            raise _UsageError(f"directory {str(Path(dest).parent)!r} does not exist",
-                              field=flag)
+    _outputs_have_directories([(args.csv, "--csv"), (args.html, "--html")])
     table = compare(args.hw, args.model, [v.value for v in chosen] or ["dense"],
                     mode=args.mode, batch=args.batch)
     if args.csv:
