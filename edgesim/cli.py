@@ -246,6 +246,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_mode_and_batch(p: argparse.ArgumentParser) -> None:
+    """``--mode`` and ``--batch``, as every command that simulates takes them."""
+    p.add_argument("--mode", choices=["analytic", "des"], default="analytic")
+    p.add_argument("--batch", type=int, default=None)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="edgesim", description="Latency, energy and area of DNNs on edge hardware.")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -263,8 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulate", help="simulate a workload on a hardware spec")
     sim.add_argument("--hw", required=True, help="built-in spec name or YAML path")
     sim.add_argument("--model", required=True, help="zoo name, workload YAML or .onnx path")
-    sim.add_argument("--mode", choices=["analytic", "des"], default="analytic")
-    sim.add_argument("--batch", type=int, default=None)
+    _add_mode_and_batch(sim)
     sim.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a spec field, e.g. compute.pe_array.rows=16")
     sim.add_argument("--json", metavar="FILE|-", help="write the result JSON ('-' for stdout)")
@@ -287,8 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--model", required=True, help="zoo name, workload YAML or .onnx path")
     sw.add_argument("--set", action="append", default=[], metavar="KEY=V1,V2,...",
                     help="a spec field and its values, e.g. compute.pe_array.rows=8,16,32")
-    sw.add_argument("--mode", choices=["analytic", "des"], default="analytic")
-    sw.add_argument("--batch", type=int, default=None)
+    _add_mode_and_batch(sw)
     sw.add_argument("--csv", metavar="FILE", help="write the table as CSV")
     sw.add_argument("--plot", metavar="FILE.png", help="latency and energy against the first key")
     sw.set_defaults(func=_cmd_sweep)
@@ -301,8 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a zoo name, workload YAML or .onnx path; repeatable")
     cmp.add_argument("--variant", action="append", default=[], metavar="NAME",
                      help="dense, pruned50, int8, int4, sparse90, 2:4; repeatable (default: dense)")
-    cmp.add_argument("--mode", choices=["analytic", "des"], default="analytic")
-    cmp.add_argument("--batch", type=int, default=None)
+    _add_mode_and_batch(cmp)
     cmp.add_argument("--csv", metavar="FILE", help="write the table as CSV")
     cmp.add_argument("--html", metavar="FILE", help="write the table as an HTML page")
     cmp.set_defaults(func=_cmd_compare)
