@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-search golden clean
+.PHONY: demo test lint bench bench-search examples golden clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ bench: $(STAMP)
 
 bench-search: $(STAMP)
 	$(BIN)/python benchmarks/search.py
+
+# The seed-system examples in full (minutes each); their summaries land in examples/results/,
+# which the demo reads.
+examples: $(STAMP)
+	for f in examples/*.py; do $(BIN)/python $$f || exit 1; done
 
 # Rewrite the golden snapshot (tests/golden/): only when a model change is meant to move numbers.
 golden: $(STAMP)

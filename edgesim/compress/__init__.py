@@ -7,9 +7,11 @@ leave behind (pruned shapes, zero patterns, precisions, adder layers).
 from edgesim.compress.addernet import adder_lr_scale, to_addernet
 from edgesim.compress.data import (
     DigitsLeNet,
+    DigitsResNet,
     accuracy,
     digits_lenet,
     digits_model,
+    digits_resnet,
     evaluate,
     load_data,
     train,
@@ -25,6 +27,7 @@ from edgesim.nn.quant import QuantAdderConv2d, QuantConv1d, QuantConv2d, QuantLi
 __all__ = [
     "AdderConv2d",
     "DigitsLeNet",
+    "DigitsResNet",
     "LayerStorage",
     "QuantAdderConv2d",
     "QuantConv1d",
@@ -36,6 +39,7 @@ __all__ = [
     "compressed_variants",
     "digits_lenet",
     "digits_model",
+    "digits_resnet",
     "evaluate",
     "load_data",
     "prunable_layers",

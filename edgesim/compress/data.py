@@ -230,3 +230,57 @@ def digits_model(width: int = 16, seed: int = 0) -> tuple[DigitsLeNet, tuple[tor
     """:func:`digits_lenet` and its example input: the form a search config names as
     ``model: "edgesim.compress.data:digits_model"`` (with ``accuracy: digits``)."""
     return digits_lenet(width, seed), (torch.zeros(1, 1, 8, 8),)
+
+
+class _DigitsBlock(nn.Module):
+    """A ResNet basic block (conv-BN-ReLU, conv-BN, add, ReLU) with a 1x1 projection when the
+    width or resolution changes."""
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU()
+        self.downsample: nn.Module | None = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False),
+                                            nn.BatchNorm2d(cout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        skip = x if self.downsample is None else self.downsample(x)
+        return self.relu(out + skip)
+
+
+class DigitsResNet(nn.Module):
+    """A small ResNet for 1x8x8 digits: a 3x3 stem, three stages of two basic blocks (widths
+    w, 2w, 4w at 8x8, 4x4, 2x2), global average pooling and a linear classifier; the stages
+    are the blocks a ``block_scaling`` search scales."""
+
+    def __init__(self, width: int = 16, num_classes: int = NUM_CLASSES) -> None:
+        super().__init__()
+        w = width
+        self.conv1 = nn.Conv2d(1, w, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(w)
+        self.relu = nn.ReLU()
+        self.layer1 = nn.Sequential(_DigitsBlock(w, w, 1), _DigitsBlock(w, w, 1))
+        self.layer2 = nn.Sequential(_DigitsBlock(w, 2 * w, 2), _DigitsBlock(2 * w, 2 * w, 1))
+        self.layer3 = nn.Sequential(_DigitsBlock(2 * w, 4 * w, 2),
+                                    _DigitsBlock(4 * w, 4 * w, 1))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(4 * w, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+def digits_resnet(width: int = 16, seed: int = 0) -> tuple[DigitsResNet, tuple[torch.Tensor]]:
+    """A freshly initialised (seeded) :class:`DigitsResNet` and its example input
+    ``(1, 1, 8, 8)``: ``model: "edgesim.compress.data:digits_resnet"`` in a search config."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return DigitsResNet(width), (torch.zeros(1, 1, 8, 8),)

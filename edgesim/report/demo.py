@@ -89,6 +89,7 @@ def run_demo(out_dir: Path | None = None) -> DemoOutput:
     """Run the demo: print the tables and write the report (Markdown, CSV, PNG, HTML) to ``out_dir``."""
     from edgesim.report.html import write_report
     from edgesim.report.search import demo_dse, demo_search, dse_table, search_table
+    from edgesim.report.seeds import seed_tables
     from edgesim.report.variants import variants_table
     from edgesim.search.files import plot_front
 
@@ -99,7 +100,7 @@ def run_demo(out_dir: Path | None = None) -> DemoOutput:
     var_table, var_records = variants_table(VARIANTS_MODEL)
     tables.append(var_table)
     found, designs = demo_search(), demo_dse()
-    tables += [search_table(found), dse_table(designs)]
+    tables += [search_table(found), dse_table(designs), *seed_tables()]
     for t in tables:
         print(t.to_text())
         print()

@@ -1,4 +1,4 @@
-"""Search algorithms behind one ask/tell interface: NSGA-II (pymoo), an exhaustive grid, random.
+"""Search algorithms behind one ask/tell interface: NSGA-II (pymoo), grid, random, MILP.
 
 edgesim owns evaluation, caching and executors: an algorithm only proposes genomes (``ask``)
 and learns their objectives and constraint values (``tell``). Each owns its random state, so a
@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from edgesim.errors import SearchError
 from edgesim.search.config import AlgorithmConfig
 from edgesim.search.problem import Genome
+
+if TYPE_CHECKING:
+    from edgesim.search.profile import BlockProfiles
 
 
 class Algorithm(ABC):
@@ -145,16 +149,49 @@ class RandomSearch(Algorithm):
         self.generation += 1
 
 
+class MilpSearch(Algorithm):
+    """LegoDNN's choice: one descendant per block by a MILP over the additive block profiles
+    (``scipy.optimize.milp``), asked once. ``feasible`` False: nothing met the predicted
+    budgets, and the genome is the one that misses them least."""
+
+    def __init__(self, profiles: BlockProfiles, objective: str,
+                 constraints: Mapping[str, float]) -> None:
+        self.profiles = profiles
+        self.objective = objective
+        self.constraints = dict(constraints)
+        self.total = 1
+        self.asked = False
+        self.feasible: bool | None = None
+
+    def ask(self) -> list[Genome] | None:
+        if self.asked:
+            return None
+        from edgesim.search.profile import solve_milp
+
+        self.asked = True
+        genome, self.feasible = solve_milp(self.profiles, self.objective, self.constraints)
+        return [genome]
+
+    def tell(self, genomes: Sequence[Genome], f: np.ndarray, g: np.ndarray) -> None:
+        self.generation += 1
+
+
 def make_algorithm(cfg: AlgorithmConfig, bounds: Sequence[int], n_obj: int,
-                   n_constr: int) -> Algorithm:
+                   n_constr: int, profiles: BlockProfiles | None = None,
+                   objective: str = "", constraints: Mapping[str, float] | None = None
+                   ) -> Algorithm:
+    """The algorithm of ``cfg`` (registry keyed by name); ``milp`` needs block profiles."""
     if cfg.name == "nsga2":
         return NSGA2Search(bounds, n_obj, n_constr, cfg)
     if cfg.name == "grid":
         return GridSearch(bounds, cfg)
     if cfg.name == "random":
         return RandomSearch(bounds, cfg)
-    raise SearchError("milp solves block_scaling problems, which this version does not have "
-                      "yet; use nsga2, grid or random", field="algorithm.name")
+    if profiles is None:
+        raise SearchError("milp chooses block descendants from their profiles: it solves "
+                          "block_scaling problems only", field="algorithm.name")
+    return MilpSearch(profiles, objective, constraints or {})
 
 
-__all__ = ["Algorithm", "GridSearch", "NSGA2Search", "RandomSearch", "make_algorithm"]
+__all__ = ["Algorithm", "GridSearch", "MilpSearch", "NSGA2Search", "RandomSearch",
+           "make_algorithm"]

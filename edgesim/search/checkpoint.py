@@ -13,6 +13,7 @@ from edgesim.search.algorithm import Algorithm
 from edgesim.search.files import write_atomic
 from edgesim.search.oracle import Evaluation
 from edgesim.search.problem import Genome
+from edgesim.search.profile import BlockProfiles
 
 MAGIC = "edgesim-search-checkpoint/1"
 
@@ -21,11 +22,12 @@ MAGIC = "edgesim-search-checkpoint/1"
 class SearchState:
     """Everything a search needs to continue."""
 
-    algorithm: Algorithm
+    algorithm: Algorithm | None  # None until a block_scaling search has its profiles
     rows: list[dict[str, Any]] = field(default_factory=list)
     genomes: dict[int, Genome | None] = field(default_factory=dict)
     cache: dict[str, Evaluation] = field(default_factory=dict)
     done: bool = False
+    profiles: BlockProfiles | None = None
 
 
 def _versions() -> dict[str, str]:

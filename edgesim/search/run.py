@@ -14,6 +14,7 @@ from edgesim.errors import SearchError, SpecError
 from edgesim.hardware.load import SpecLoader
 from edgesim.search import checkpoint as ckpt
 from edgesim.search.algorithm import make_algorithm
+from edgesim.search.blocks import BlockScaling
 from edgesim.search.codesign import Codesign, Custom
 from edgesim.search.config import (
     ACCURACY,
@@ -28,6 +29,7 @@ from edgesim.search.model import ModelSource, resolve_model
 from edgesim.search.oracle import Evaluation, Oracle, metric_names, train_parent
 from edgesim.search.precision import MixedPrecision
 from edgesim.search.problem import Genome, ProblemKind, SearchProblem, digest
+from edgesim.search.profile import PREDICTED, BlockProfiles, profile_alone
 from edgesim.search.pruning import ChannelPruning
 from edgesim.search.result import SearchResult, constraint_values, violation
 
@@ -47,10 +49,11 @@ def make_problem(kind: ProblemKind, source: ModelSource, space: Any, hw: Any,
     if kind == ProblemKind.CODESIGN:
         assert loader is not None
         return Codesign(source, space, loader, hw, make_problem)
+    if kind == ProblemKind.BLOCK_SCALING:
+        return BlockScaling(source, space)
     if kind == ProblemKind.CUSTOM:
         return Custom(space)
-    raise SearchError("block_scaling arrives with the block-grained scaling work (LegoDNN); "
-                      "this version does not have it yet", field="problem")
+    raise SearchError(f"unknown problem {kind.value!r}", field="problem")
 
 
 def setup(cfg: SearchConfig) -> Oracle:
@@ -76,7 +79,8 @@ def setup(cfg: SearchConfig) -> Oracle:
             raise SearchError("accuracy is an objective or constraint: say how to measure it "
                               "('digits', a callable or 'pkg.module:function')", field="accuracy")
         if cfg.problem not in (ProblemKind.CHANNEL_PRUNING, ProblemKind.MIXED_PRECISION,
-                               ProblemKind.CODESIGN, ProblemKind.CUSTOM):
+                               ProblemKind.CODESIGN, ProblemKind.CUSTOM,
+                               ProblemKind.BLOCK_SCALING):
             raise SearchError(f"a {cfg.problem.value} search does not change the model's "
                               f"accuracy", field="objectives")
         if source is not None and not source.has_module:
@@ -86,7 +90,7 @@ def setup(cfg: SearchConfig) -> Oracle:
             source = train_parent(source, cfg.accuracy, cfg.algorithm.seed)
     if MEASURED_LATENCY in names:
         if cfg.problem not in (ProblemKind.CHANNEL_PRUNING, ProblemKind.CODESIGN,
-                               ProblemKind.CUSTOM):
+                               ProblemKind.CUSTOM, ProblemKind.BLOCK_SCALING):
             why = ("the host runs fake-quantized modules in float, so their measured latency "
                    "is not the quantized model's" if cfg.problem == ProblemKind.MIXED_PRECISION
                    else "the model's torch module does not change")
@@ -101,6 +105,9 @@ def setup(cfg: SearchConfig) -> Oracle:
                              .workload, has_module=False)
     else:
         problem = make_problem(cfg.problem, source, cfg.space, base_hw, loader)
+    if cfg.algorithm.name == "milp" and not isinstance(problem, BlockScaling):
+        raise SearchError("milp chooses block descendants from their profiles: it solves "
+                          "block_scaling problems only", field="algorithm.name")
     return Oracle(cfg, problem, loader, source)
 
 
@@ -137,11 +144,13 @@ class _Progress:
             self.bar.close()
 
 
-def _expected(cfg: SearchConfig, n_genes_total: int | None) -> int | None:
+def _expected(cfg: SearchConfig, grid_points: int) -> int | None:
     a = cfg.algorithm
     if a.name in ("nsga2", "random"):
         return a.pop_size * a.generations
-    return n_genes_total
+    if a.name == "milp":
+        return 1
+    return grid_points
 
 
 def run(config: object = None, *, progress: bool | None = None, **keys: Any) -> SearchResult:
@@ -193,15 +202,24 @@ def _search(cfg: SearchConfig, oracle: Oracle, executor: Executor,
     problem = oracle.problem
     cpath = Path(cfg.checkpoint) if cfg.checkpoint else None
     chash = config_hash(cfg, oracle)
+    blocks = problem if isinstance(problem, BlockScaling) else None
     if cpath is not None and cpath.exists():
         state = ckpt.load(cpath, chash)
     else:
-        algo = make_algorithm(cfg.algorithm, problem.bounds, len(cfg.objectives),
-                              len(cfg.constraints) + 1)
-        state = ckpt.SearchState(algo)
-    total = _expected(cfg, getattr(state.algorithm, "total", None))
+        state = ckpt.SearchState(None)
+
+    def new_algorithm() -> Any:
+        return make_algorithm(cfg.algorithm, problem.bounds, len(cfg.objectives),
+                              len(cfg.constraints) + 1, state.profiles, cfg.objectives[0],
+                              cfg.constraints)
+
+    if state.algorithm is None and blocks is None:
+        state.algorithm = new_algorithm()
+    total = _expected(cfg, math.prod(b + 1 for b in problem.bounds))
     if total is not None and problem.baseline() is not None:
         total += 1  # id 0, the unmodified model
+    if total is not None and blocks is not None:
+        total += len(blocks.profile_genomes())
     bar = _Progress(total, cfg.objectives[0], progress)
     bar.update(state.rows)
 
@@ -227,6 +245,11 @@ def _search(cfg: SearchConfig, oracle: Oracle, executor: Executor,
                                    "baseline": g is None, "feasible": False}
             row.update(ev.metrics)
             row["feasible"] = not ev.error and violation(ev.metrics, cfg.constraints) == 0.0
+            if state.profiles is not None:
+                assert blocks is not None
+                pred = state.profiles.predict(g if g is not None else blocks.baseline_genome)
+                row.update({f"{PREDICTED}{n}": v for n, v in pred.items()})
+                row["predicted_feasible"] = violation(pred, cfg.constraints) == 0.0
             row.update(problem.summary(g))
             row["error"] = ev.error
             row["_genome"] = g
@@ -236,6 +259,19 @@ def _search(cfg: SearchConfig, oracle: Oracle, executor: Executor,
         return rows
 
     try:
+        if blocks is not None and state.profiles is None:
+            # LegoDNN's profiling: each descendant in the otherwise unmodified model
+            profiled = blocks.profile_genomes()
+            evals = evaluate([None, *profiled])
+            state.profiles = BlockProfiles.build(
+                names, blocks.zero, len(blocks.blocks), len(blocks.ratios), evals[0],
+                profiled, evals[1:],
+                profile_alone(oracle, blocks) if blocks.profile == "alone" else None)
+            bar.update(record([None, *profiled], evals, 0))
+            if cpath is not None:
+                ckpt.save(cpath, state, chash)
+        if state.algorithm is None:
+            state.algorithm = new_algorithm()
         if not state.rows and problem.baseline() is not None:
             bar.update(record([None], evaluate([None]), 0))
         while not state.done:
@@ -243,9 +279,16 @@ def _search(cfg: SearchConfig, oracle: Oracle, executor: Executor,
             if asked is None:
                 state.done = True
                 break
-            generation = state.algorithm.generation
+            # block_scaling: generation 0 is the profiling, the algorithm's come after it
+            generation = state.algorithm.generation + (blocks is not None)
             evals = evaluate(asked)
             bar.update(record(asked, evals, generation))
+            if state.profiles is not None:  # block_scaling scores by the profiles
+                profiles = state.profiles
+                evals = [Evaluation(profiles.predict(gn)) if not ev.error
+                         and not any(math.isnan(v) for v in profiles.predict(gn).values())
+                         else Evaluation(ev.metrics, ev.error or "no profile")
+                         for gn, ev in zip(asked, evals, strict=True)]
             f = np.array([[_BAD if ev.error else (-ev.metrics[o] if o == ACCURACY
                                                    else ev.metrics[o])
                            for o in cfg.objectives] for ev in evals], dtype=float)

@@ -57,3 +57,13 @@ def slow_mlp(genes: dict[str, Any]) -> Workload:
     """:func:`build_mlp`, slowly (gives a test time to kill a search mid-way; no torch)."""
     time.sleep(0.03)
     return build_mlp(genes)
+
+
+def kept_l1(module: nn.Module, example_inputs: Any) -> float:
+    """An accuracy proxy: the L1 norm of every conv and linear weight the module keeps (the
+    criterion that chose which filters go); it falls as filters are pruned."""
+    from torch import nn
+
+    del example_inputs
+    return float(sum(m.weight.detach().abs().sum() for m in module.modules()
+                     if isinstance(m, nn.Conv2d | nn.Linear)))
