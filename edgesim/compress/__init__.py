@@ -15,6 +15,7 @@ from edgesim.compress.data import (
     evaluate,
     load_data,
     train,
+    trained_digits_model,
 )
 from edgesim.compress.quant import quantize
 from edgesim.compress.sparsity import prune_unstructured, zero_fraction
@@ -50,5 +51,6 @@ __all__ = [
     "storage",
     "to_addernet",
     "train",
+    "trained_digits_model",
     "zero_fraction",
 ]

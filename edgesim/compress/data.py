@@ -284,3 +284,26 @@ def digits_resnet(width: int = 16, seed: int = 0) -> tuple[DigitsResNet, tuple[t
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return DigitsResNet(width), (torch.zeros(1, 1, 8, 8),)
+
+
+@lru_cache(maxsize=4)
+def _trained_state(width: int, steps: int, seed: int) -> dict[str, torch.Tensor]:
+    module, _ = digits_model(width, seed)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as every search evaluation: float sums differ between counts
+    try:
+        trained = train(module, steps=steps, seed=seed)
+    finally:
+        torch.set_num_threads(threads)
+    return {k: v.clone() for k, v in trained.state_dict().items()}
+
+
+def trained_digits_model(width: int = 16, steps: int = 300, seed: int = 0
+                         ) -> tuple[DigitsLeNet, tuple[torch.Tensor]]:
+    """:func:`digits_model` trained on digits (``steps`` Adam steps on one thread, seeded), in
+    eval mode: the parent the digits examples start from. Trained once per process and
+    argument set; each call returns a fresh copy."""
+    module, inputs = digits_model(width, seed)
+    module.load_state_dict(_trained_state(width, steps, seed))
+    module.eval()
+    return module, inputs

@@ -91,7 +91,8 @@ def layer_key(layer: Layer) -> tuple[object, ...]:
     return (layer.op, len(layer.inputs), layer.in_shapes, layer.out_shape, layer.kernel,
             layer.stride, layer.padding, layer.dilation, layer.groups, layer.weight_shape,
             layer.has_bias, layer.variant, layer.weight_precision, layer.act_precision,
-            layer.weight_sparsity, layer.act_sparsity, layer.sparsity_pattern)
+            layer.weight_sparsity, layer.act_sparsity, layer.sparsity_pattern,
+            layer.fresh_inputs)
 
 
 def memoized(layer: Layer, hw: Hardware, unit: ComputeUnit, context: tuple[object, ...],

@@ -61,13 +61,16 @@ def input_sources(layer: Layer, producers: Mapping[str, int],
 
     Inputs pair with ``in_shapes`` in order; a shape left over (an input named once but used
     twice, as ``add(x, x)``) belongs to a named producer of the same shape, else it is a model
-    input or a constant (``None``: it lives in DRAM).
+    input or a constant (``None``: it lives in DRAM); ``layer.fresh_inputs`` are model inputs.
     """
     srcs = [producers[s] for s in layer.inputs]
     out: list[int | None] = []
     for i, shape in enumerate(layer.in_shapes):
         if i < len(srcs):
             out.append(srcs[i])
+            continue
+        if i in layer.fresh_inputs:
+            out.append(None)
             continue
         same = [s for s in srcs if tuple(out_shapes[s]) == tuple(shape)]
         out.append(same[0] if same else None)

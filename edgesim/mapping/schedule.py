@@ -58,7 +58,8 @@ def _model_inputs(layer: Layer) -> list[bool]:
     """Per ``in_shapes`` entry: whether it is a model input (no producer; stored by the host)."""
     n_named = len(layer.inputs)
     named = layer.in_shapes[:n_named]
-    return [i >= n_named and shape not in named for i, shape in enumerate(layer.in_shapes)]
+    return [i >= n_named and (i in layer.fresh_inputs or shape not in named)
+            for i, shape in enumerate(layer.in_shapes)]
 
 
 def _home_ratios(layer: Layer, hw: Hardware, flags: Sequence[bool], a_bits: int,

@@ -51,8 +51,94 @@ def legodnn_table(summary: dict[str, Any]) -> Table:
     return t
 
 
+def tec_table(summary: dict[str, Any]) -> Table:
+    """TEC's search per generation: the best accuracy at <= 60% of the MACs and the fewest
+    MACs kept within a point of the parent."""
+    d, r = summary["digits"], summary["resnet18"]
+    t = Table(f"Seed system: TEC evolutionary filter pruning, {d['model']} ({d['genes']} "
+              f"keep-bits, NSGA-II {d['pop_size']} x {d['generations']}, each candidate "
+              f"fine-tuned)",
+              ["generation", "candidates so far", "best accuracy at <= 60% MACs",
+               "fewest MACs kept within a point"])
+    for c in d["curve"]:
+        acc, few = c["best_accuracy_at_60pct_macs"], c["fewest_macs_kept_within_a_point"]
+        t.add([c["generation"], c["evaluated"], "-" if acc is None else f"{acc:.3f}",
+               "-" if few is None else f"{few:.1%}"])
+    best = d["best_at_target"]
+    found = (f"Candidate {best['id']} keeps {best['macs_kept']:.0%} of the MACs at accuracy "
+             f"{best['accuracy']:.3f} (parent {d['parent']['accuracy']:.3f})." if best else
+             f"No candidate kept <= 60% of the MACs within a point of the parent "
+             f"({d['parent']['accuracy']:.3f}).")
+    t.note = (f"{found} ResNet-18 on edge-npu, cost only: {r['genes']} keep-bits, "
+              f"{r['evaluated']} candidates at {r['candidates_per_s']:.0f}/s; on its "
+              f"latency-energy front a candidate keeps up to "
+              f"{r['largest_latency_minus_macs_kept']:.0%} more of the latency than of the MACs.")
+    return t
+
+
+def haq_table(summary: dict[str, Any]) -> Table:
+    """Each chip's mixed-precision policy evaluated on both chips."""
+    lat, int8 = summary["latency_s"], summary["int8_latency_s"]
+    chips = list(int8)
+    t = Table(f"Seed system: HAQ hardware-aware mixed precision, {summary['model']} (accuracy "
+              f">= {summary['accuracy_floor']:.3f}; NSGA-II {summary['pop_size']} x "
+              f"{summary['generations']} per chip)",
+              ["policy tuned for", "accuracy", *[f"on {c} us" for c in chips],
+               *[f"speed-up on {c} vs int8" for c in chips]])
+    for target, pol in summary["policies"].items():
+        if not pol["found"]:
+            t.add([target, "none met the floor", *([""] * (2 * len(chips)))])
+            continue
+        t.add([target, f"{pol['accuracy']:.3f}",
+               *[f"{lat[target][c] * 1e6:.2f}" for c in chips],
+               *[f"{int8[c] / lat[target][c]:.2f}x" for c in chips]])
+    rep = summary["lesson_reproduced"]
+    if rep is None:
+        t.note = "A search found no policy that keeps the accuracy: the lesson is not tested."
+    else:
+        worst = max(((v, on, pol) for on, row in summary["penalty"].items()
+                     for pol, v in row.items()), default=(1.0, "", ""))
+        t.note = ("Each chip's policy is the fastest there among every policy the searches "
+                  "found that keeps the accuracy. edgesim "
+                  + (f"reproduces HAQ's lesson that a policy tuned for one chip is not the best "
+                     f"on another: on {worst[1]}, the {worst[2]} policy is {worst[0]:.2f}x "
+                     f"slower than its own." if rep else
+                     "does not reproduce HAQ's lesson here: one policy is the fastest on every "
+                     "chip.")
+                  + " Speed-ups are against the model at int8 on the same chip.")
+    return t
+
+
+def cars_table(summary: dict[str, Any]) -> Table:
+    """The latency front of a CARS-style search, each network's place by MACs beside it."""
+    macs_ids = {c["id"] for c in summary["macs_front"]}
+    t = Table(f"Seed system: CARS-style NAS on {summary['hardware']} ({summary['evaluated']} "
+              f"networks, NSGA-II {summary['pop_size']} x {summary['generations']}): the "
+              f"latency front against the MACs front",
+              ["network", "kernels", "expansions", "depths", "latency ms", "MMACs",
+               "params k", "on the MACs front"])
+    for c in summary["latency_front"]:
+        g = c["genes"]
+        t.add([c["id"], "/".join(str(g[f"kernel{i}"]) for i in range(3)),
+               "/".join(str(g[f"expand{i}"]) for i in range(3)),
+               "/".join(str(g[f"depth{i}"]) for i in range(3)),
+               f"{c['latency_s'] * 1e3:.3f}", f"{c['macs'] / 1e6:.2f}",
+               f"{c['params'] / 1e3:.1f}", "yes" if c["id"] in macs_ids else "no"])
+    pair = summary["misordered_pair"]
+    worst = ("" if pair is None else
+             f" Network {pair['fewer_macs']['id']} has "
+             f"{pair['fewer_macs']['macs'] / pair['more_macs']['macs']:.0%} of network "
+             f"{pair['more_macs']['id']}'s MACs yet takes {pair['slowdown']:.2f}x its latency.")
+    t.note = (f"{summary['only_on_macs_front']} of the MACs front's "
+              f"{len(summary['macs_front'])} networks are not on the latency front; the rank "
+              f"correlation of MACs and latency is {summary['spearman_macs_latency']:.2f}."
+              + worst)
+    return t
+
+
 # Example name -> its table (the seed systems with an example so far).
-SEEDS: dict[str, Callable[[dict[str, Any]], Table]] = {"legodnn": legodnn_table}
+SEEDS: dict[str, Callable[[dict[str, Any]], Table]] = {
+    "tec": tec_table, "haq": haq_table, "legodnn": legodnn_table, "cars": cars_table}
 
 
 def seed_tables(results: Path = RESULTS) -> list[Table]:
@@ -72,4 +158,5 @@ def seed_tables(results: Path = RESULTS) -> list[Table]:
     return tables
 
 
-__all__ = ["RESULTS", "SEEDS", "legodnn_table", "seed_tables"]
+__all__ = ["RESULTS", "SEEDS", "cars_table", "haq_table", "legodnn_table", "seed_tables",
+           "tec_table"]

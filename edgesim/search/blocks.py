@@ -11,7 +11,7 @@ from edgesim.errors import SearchError
 from edgesim.search.model import ModelSource
 from edgesim.search.problem import Decoded, Gene, Genome, ProblemKind, SearchProblem, digest
 from edgesim.search.pruning import DEFAULT_RATIOS, ChannelPruning, n_pruned
-from edgesim.vocab import WEIGHTED_OPS
+from edgesim.vocab import WEIGHTED_OPS, OpKind
 from edgesim.workload.channels import ChannelGraph, ChannelGroup
 from edgesim.workload.ir import Workload
 
@@ -142,12 +142,18 @@ def listed_blocks(wl: Workload, graph: ChannelGraph, groups: Sequence[ChannelGro
         where = f"space.blocks.{name}"
         if not isinstance(layers, list | tuple) or not layers:
             raise SearchError("expected a list of layer names", field=where)
+        known = {la.name for la in wl.layers}
         for la in layers:
-            if not isinstance(la, str) or la not in wl._index:
+            if not isinstance(la, str) or la not in known:
                 raise SearchError(f"no layer named {la!r} in model {wl.name!r}", field=where)
             if la in seen:
                 raise SearchError(f"layer {la!r} is already in block {seen[la]!r}", field=where)
             seen[la] = name
+        idx = sorted(wl.index_of(la) for la in layers)
+        if idx[-1] - idx[0] + 1 != len(idx):
+            gap = next(wl.layers[i].name for i in range(idx[0], idx[-1]) if i not in idx)
+            raise SearchError(f"a block is consecutive layers: {gap!r} runs between its first "
+                              f"and last layer but is not listed", field=where)
         internal = _internal(layers, groups, touched)
         if not internal:
             raise SearchError(f"block {name!r} has no channel group of its own to prune (every "
@@ -160,8 +166,8 @@ def listed_blocks(wl: Workload, graph: ChannelGraph, groups: Sequence[ChannelGro
 
 def sub_workload(wl: Workload, names: Sequence[str], name: str) -> Workload:
     """The layers ``names`` of ``wl`` as a model of their own: a tensor they read from outside
-    becomes a model input (its shape moves behind the inputs produced inside), and what they
-    hand on becomes a model output."""
+    becomes a model input (its shape moves behind the inputs produced inside, marked in
+    ``fresh_inputs``), and what they hand on becomes a model output."""
     inside = set(names)
     layers = []
     for la in (wl.layer(n) for n in sorted(names, key=wl.index_of)):
@@ -169,9 +175,19 @@ def sub_workload(wl: Workload, names: Sequence[str], name: str) -> Workload:
         if len(own) == len(la.inputs):
             layers.append(la)
             continue
-        outer = [i for i in range(len(la.in_shapes)) if i not in own]
+        if la.op == OpKind.MATMUL and own != list(range(len(own))):
+            raise SearchError(f"layer {la.name!r} multiplies a tensor from outside its block by "
+                              f"one from inside: the block cannot run alone with its operands in "
+                              f"order; profile it in place", field="space.profile")
+        named = min(len(la.inputs), len(la.in_shapes))
+        outer = [i for i in range(named) if i not in own]
+        rest = list(range(named, len(la.in_shapes)))  # model inputs and repeated tensors
+        order = [*own, *outer, *rest]
         layers.append(replace(la, inputs=tuple(la.inputs[i] for i in own),
-                              in_shapes=tuple(la.in_shapes[i] for i in (*own, *outer))))
+                              in_shapes=tuple(la.in_shapes[i] for i in order),
+                              fresh_inputs=(*range(len(own), len(own) + len(outer)),
+                                            *(len(own) + len(outer) + p - named
+                                              for p in la.fresh_inputs))))
     return Workload(name, tuple(layers), wl.batch, wl.source)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from edgesim.errors import EdgesimError
+from edgesim.errors import EdgesimError, SearchError
 from edgesim.search.config import ACCURACY, RESULT_METRICS
 from edgesim.search.oracle import Evaluation, Metrics
 from edgesim.search.problem import Genome
@@ -47,7 +47,8 @@ class BlockProfiles:
     @classmethod
     def build(cls, names: Sequence[str], zero: int, n_blocks: int, n_ratios: int,
               base: Evaluation, genomes: Sequence[Genome], evals: Sequence[Evaluation],
-              alone: tuple[Mapping[str, float], Table] | None = None) -> BlockProfiles:
+              fixed_and_alone: tuple[Mapping[str, float], Table] | None = None
+              ) -> BlockProfiles:
         rows: list[list[Mapping[str, float] | None]] = [
             [dict(base.metrics) if r == zero else None for r in range(n_ratios)]
             for _ in range(n_blocks)]
@@ -55,7 +56,7 @@ class BlockProfiles:
             (b, r), = [(i, v) for i, v in enumerate(genome) if v != zero]
             ok = not ev.error and all(not math.isnan(ev.metrics[n]) for n in names)
             rows[b][r] = dict(ev.metrics) if ok else None
-        fixed, table = alone if alone is not None else (None, None)
+        fixed, table = fixed_and_alone if fixed_and_alone is not None else (None, None)
         return cls(tuple(names), zero, dict(base.metrics), tuple(tuple(r) for r in rows),
                    fixed, table)
 
@@ -102,23 +103,27 @@ def profile_alone(oracle: Oracle, problem: BlockScaling) -> tuple[dict[str, floa
     base = oracle.decode(None)
     hw = oracle.hardware(base)
 
-    def cost(wl_name: str, layers: Sequence[str], genome: Genome | None
-             ) -> dict[str, float] | None:
+    def cost(wl_name: str, layers: Sequence[str], genome: Genome | None,
+             required: bool = False) -> dict[str, float] | None:
         wl = oracle.decode(genome).workload
         try:
             res = simulate(sub_workload(wl, layers, wl_name), hw, mode=oracle.mode,
                            batch=oracle.batch)
-        except EdgesimError:
-            return None
+        except EdgesimError as exc:
+            if required:  # without the unmodified parts nothing can be predicted
+                raise SearchError(f"{wl_name} ({layers[0]} .. {layers[-1]}) cannot be "
+                                  f"simulated alone: {exc}", field="space.profile") from None
+            return None  # this descendant is left out of the choices
         return {n: float(getattr(res, n)) for n in names}
 
     fixed = dict.fromkeys(names, 0.0)
     segments = problem.segments()
     for i, (block, layers) in enumerate(segments):
         if block is None:
-            part = cost(f"{base.workload.name}:{i}", layers, None)
+            part = cost(f"{base.workload.name}:part{i}", layers, None, required=True)
+            assert part is not None
             for n in names:
-                fixed[n] += part[n] if part is not None else math.nan
+                fixed[n] += part[n]
     table: list[tuple[dict[str, float] | None, ...]] = []
     for b, block_ in enumerate(problem.blocks):
         row = []
@@ -126,7 +131,8 @@ def profile_alone(oracle: Oracle, problem: BlockScaling) -> tuple[dict[str, floa
             genome = list(problem.baseline_genome)
             genome[b] = r
             row.append(cost(f"{base.workload.name}:{block_.name}", block_.layers,
-                            None if r == problem.zero else tuple(genome)))
+                            None if r == problem.zero else tuple(genome),
+                            required=r == problem.zero))
         table.append(tuple(row))
     return fixed, tuple(table)
 
@@ -166,6 +172,8 @@ def solve_milp(profiles: BlockProfiles, objective: str,
         upper.append(sign * (bound - profiles.start(name)) / scale)
     sense = -1.0 if objective == ACCURACY else 1.0
     c = sense * coeffs(objective)
+    scale_c = float(np.max(np.abs(c))) if c.size else 0.0
+    c = c / scale_c if scale_c > 0 else c  # costs of ~1e-6 s would sit inside HiGHS's gaps
     bounds = Bounds(np.zeros(n), np.where(usable, 1.0, 0.0))
 
     def decode(x: np.ndarray) -> Genome:
@@ -175,7 +183,8 @@ def solve_milp(profiles: BlockProfiles, objective: str,
     cons = [LinearConstraint(one, 1.0, 1.0)]
     if rows:
         cons.append(LinearConstraint(np.array(rows), -np.inf, np.array(upper)))
-    res = milp(c, constraints=cons, integrality=np.ones(n), bounds=bounds)
+    exact = {"mip_rel_gap": 0.0}
+    res = milp(c, constraints=cons, integrality=np.ones(n), bounds=bounds, options=exact)
     if res.status == 0 and res.x is not None:
         return decode(np.round(res.x)), True
     # nothing meets the budgets: the least violation (slack per constraint, summed)
@@ -188,7 +197,7 @@ def solve_milp(profiles: BlockProfiles, objective: str,
     bounds2 = Bounds(np.concatenate([np.zeros(n), np.zeros(k)]),
                      np.concatenate([np.where(usable, 1.0, 0.0), np.full(k, np.inf)]))
     res2 = milp(c2, constraints=cons2, integrality=np.concatenate([np.ones(n), np.zeros(k)]),
-                bounds=bounds2)
+                bounds=bounds2, options=exact)
     x = res2.x if res2.x is not None else np.eye(n_ratios)[[profiles.zero] * n_blocks].ravel()
     return decode(np.round(x[:n])), False
 

@@ -105,9 +105,13 @@ def setup(cfg: SearchConfig) -> Oracle:
                              .workload, has_module=False)
     else:
         problem = make_problem(cfg.problem, source, cfg.space, base_hw, loader)
-    if cfg.algorithm.name == "milp" and not isinstance(problem, BlockScaling):
-        raise SearchError("milp chooses block descendants from their profiles: it solves "
-                          "block_scaling problems only", field="algorithm.name")
+    if cfg.algorithm.name == "milp":
+        if not isinstance(problem, BlockScaling):
+            raise SearchError("milp chooses block descendants from their profiles: it solves "
+                              "block_scaling problems only", field="algorithm.name")
+    else:  # its settings are checked before anything runs (a block search profiles first)
+        make_algorithm(cfg.algorithm, problem.bounds, len(cfg.objectives),
+                       len(cfg.constraints) + 1)
     return Oracle(cfg, problem, loader, source)
 
 
@@ -284,11 +288,11 @@ def _search(cfg: SearchConfig, oracle: Oracle, executor: Executor,
             evals = evaluate(asked)
             bar.update(record(asked, evals, generation))
             if state.profiles is not None:  # block_scaling scores by the profiles
-                profiles = state.profiles
-                evals = [Evaluation(profiles.predict(gn)) if not ev.error
-                         and not any(math.isnan(v) for v in profiles.predict(gn).values())
+                predicted = [state.profiles.predict(gn) for gn in asked]
+                evals = [Evaluation(p) if not ev.error
+                         and not any(math.isnan(v) for v in p.values())
                          else Evaluation(ev.metrics, ev.error or "no profile")
-                         for gn, ev in zip(asked, evals, strict=True)]
+                         for p, ev in zip(predicted, evals, strict=True)]
             f = np.array([[_BAD if ev.error else (-ev.metrics[o] if o == ACCURACY
                                                    else ev.metrics[o])
                            for o in cfg.objectives] for ev in evals], dtype=float)

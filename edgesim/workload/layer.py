@@ -45,6 +45,10 @@ class Layer:
     act_sparsity: float = 0.0  # expected fraction of zero input activations
     sparsity_pattern: str = "unstructured"  # "unstructured" or "N:M" such as "2:4"
     extra: tuple[tuple[str, str], ...] = ()  # free-form provenance (e.g. ("folded", "bn1"))
+    # Positions in ``in_shapes`` past the named inputs that read a fresh model input. A leftover
+    # shape otherwise belongs to a named producer of that shape used twice (``add(x, x)``); a
+    # part of a model simulated alone names the tensors it reads from outside here.
+    fresh_inputs: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.op, OpKind):
@@ -54,6 +58,10 @@ class Layer:
                 known = ", ".join(o.value for o in OpKind)
                 raise WorkloadError(f"unknown op {self.op!r} (known: {known})",
                                     field=f"{self.name}.op") from None
+        for i in self.fresh_inputs:
+            if not len(self.inputs) <= i < len(self.in_shapes):
+                raise WorkloadError(f"fresh input {i} is not a position past the named inputs "
+                                    f"in in_shapes", field=f"{self.name}.fresh_inputs")
         for key in ("weight_precision", "act_precision"):
             value = getattr(self, key)
             if value is not None and not isinstance(value, Precision):

@@ -82,3 +82,14 @@ def test_demo_runs_its_searches(demo: Path) -> None:
     areas = [float(r["area mm2"]) for r in rows]
     lat = [float(r["latency ms"]) for r in rows]
     assert len(rows) >= 2 and areas == sorted(areas) and lat == sorted(lat, reverse=True)
+
+
+def test_seed_systems_are_read_from_the_saved_example_outputs(demo: Path) -> None:
+    from edgesim.report.seeds import RESULTS, SEEDS
+
+    html = (demo / "index.html").read_text()
+    saved = [name for name in SEEDS if (RESULTS / name / "summary.json").is_file()]
+    assert saved, "examples/results/ holds the examples' saved outputs"
+    for title in ("TEC evolutionary filter pruning", "HAQ hardware-aware mixed precision",
+                  "LegoDNN block-grained scaling"):
+        assert f"Seed system: {title}" in html
