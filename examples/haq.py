@@ -26,6 +26,11 @@ Choices the paper leaves open or that differ here (a careful engineer's, stated)
   chip's search finding the faster policy for both).
 - Bits are drawn from {2, 4, 8} for weights and activations of every conv and linear layer
   (what every target's array lists).
+- The lesson is judged with a 2% margin: it holds when no single policy comes within 2% of each
+  chip's best on every chip (a few bytes of traffic are not a different policy).
+- Accuracy is selected and reported on the same held-out split (450 images, 0.22 points per
+  image), so the figures are optimistic; the floor is the parent's accuracy without
+  fine-tuning.
 - HAQ's targets were BitFusion (spatial, bit-flexible) and BISMO (bit-serial) on FPGAs and edge /
   cloud variants; the three targets here are an edge-npu-class chip with each kind of unit.
 
@@ -47,6 +52,7 @@ TARGETS = {"bitserial": HERE / "haq" / "bitserial-npu.yaml",
            "plain": HERE / "haq" / "plain-npu.yaml"}
 POINT = 0.01  # the accuracy constraint: at most a point below the float parent
 TIE = 1e-9  # latencies this close (relative) are equal
+MATERIAL = 0.02  # a policy within 2% of a chip's best is as good as its best there
 
 
 def _parent() -> tuple[Any, tuple[Any, ...], float]:
@@ -112,15 +118,20 @@ def run(quick: bool = False) -> dict[str, Any]:
 
     base_wl = trace(parent, inputs, name="digits_cnn")
     int8 = {on: es.simulate(base_wl, hw).latency_s for on, hw in hardware.items()}
-    # penalty[on][policy]: how much slower another chip's policy is on this chip than its own
+    # latency_s[policy][chip]; penalty[chip][policy]: how much slower another chip's policy is
+    # on this chip than its own
     penalty = {on: {pol: table[pol][on] / table[on][on] for pol in table} for on in table}
-    reproduced = (None if len(table) < len(TARGETS) else
-                  any(v > 1.0 + TIE for row in penalty.values() for v in row.values()))
+    # HAQ's lesson holds when no one policy is within MATERIAL of the best on every chip
+    universal = min((max(p["latency_s"][o] / fastest[o] for o in TARGETS), sorted(
+        p["bits"].items()), p["found_by"]) for p in pool.values()) if pool else None
+    reproduced = None if universal is None else bool(universal[0] > 1 + MATERIAL)
     return {"example": "haq", "quick": quick, "model": "digits CNN (width 16)",
             "parent_accuracy": parent_acc, "accuracy_floor": parent_acc - POINT,
             "pop_size": pop, "generations": gens, "policies": policies, "pool_size": len(pool),
             "latency_s": table, "penalty": penalty, "int8_latency_s": int8,
-            "lesson_reproduced": reproduced}
+            "universal_penalty": None if universal is None else universal[0],
+            "universal_found_by": None if universal is None else universal[2],
+            "material": MATERIAL, "lesson_reproduced": reproduced}
 
 
 def report(summary: dict[str, Any]) -> str:
@@ -135,14 +146,13 @@ def report(summary: dict[str, Any]) -> str:
         on = ", ".join(f"on {t} {v * 1e6:.2f} us ({summary['int8_latency_s'][t] / v:.2f}x "
                        f"int8)" for t, v in lat[target].items())
         lines.append(f"  policy tuned for {target} (accuracy {pol['accuracy']:.3f}): {on}")
-    rep = summary["lesson_reproduced"]
-    worst = max(((v, on, pol) for on, row in summary["penalty"].items()
-                 for pol, v in row.items()), default=(1.0, "", ""))
+    rep, uni = summary["lesson_reproduced"], summary["universal_penalty"]
     lines.append("  HAQ's lesson (a policy tuned for one chip is not the best on another): "
                  + ("not testable (no policy kept the accuracy)" if rep is None
-                    else f"reproduced: on {worst[1]}, {worst[2]}'s policy is {worst[0]:.2f}x "
-                         f"slower than its own" if rep
-                    else "not reproduced: one policy is the fastest on every chip"))
+                    else f"reproduced: every policy is more than {summary['material']:.0%} "
+                         f"slower than the best somewhere (the closest by {uni - 1:.1%})" if rep
+                    else f"not reproduced: a policy found by the {summary['universal_found_by']} "
+                         f"search is within {uni - 1:.2%} of the best on every chip"))
     return "\n".join(lines)
 
 

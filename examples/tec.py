@@ -4,9 +4,10 @@ TEC encodes a pruned CNN as one 0/1 gene per filter and evolves a population wit
 crossover and mutation, scoring each individual by accuracy and compactness. This example runs
 that search through ``es.search.run`` (``problem="channel_pruning"``, ``granularity: filter``):
 
-1. A CNN for scikit-learn's digits (``edgesim.compress.data:digits_model``), trained once; each
-   candidate is fine-tuned briefly from the parent (seeded) and its accuracy measured on the
-   held-out split. Objectives: accuracy (maximised) and MACs (minimised). The front, and per
+1. A CNN for scikit-learn's digits (``edgesim.compress.data.trained_digits_model``), trained
+   once; each candidate is fine-tuned briefly from the parent (seeded) and its accuracy
+   measured on the held-out split (450 images; the same split selects and reports, so the
+   figures are optimistic). Objectives: accuracy (maximised) and MACs (minimised). The front, and per
    generation the best accuracy among candidates that keep at most 60% of the MACs and the
    fewest MACs kept within one point of the parent (the paper's fitness-per-generation figure).
 2. The same search on ResNet-18, cost only (latency and energy on ``edge-npu``), to show scale:
@@ -19,6 +20,10 @@ Choices the paper leaves open or that differ here (a careful engineer's, stated)
 - Filters coupled by a residual add are one gene per channel of the coupled group (they must go
   together); a group keeps at least one filter.
 - Fine-tuning is brief (40 Adam steps) and seeded per candidate, so the history is reproducible.
+  The parent's accuracy is its own after the same fine-tune (0.991 here; 0.993 untuned).
+- On digits, a random half of the filters already keeps a point of accuracy at about a quarter
+  of the MACs: the initial population meets the 60% target, and evolution's work shows in the
+  fewest MACs kept within a point falling over the generations.
 
 Run: ``python examples/tec.py [--quick] [--out DIR]`` (``make examples`` runs it in full and saves
 ``examples/results/tec/``; ``--quick`` is the reduced run the test uses).
@@ -171,8 +176,8 @@ def report(summary: dict[str, Any]) -> str:
     lines.append(f"ResNet-18 on {HARDWARE}, cost only: {r['genes']} keep-bits, {r['evaluated']} "
                  f"candidates in {r['seconds']:.1f} s ({r['candidates_per_s']:.0f}/s); on the "
                  f"latency-energy front a candidate keeps up to "
-                 f"{r['largest_latency_minus_macs_kept']:.0%} more of the latency than of the "
-                 f"MACs")
+                 f"{r['largest_latency_minus_macs_kept'] * 100:.0f} points more of the latency "
+                 f"than of the MACs")
     return "\n".join(lines)
 
 

@@ -24,7 +24,7 @@ def legodnn_table(summary: dict[str, Any]) -> Table:
               ["latency budget", "block keep (" + ", ".join(blocks) + ")",
                "predicted us", "simulated us", "accuracy", "model-grained keep",
                "model-grained accuracy"])
-    better, diffs = 0, []
+    better, worse, diffs = 0, 0, []
     for r in d["budgets"]:
         choice = ", ".join(f"{r['milp_choice'][b]:.2f}" for b in blocks)
         mg = r["model_accuracy"]
@@ -37,17 +37,26 @@ def legodnn_table(summary: dict[str, Any]) -> Table:
         if mg is not None and r["milp_feasible"]:
             diffs.append((r["block_accuracy"] - mg, r["budget_fraction"]))
             better += r["block_accuracy"] > mg
+            worse += r["block_accuracy"] < mg
     agree = sum(r["milp_equals_grid"] for r in d["budgets"])
     best = max(diffs, default=(0.0, 0.0))
-    t.note = (f"At {better} of {len(diffs)} budgets the block-grained choice measures more "
-              f"accurate than the one uniformly pruned model that fits"
+    t.note = (f"Of the {len(diffs)} budgets both fit, the block-grained choice measures more "
+              f"accurate than the one uniformly pruned model that fits at {better}"
               + (f" (by {best[0] * 100:.1f} points at {best[1]:.0%})" if best[0] > 0 else "")
-              + f". The MILP found the exhaustive grid's optimum at {agree} of "
+              + f", less accurate at {worse}, equal at {len(diffs) - better - worse}. The MILP found the exhaustive grid's optimum at {agree} of "
               f"{len(d['budgets'])} budgets. Profiled alone, the blocks overestimate the whole "
               f"model by up to {d['max_abs_latency_gap']:.1%} in latency and "
               f"{d['max_abs_energy_gap']:.1%} in energy (tensors that cross a block boundary "
               f"stay on chip in the whole model); the additive accuracy estimate is off by "
               f"{d['median_abs_accuracy_gap'] * 100:.1f} points median.")
+    joint = summary.get("joint")
+    if joint and joint["budgets"]:
+        r = joint["budgets"][0]
+        t.note += (f" Two models co-running ({' and '.join(joint['models'])}), one MILP over "
+                   f"both models' profiles at {r['budget_fraction']:.0%} of their predicted "
+                   f"time taking turns: the chosen pair finishes in "
+                   f"{r['corun_latency_s'] * 1e6:.2f} us co-run in the SimPy model against "
+                   f"{r['predicted_latency_s'] * 1e6:.2f} us predicted.")
     return t
 
 
@@ -69,15 +78,17 @@ def tec_table(summary: dict[str, Any]) -> Table:
              f"{best['accuracy']:.3f} (parent {d['parent']['accuracy']:.3f})." if best else
              f"No candidate kept <= 60% of the MACs within a point of the parent "
              f"({d['parent']['accuracy']:.3f}).")
+    gap = r["largest_latency_minus_macs_kept"]
     t.note = (f"{found} ResNet-18 on edge-npu, cost only: {r['genes']} keep-bits, "
-              f"{r['evaluated']} candidates at {r['candidates_per_s']:.0f}/s; on its "
-              f"latency-energy front a candidate keeps up to "
-              f"{r['largest_latency_minus_macs_kept']:.0%} more of the latency than of the MACs.")
+              f"{r['evaluated']} candidates at {r['candidates_per_s']:.0f}/s; "
+              + (f"on its latency-energy front a candidate keeps {gap * 100:.0f} points more of "
+                 f"the latency than of the MACs." if gap > 0 else
+                 "on its latency-energy front latency falls at least as fast as the MACs."))
     return t
 
 
 def haq_table(summary: dict[str, Any]) -> Table:
-    """Each chip's mixed-precision policy evaluated on both chips."""
+    """Each chip's mixed-precision policy evaluated on every chip."""
     lat, int8 = summary["latency_s"], summary["int8_latency_s"]
     chips = list(int8)
     t = Table(f"Seed system: HAQ hardware-aware mixed precision, {summary['model']} (accuracy "
@@ -92,19 +103,18 @@ def haq_table(summary: dict[str, Any]) -> Table:
         t.add([target, f"{pol['accuracy']:.3f}",
                *[f"{lat[target][c] * 1e6:.2f}" for c in chips],
                *[f"{int8[c] / lat[target][c]:.2f}x" for c in chips]])
-    rep = summary["lesson_reproduced"]
+    rep, uni = summary["lesson_reproduced"], summary["universal_penalty"]
     if rep is None:
-        t.note = "A search found no policy that keeps the accuracy: the lesson is not tested."
+        t.note = "No search found a policy that keeps the accuracy: the lesson is not tested."
     else:
-        worst = max(((v, on, pol) for on, row in summary["penalty"].items()
-                     for pol, v in row.items()), default=(1.0, "", ""))
-        t.note = ("Each chip's policy is the fastest there among every policy the searches "
-                  "found that keeps the accuracy. edgesim "
+        t.note = (f"Each chip's policy is the fastest there among the {summary['pool_size']} "
+                  f"policies the searches found that keep the accuracy. edgesim "
                   + (f"reproduces HAQ's lesson that a policy tuned for one chip is not the best "
-                     f"on another: on {worst[1]}, the {worst[2]} policy is {worst[0]:.2f}x "
-                     f"slower than its own." if rep else
-                     "does not reproduce HAQ's lesson here: one policy is the fastest on every "
-                     "chip.")
+                     f"on another: every policy is more than {summary['material']:.0%} slower "
+                     f"than the best on some chip (the closest by {uni - 1:.1%})." if rep else
+                     f"does not reproduce HAQ's lesson here: a policy found by the "
+                     f"{summary['universal_found_by']} search is within {uni - 1:.2%} of the "
+                     f"best on every chip.")
                   + " Speed-ups are against the model at int8 on the same chip.")
     return t
 

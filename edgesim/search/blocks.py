@@ -175,10 +175,12 @@ def sub_workload(wl: Workload, names: Sequence[str], name: str) -> Workload:
         if len(own) == len(la.inputs):
             layers.append(la)
             continue
-        if la.op == OpKind.MATMUL and own != list(range(len(own))):
-            raise SearchError(f"layer {la.name!r} multiplies a tensor from outside its block by "
-                              f"one from inside: the block cannot run alone with its operands in "
-                              f"order; profile it in place", field="space.profile")
+        if len(la.inputs) > len(la.in_shapes) or (
+                la.op == OpKind.MATMUL and own != list(range(len(own)))):
+            raise SearchError(f"layer {la.name!r} reads a tensor from outside its block in a "
+                              f"way a block run alone cannot state (an operand order, or more "
+                              f"producers than tensors); profile it in place",
+                              field="space.profile")
         named = min(len(la.inputs), len(la.in_shapes))
         outer = [i for i in range(named) if i not in own]
         rest = list(range(named, len(la.in_shapes)))  # model inputs and repeated tensors

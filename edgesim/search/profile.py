@@ -60,6 +60,31 @@ class BlockProfiles:
         return cls(tuple(names), zero, dict(base.metrics), tuple(tuple(r) for r in rows),
                    fixed, table)
 
+    @classmethod
+    def joint(cls, parts: Sequence[BlockProfiles]) -> BlockProfiles:
+        """The profiles of models that run together, as one: the blocks of each in turn, and
+        every metric the sum of the models' (latency as if they took turns on the chip;
+        accuracy the sum of theirs). A genome is the models' genomes joined."""
+        first = parts[0]
+        if any(p.names != first.names or p.zero != first.zero
+               or (p.alone is None) != (first.alone is None) for p in parts):
+            raise SearchError("joint profiles need the same metrics, ratios and profiling")
+        base = {n: sum(p.base[n] for p in parts) for n in first.names}
+
+        def rebased(p: BlockProfiles) -> Table:
+            # in-place entries keep their change against their own model's base
+            return tuple(tuple(None if e is None else {n: e[n] - p.base[n] + base[n]
+                                                       for n in first.names} for e in row)
+                         for row in p.table)
+
+        table = tuple(row for p in parts for row in rebased(p))
+        if first.alone is None:
+            return cls(first.names, first.zero, base, table)
+        fixed = {n: sum(p.fixed[n] for p in parts if p.fixed is not None)
+                 for n in (first.fixed or {})}
+        alone = tuple(row for p in parts for row in (p.alone or ()))
+        return cls(first.names, first.zero, base, table, fixed, alone)
+
     def _alone(self, name: str) -> bool:
         return self.alone is not None and name in ALONE_METRICS
 

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from torch import nn
 
+    from edgesim.search.profile import BlockProfiles
+
 @dataclass
 class Candidate:
     """One evaluated candidate, re-simulated on demand from its genome (fast path)."""
@@ -56,6 +58,7 @@ class SearchResult:
     genomes: dict[int, Genome | None]
     oracle: Oracle
     closest: int | None = None  # the least-violating candidate when nothing is feasible
+    profiles: BlockProfiles | None = None  # block_scaling: what generation 0 profiled
 
     @property
     def pareto(self) -> pd.DataFrame:

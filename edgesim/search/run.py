@@ -325,7 +325,7 @@ def _result(cfg: SearchConfig, oracle: Oracle, state: ckpt.SearchState,
         lead = ["id", "generation", "baseline", "feasible", *names]
         history = history[[*lead, *[c for c in history.columns if c not in lead]]]
     res = SearchResult(history, list(cfg.objectives), dict(cfg.constraints),
-                       dict(state.genomes), oracle)
+                       dict(state.genomes), oracle, profiles=state.profiles)
     if cfg.constraints and not history.empty and not history["feasible"].any():
         scores = [violation(r, cfg.constraints) for r in rows]
         res.closest = int(rows[int(np.argmin(scores))]["id"])

@@ -58,10 +58,13 @@ class Layer:
                 known = ", ".join(o.value for o in OpKind)
                 raise WorkloadError(f"unknown op {self.op!r} (known: {known})",
                                     field=f"{self.name}.op") from None
-        for i in self.fresh_inputs:
-            if not len(self.inputs) <= i < len(self.in_shapes):
-                raise WorkloadError(f"fresh input {i} is not a position past the named inputs "
+        fresh = tuple(self.fresh_inputs)
+        for i in fresh:
+            if (isinstance(i, bool) or not isinstance(i, int)
+                    or not len(self.inputs) <= i < len(self.in_shapes)):
+                raise WorkloadError(f"fresh input {i!r} is not a position past the named inputs "
                                     f"in in_shapes", field=f"{self.name}.fresh_inputs")
+        object.__setattr__(self, "fresh_inputs", tuple(sorted(set(fresh))))
         for key in ("weight_precision", "act_precision"):
             value = getattr(self, key)
             if value is not None and not isinstance(value, Precision):

@@ -306,7 +306,11 @@ def _read_graph_layer(raw: Any, i: int, file: str | None) -> Layer:
     op = op_kind(g.op, file, f"{at}.op")
     w_prec = parse_precision(g.weight_precision, file, f"{at}.weight_precision")
     a_prec = parse_precision(g.act_precision, file, f"{at}.act_precision")
-    layer = Layer(name=g.name, op=op, inputs=tuple(g.inputs),
+    for pos in g.fresh_inputs:
+        if not len(g.inputs) <= pos < len(g.in_shapes):
+            raise WorkloadError(f"{pos} is not a position of in_shapes past the named inputs",
+                                file=file, field=f"{at}.fresh_inputs")
+    layer = Layer(name=g.name, op=op, inputs=tuple(g.inputs), fresh_inputs=tuple(g.fresh_inputs),
                   in_shapes=tuple(tuple(s) for s in g.in_shapes), out_shape=tuple(g.out_shape),
                   kernel=pair(g.kernel), stride=pair(g.stride), padding=pair(g.padding),
                   dilation=pair(g.dilation), groups=g.groups,

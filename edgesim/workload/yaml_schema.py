@@ -117,6 +117,7 @@ class GraphLayerEntry(Strict):
     name: Annotated[str, Field(min_length=1)]
     op: str
     inputs: list[str] = []
+    fresh_inputs: list[NonNegInt] = []  # in_shapes positions read from a model input
     in_shapes: list[ShapeList]
     out_shape: ShapeList
     kernel: Annotated[list[PosInt], Field(min_length=2, max_length=2)] = [1, 1]

@@ -105,7 +105,8 @@ def _layer_entry(layer: Layer, prev: str | None, batch: int) -> dict[str, Any]:
 
 
 def _graph_entry(layer: Layer) -> dict[str, Any]:
-    return {"name": layer.name, "op": layer.op.value, "inputs": list(layer.inputs),
+    fresh = {"fresh_inputs": list(layer.fresh_inputs)} if layer.fresh_inputs else {}
+    return {"name": layer.name, "op": layer.op.value, "inputs": list(layer.inputs), **fresh,
             "in_shapes": [_list(s) for s in layer.in_shapes], "out_shape": _list(layer.out_shape),
             "kernel": _list(layer.kernel), "stride": _list(layer.stride),
             "padding": _list(layer.padding), "dilation": _list(layer.dilation),

@@ -1,4 +1,4 @@
-"""The HAQ example, reduced (``--quick``): each policy on both chips, from what it computed."""
+"""The HAQ example, reduced (``--quick``): each policy on every chip, from what it computed."""
 
 from __future__ import annotations
 
@@ -39,8 +39,11 @@ def test_the_lesson_is_computed_from_the_cross_evaluation(summary: dict[str, Any
     lat = summary["latency_s"]
     for on in lat:  # each chip's policy is the fastest there among them all
         assert all(lat[on][on] <= lat[pol][on] * (1 + 1e-9) for pol in lat)
-    worse = any(lat[pol][on] > lat[on][on] * (1 + 1e-9) for on in lat for pol in lat)
-    assert summary["lesson_reproduced"] == worse
+    # the policy closest to the best everywhere is at least as close as any chip's own pick
+    uni = summary["universal_penalty"]
+    assert 1.0 <= uni <= min(max(summary["penalty"][on][pol] for on in lat) for pol in lat) \
+        * (1 + 1e-9)
+    assert summary["lesson_reproduced"] == (uni > 1 + summary["material"])
 
 
 def test_the_report_table_is_computed_from_the_summary(summary: dict[str, Any]) -> None:

@@ -64,3 +64,17 @@ def test_the_report_table_counts_what_the_summary_holds(summary: dict[str, Any])
     agree = sum(r["milp_equals_grid"] for r in d["budgets"])
     assert f"grid's optimum at {agree} of {len(d['budgets'])} budgets" in table.note
     assert f"{d['max_abs_latency_gap']:.1%} in latency" in table.note
+
+
+def test_two_models_share_one_budget(summary: dict[str, Any]) -> None:
+    j = summary["joint"]
+    assert j["joint_options"] == len(j["ratios"]) ** 6  # three blocks each
+    assert j["budgets"]
+    for r in j["budgets"]:
+        if r["feasible"]:
+            assert r["predicted_latency_s"] <= r["latency_budget_s"]
+        # by turns, the pair costs what the profiles add up to, less what stays on chip
+        assert r["turns_latency_s"] <= r["predicted_latency_s"]
+    # co-running is not taking turns: the SimPy model overlaps and contends
+    p = j["parents"]
+    assert p["corun_latency_s"] != pytest.approx(p["turns_latency_s"], rel=1e-6)

@@ -91,5 +91,5 @@ def test_seed_systems_are_read_from_the_saved_example_outputs(demo: Path) -> Non
     saved = [name for name in SEEDS if (RESULTS / name / "summary.json").is_file()]
     assert saved, "examples/results/ holds the examples' saved outputs"
     for title in ("TEC evolutionary filter pruning", "HAQ hardware-aware mixed precision",
-                  "LegoDNN block-grained scaling"):
+                  "LegoDNN block-grained scaling", "CARS-style NAS"):
         assert f"Seed system: {title}" in html

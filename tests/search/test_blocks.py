@@ -225,3 +225,24 @@ def test_bad_block_spaces(space: dict[str, Any], match: str) -> None:
 def test_a_model_without_hierarchy_says_to_list_blocks() -> None:
     with pytest.raises(SearchError, match="list them by layer names"):
         run(problem="block_scaling", model="lenet5", algorithm="milp", progress=False)
+
+
+def test_a_block_alone_round_trips_through_graph_yaml(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from edgesim.search.blocks import sub_workload
+
+    p = _problem("resnet18")
+    wl = sub_workload(p.source.workload, p.blocks[0].layers, "layer1")
+    path = tmp_path / "layer1.yaml"
+    wl.to_yaml(path, form="graph")
+    back = es.load_workload(str(path))
+    assert back.layer("add").fresh_inputs == (1,)
+    hw = es.load_hardware("edge-npu")
+    assert es.simulate(back, hw).dram_read_bytes == es.simulate(wl, hw).dram_read_bytes
+    from edgesim.errors import WorkloadError
+
+    add = wl.layer("add")
+    with pytest.raises(WorkloadError, match="add.fresh_inputs"):
+        replace(add, fresh_inputs=(0,))  # a named input's position
+    assert replace(add, fresh_inputs=[1, 1]).fresh_inputs == (1,)

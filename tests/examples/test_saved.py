@@ -1,0 +1,50 @@
+"""The examples' saved full runs (``make examples``): their lessons, and the README's figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+README = " ".join((ROOT / "README.md").read_text().split())  # line breaks as spaces
+
+
+def _saved(name: str) -> dict[str, Any]:
+    path = ROOT / "examples" / "results" / name / "summary.json"
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: run `make examples`")
+    summary: dict[str, Any] = json.loads(path.read_text())
+    assert not summary["quick"], "the saved output is a full run"
+    return summary
+
+
+def test_tec_evolution_lowers_the_macs_kept_within_a_point() -> None:
+    d = _saved("tec")["digits"]
+    first, last = d["curve"][0], d["curve"][-1]
+    assert last["fewest_macs_kept_within_a_point"] < first["fewest_macs_kept_within_a_point"]
+    best = d["best_at_target"]
+    assert f"{best['macs_kept']:.1%} of the MACs at {best['accuracy']:.3f}" in README
+
+
+def test_legodnn_milp_matched_the_grid_at_every_budget() -> None:
+    s = _saved("legodnn")
+    assert all(r["milp_equals_grid"] for r in s["digits"]["budgets"])
+    assert f"up to {s['digits']['max_abs_latency_gap']:.1%} (digits ResNet" in README
+    sooner = [1 - r["corun_latency_s"] / r["predicted_latency_s"] for r in s["joint"]["budgets"]]
+    assert f"finish {min(sooner):.1%}-{max(sooner):.1%} sooner" in README
+
+
+def test_haq_readme_states_the_saved_verdict() -> None:
+    s = _saved("haq")
+    assert s["lesson_reproduced"] == (s["universal_penalty"] > 1 + s["material"])
+    assert (f"within {s['universal_penalty'] - 1:.2%} of the best on every chip" in README) \
+        != s["lesson_reproduced"]
+
+
+def test_cars_macs_misorder_latency_in_the_full_run() -> None:
+    s = _saved("cars")
+    assert s["spearman_macs_latency"] < 0.98 and s["only_on_macs_front"] > 0
+    assert f"rank correlation {s['spearman_macs_latency']:.2f}" in README
