@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from tests.examples.conftest import load_example
+from tests.examples.conftest import quick_summary
 
 
 @pytest.fixture(scope="module")
 def summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    example = load_example("cars")
-    out = tmp_path_factory.mktemp("cars")
-    assert example.main(["--quick", "--out", str(out)]) == 0
-    return json.loads((out / "summary.json").read_text())
+    return quick_summary("cars", tmp_path_factory)
 
 
 def test_macs_misorder_latency(summary: dict[str, Any]) -> None:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from tests.examples.conftest import load_example
+from tests.examples.conftest import load_example, quick_summary
 
 
 @pytest.fixture(scope="module")
 def summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    example = load_example("legodnn")
-    out = tmp_path_factory.mktemp("legodnn")
-    assert example.main(["--quick", "--out", str(out)]) == 0
-    return json.loads((out / "summary.json").read_text())
+    return quick_summary("legodnn", tmp_path_factory)
 
 
 def test_milp_and_grid_agree_at_every_budget(summary: dict[str, Any]) -> None:

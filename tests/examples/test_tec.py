@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.examples.conftest import load_example
+from tests.examples.conftest import quick_summary
 
 
 @pytest.fixture(scope="module")
 def summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    example = load_example("tec")
-    out = tmp_path_factory.mktemp("tec")
-    assert example.main(["--quick", "--out", str(out)]) == 0
-    assert (out / "tec.png").stat().st_size > 0
-    return json.loads((out / "summary.json").read_text())
+    summary = quick_summary("tec", tmp_path_factory)
+    assert (Path(summary["_out"]) / "tec.png").stat().st_size > 0
+    return summary
 
 
 def test_a_front_candidate_keeps_60_percent_of_the_macs_within_a_point(
