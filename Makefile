@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/edgesim demo
 
 test: $(STAMP)
+	bash tools/ensure-chromium.sh
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

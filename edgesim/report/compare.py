@@ -1,14 +1,17 @@
 """``es.compare`` / ``edgesim compare``: every model x spec x compression variant, one tidy table.
 
-Variants are named recipes in one registry (:class:`Variant`). Each is applied as an IR transform
-of the search's fast path, which the suite holds equal, bit for bit, to compressing the torch
-module with ``es.compress`` and tracing it (``tests/search/test_fast_path.py``): ``pruned50``
-removes half of every coupled channel group (Torch-Pruning's groups for a torch model, the
-lowest-L1 filters; the IR's groups for a YAML or ONNX model), ``int8`` / ``int4`` quantize the
-weighted layers (weights and activations; a unit without that width runs them on a wider
-datapath with the narrower traffic),
-``sparse90`` makes 90% of the weights of every weighted layer zero (unstructured, as
-``compress.prune_unstructured`` does conv, linear and adder layers), ``2:4`` keeps 2 of every 4. So a variant works on every model, torch or not.
+Variants are named recipes in one registry (:class:`Variant`), which the demo uses too. On a
+torch model a recipe runs ``es.compress`` and traces the result; on a YAML or ONNX model (no
+weights) it is the IR transform of the search's fast path. ``pruned50`` removes half of every
+coupled channel group (the lowest-L1 filters; the IR's groups for a YAML or ONNX model),
+``int8`` / ``int4`` / ``fp16`` set the weighted layers' weights and activations (a unit without
+that width runs them on a wider datapath with the narrower traffic), ``sparse90`` makes 90% of
+the weights of every weighted layer zero (unstructured, by magnitude per layer), ``2:4`` keeps 2
+of every 4, ``adder`` turns every ``conv2d`` but the first (and the last, when it is the final
+weighted layer) into an AdderNet layer. The two paths agree bit for bit for ``pruned50`` and the
+precisions (``tests/search/test_fast_path.py``); for sparsity the torch path counts the zeros
+its magnitude pruning left (``round(0.9 n)`` per layer), and for ``adder`` a BatchNorm the
+tracer folded into a conv stays a layer of its own after an adder conv.
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ class Variant(StrEnum):
     PRUNED50 = "pruned50"
     INT8 = "int8"
     INT4 = "int4"
+    FP16 = "fp16"
     SPARSE90 = "sparse90"
     NM_2_4 = "2:4"
+    ADDER = "adder"
 
 
 # The scalar keys of SimResult.to_dict() a row carries (after hardware, workload, variant, mode).
@@ -52,15 +57,15 @@ def _pruned(source: ModelSource) -> Workload:
     return problem.decode(tuple(1 for _ in problem.bounds)).workload
 
 
-def _quantized(source: ModelSource, bits: int) -> Workload:
-    """Weights and activations at ``bits`` on every layer ``compress.quantize`` quantizes (the
+def _quantized(source: ModelSource, name: str) -> Workload:
+    """Weights and activations at precision ``name`` on every layer ``compress.quantize`` quantizes (the
     weighted layers; for a torch model those its fake-quant modules cover), whatever the chip:
     a width its unit lacks runs on a wider datapath with the narrower traffic."""
     from edgesim.search.precision import quantizable_layers
     from edgesim.vocab import Precision
 
     names = quantizable_layers(source) if source.has_module else None
-    p = Precision(f"int{bits}")
+    p = Precision(name)
     wl = source.workload
     return wl.with_layers([dataclasses.replace(lay, weight_precision=p, act_precision=p)
                            if lay.op in WEIGHTED_OPS and (names is None or lay.name in names)
@@ -74,17 +79,60 @@ def _sparse(wl: Workload, fraction: float, pattern: str) -> Workload:
                            for lay in wl.layers])
 
 
+def _adder(wl: Workload) -> Workload:
+    """``compress.to_addernet(keep_first_last=True)`` on the IR: every ``conv2d`` becomes an
+    adder layer but the first, and the last when it is the final weighted layer."""
+    from edgesim.vocab import OpKind
+
+    weighted = [lay for lay in wl.layers if lay.op in WEIGHTED_OPS]
+    convs = [lay.name for lay in weighted if lay.op == OpKind.CONV2D]
+    keep = set(convs[:1])
+    if convs and weighted[-1].name == convs[-1]:
+        keep.add(convs[-1])
+    return wl.with_layers([dataclasses.replace(lay, op=OpKind.ADDER_CONV2D)
+                           if lay.op == OpKind.CONV2D and lay.name not in keep else lay
+                           for lay in wl.layers])
+
+
+def _compressed_module(variant: Variant, source: ModelSource) -> Workload:
+    """``variant`` of a torch model: ``es.compress`` on its module, then traced."""
+    from edgesim import compress
+    from edgesim.workload.trace import trace
+
+    module, inputs = source.module()
+    module.eval()
+    if variant == Variant.PRUNED50:
+        out = compress.prune_channels(module, inputs, ratio=0.5)
+    elif variant in (Variant.INT8, Variant.INT4):
+        bits = 8 if variant == Variant.INT8 else 4
+        out = compress.quantize(module, weight_bits=bits, act_bits=bits)
+    elif variant == Variant.FP16:
+        out = compress.quantize(module, weight_bits="fp16", act_bits="fp16")
+    elif variant == Variant.SPARSE90:
+        out = compress.prune_unstructured(module, amount=0.9)
+    elif variant == Variant.NM_2_4:
+        out = compress.prune_unstructured(module, pattern="2:4")
+    else:
+        out = compress.to_addernet(module, keep_first_last=True)
+    return trace(out, inputs, name=source.workload.name)
+
+
 def apply_variant(variant: Variant, source: ModelSource) -> Workload:
-    """The workload of ``variant`` of a model."""
+    """The workload of ``variant`` of a model: through ``es.compress`` when the model is a torch
+    module, else through the IR transform."""
     wl = source.workload
     if variant == Variant.DENSE:
         return wl
+    if source.has_module:
+        return _compressed_module(variant, source)
     if variant == Variant.PRUNED50:
         return _pruned(source)
-    if variant in (Variant.INT8, Variant.INT4):
-        return _quantized(source, 8 if variant == Variant.INT8 else 4)
+    if variant in (Variant.INT8, Variant.INT4, Variant.FP16):
+        return _quantized(source, variant.value)
     if variant == Variant.SPARSE90:
         return _sparse(wl, 0.9, "unstructured")
+    if variant == Variant.ADDER:
+        return _adder(wl)
     return _sparse(wl, 0.5, "2:4")
 
 

@@ -1,119 +1,126 @@
-"""Write the demo report: Markdown, CSV per table, matplotlib figures and one HTML page."""
+"""Write a report: figures first, each with its computed caption, then the tables; one
+self-contained HTML page (figures inlined), the same as Markdown, a CSV per table, the PNGs and
+the provenance (edgesim version, date, a hash of each input)."""
 
 from __future__ import annotations
 
+import base64
+import datetime
 import html
+import json
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from edgesim.report.tables import Table
+from edgesim.version import __version__
 
-_CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;
-text-align:right}th{background:#eee}td:first-child,td:nth-child(2){text-align:left}
-.note{color:#555;font-size:90%}img{max-width:100%}"""
+_CSS = """body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;
+max-width:1200px;padding:0 1em;color:#222;line-height:1.4}
+header{border-bottom:1px solid #ccc;margin-bottom:1.5em}header p{margin:.2em 0;color:#555}
+figure{margin:1.5em 0 2.5em 0}figcaption{max-width:60em;margin-top:.4em}
+figcaption b{display:block;font-size:105%;margin-bottom:.2em}
+img{max-width:100%;height:auto}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px}
+th{background:#eee;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.text{text-align:left}td,th{white-space:nowrap;word-break:keep-all}
+.note{color:#555;font-size:90%;max-width:60em}
+details{margin:.3em 0}code{font-size:90%}"""
 
-
-def _energy_categories(res: Any, hw: Any) -> dict[str, float]:
-    """Group a result's energy components into compute / on-chip memory / off-chip / static."""
-    cats = {"compute": 0.0, "on-chip memory": 0.0, "off-chip memory": 0.0, "static": 0.0}
-    offchip = {m.name for m in hw.memory if m.is_offchip}
-    onchip = {m.name for m in hw.memory if not m.is_offchip}
-    for comp, e in res.energy_breakdown_j.items():
-        if comp == "static":
-            cats["static"] += e
-        elif comp in offchip:
-            cats["off-chip memory"] += e
-        elif comp in onchip:
-            cats["on-chip memory"] += e
-        else:
-            cats["compute"] += e
-    return cats
+_NUMBER = re.compile(r"^[-+]?(\d[\d,]*\.?\d*|\.\d+)([eE][-+]?\d+)?%?$")
 
 
-def _figures(out: Path, records: Sequence[dict[str, Any]]) -> list[Path]:
-    import matplotlib
+@dataclass(frozen=True)
+class Figure:
+    """A drawn figure: its file, a title and the caption computed from its numbers."""
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    files: list[Path] = []
-    if not records:
-        return files
-    # 1. Energy breakdown per (model, spec), normalised to each run's total.
-    labels = [f"{r['model']}\n{r['spec']}" for r in records]
-    cats = [_energy_categories(r["result"], r["hw"]) for r in records]
-    names = list(cats[0])
-    fig, ax = plt.subplots(figsize=(max(8, 0.55 * len(records)), 4.5))
-    bottom = [0.0] * len(records)
-    for name in names:
-        vals = [c[name] / max(sum(c.values()), 1e-30) for c in cats]
-        ax.bar(range(len(records)), vals, bottom=bottom, label=name)
-        bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
-    ax.set_xticks(range(len(records)), labels, rotation=90, fontsize=7)
-    ax.set_ylabel("share of energy")
-    ax.set_title("Where the energy goes")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
-    p = out / "energy_breakdown.png"
-    fig.savefig(p, dpi=110)
-    plt.close(fig)
-    files.append(p)
-    # 2. Latency vs energy, log-log, one colour per spec.
-    fig, ax = plt.subplots(figsize=(7, 5))
-    specs = sorted({str(r["spec"]) for r in records})
-    models = sorted({str(r["model"]) for r in records})
-    markers = "osD^v<>p*h"
-    for r in records:
-        res = r["result"]
-        ax.scatter(res.latency_s * 1e3, res.energy_j * 1e3,
-                   color=f"C{specs.index(str(r['spec'])) % 10}",
-                   marker=markers[models.index(str(r["model"])) % len(markers)])
-    for i, s in enumerate(specs):
-        ax.scatter([], [], color=f"C{i % 10}", label=s)
-    for i, m in enumerate(models):
-        ax.scatter([], [], color="k", marker=markers[i % len(markers)], label=m)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("latency (ms)")
-    ax.set_ylabel("energy (mJ)")
-    ax.set_title("Latency and energy per inference")
-    ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    p = out / "latency_energy.png"
-    fig.savefig(p, dpi=110)
-    plt.close(fig)
-    files.append(p)
-    return files
+    path: Path
+    title: str
+    caption: str
 
 
-def write_report(out: Path, tables: Sequence[Table], records: Sequence[dict[str, Any]],
-                 variant_records: Sequence[dict[str, Any]],
-                 figures: Sequence[tuple[str, Callable[[Path], None]]] = ()) -> list[Path]:
-    """Write report.md, one CSV per table, figures and index.html into ``out``; return the paths.
+FigureMaker = Callable[[Path], "str | None"]
 
-    ``figures``: more figures, each a file name and a function that draws it to a path."""
-    files: list[Path] = []
-    md = out / "report.md"
-    md.write_text("# edgesim energy comparison\n\n" + "\n".join(t.to_markdown() for t in tables))
-    files.append(md)
+
+def draw(out: Path, name: str, title: str, make: FigureMaker) -> Figure | None:
+    """Draw ``make`` to ``out/name``; None when it had nothing to show."""
+    caption = make(out / name)
+    return Figure(out / name, title, caption) if caption is not None else None
+
+
+def _cell(text: str) -> str:
+    cls = "num" if _NUMBER.match(text) or text in ("-", "") else "text"
+    return f"<td class='{cls}'>{html.escape(text)}</td>"
+
+
+def table_html(t: Table) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in t.columns)
+    body = "".join("<tr>" + "".join(_cell(c) for c in r) + "</tr>" for r in t.rows)
+    note = f"<p class='note'>{html.escape(t.note)}</p>" if t.note else ""
+    return (f"<h3>{html.escape(t.title)}</h3><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>{note}")
+
+
+def provenance(inputs: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """The report's provenance: version, UTC date, ``{name: (ref, sha256)}`` of each input."""
+    return {"edgesim": __version__,
+            "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d"),
+            "inputs": {k: {"ref": ref, "sha256": h} for k, (ref, h) in inputs.items()}}
+
+
+def _header(title: str, prov: dict[str, Any]) -> str:
+    inputs = "".join(f"<li><code>{html.escape(k)}</code>: {html.escape(v['ref'])} "
+                     f"(sha256 {v['sha256'][:12]})</li>" for k, v in prov["inputs"].items())
+    return (f"<header><h1>{html.escape(title)}</h1><p>edgesim {html.escape(prov['edgesim'])}"
+            f" &middot; {html.escape(prov['date'])} &middot; {len(prov['inputs'])} inputs"
+            f"</p><details><summary>inputs and their hashes</summary><ul>{inputs}</ul>"
+            f"</details></header>")
+
+
+def page(title: str, prov: dict[str, Any], figures: Sequence[Figure],
+         tables: Sequence[Table]) -> str:
+    """The self-contained HTML page: header, figures (inlined PNG) with captions, tables."""
+    figs = []
+    for i, f in enumerate(figures, start=1):
+        data = base64.b64encode(f.path.read_bytes()).decode()
+        figs.append(f"<figure id='{html.escape(f.path.stem)}'><img "
+                    f"src='data:image/png;base64,{data}' alt='{html.escape(f.title)}'>"
+                    f"<figcaption><b>Figure {i}. {html.escape(f.title)}</b>"
+                    f"{html.escape(f.caption)}</figcaption></figure>")
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width'>"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+            f"{_header(title, prov)}<h2>Findings</h2>{''.join(figs)}<h2>Tables</h2>"
+            + "".join(table_html(t) for t in tables) + "</body></html>\n")
+
+
+def markdown(title: str, prov: dict[str, Any], figures: Sequence[Figure],
+             tables: Sequence[Table]) -> str:
+    lines = [f"# {title}", "", f"edgesim {prov['edgesim']}, {prov['date']}", ""]
+    for i, f in enumerate(figures, start=1):
+        lines += [f"![{f.title}]({f.path.name})", "", f"**Figure {i}. {f.title}** {f.caption}",
+                  ""]
+    return "\n".join(lines) + "\n" + "\n".join(t.to_markdown() for t in tables)
+
+
+def write_report(out: Path, title: str, inputs: dict[str, tuple[str, str]],
+                 figures: Sequence[Figure], tables: Sequence[Table]) -> list[Path]:
+    """Write index.html, report.md, provenance.json and a CSV per table into ``out`` (where the
+    figures' PNGs already are); return every file of the report."""
+    prov = provenance(inputs)
+    files: list[Path] = [f.path for f in figures]
     for t in tables:
         p = out / f"{t.slug}.csv"
         p.write_text(t.to_csv())
         files.append(p)
-    figs = _figures(out, [*records])
-    for name, draw in figures:
-        draw(out / name)
-        figs.append(out / name)
-    files += figs
-    imgs = "".join(f"<p><img src='{html.escape(f.name)}' alt='{html.escape(f.stem)}'></p>"
-                   for f in figs)
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>edgesim report</title>"
-            f"<style>{_CSS}</style></head><body><h1>edgesim energy comparison</h1>"
-            + "".join(t.to_html() for t in tables) + imgs + "</body></html>")
-    idx = out / "index.html"
-    idx.write_text(page)
-    files.append(idx)
-    del variant_records  # the variants table carries everything the report shows about them
+    for name, text in (("report.md", markdown(title, prov, figures, tables)),
+                       ("provenance.json", json.dumps(prov, indent=2) + "\n"),
+                       ("index.html", page(title, prov, figures, tables))):
+        (out / name).write_text(text)
+        files.append(out / name)
     return files
+
+
+__all__ = ["Figure", "draw", "markdown", "page", "provenance", "table_html", "write_report"]

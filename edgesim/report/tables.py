@@ -1,9 +1,8 @@
-"""Plain tables for the report: text for the terminal, Markdown, CSV and HTML."""
+"""Plain tables for the report: text for the terminal, Markdown and CSV (HTML: `report.html`)."""
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 from dataclasses import dataclass, field
@@ -50,14 +49,6 @@ class Table:
         w.writerow(self.columns)
         w.writerows(self.rows)
         return buf.getvalue()
-
-    def to_html(self) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
-                       for r in self.rows)
-        note = f"<p class='note'>{html.escape(self.note)}</p>" if self.note else ""
-        return (f"<h2>{html.escape(self.title)}</h2><table><thead><tr>{head}</tr></thead>"
-                f"<tbody>{body}</tbody></table>{note}")
 
     @property
     def slug(self) -> str:

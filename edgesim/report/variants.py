@@ -1,78 +1,80 @@
-"""The compressed-variants comparison of the demo: one model, dense vs its compressed versions."""
+"""The demo's compressed variants: one model, the registry's recipes on the chips where each matters."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
+from edgesim.report.compare import Variant, apply_variant
+from edgesim.report.runs import Run, run_of
 from edgesim.report.tables import Table
-from edgesim.sim import simulate
+
+# Which variants run on which chip: each chip is there for what it does with compression (a
+# dense systolic array, a zero-skipping one, a cube with int8 and int4 modes beside the dense
+# model at the precision each unit resolves it to, an adder array).
+VARIANT_RUNS: tuple[tuple[str, tuple[Variant, ...]], ...] = (
+    ("edge-npu", (Variant.DENSE, Variant.PRUNED50, Variant.SPARSE90, Variant.NM_2_4,
+                  Variant.INT4)),
+    ("sparse-npu", (Variant.DENSE, Variant.SPARSE90, Variant.NM_2_4)),
+    ("davinci-npu", (Variant.DENSE, Variant.INT8, Variant.INT4)),
+    ("adder-npu", (Variant.DENSE, Variant.ADDER)),
+)
+# AdderNet's like-for-like comparison: the adder chip against its MAC twin (the same spec with
+# MAC PEs: `adder-npu.yaml` says so), each running its own form of the model.
+ADDER_PAIR = ((Variant.ADDER.value, "adder-npu"), (Variant.DENSE.value, "edge-npu"))
 
 
-def variants_table(model_name: str) -> tuple[Table, list[dict[str, Any]]]:
-    """Simulate dense, channel-pruned, sparse, int8/fp16, Deep-Compression-stored and AdderNet
-    versions of one zoo model on the specs where each compression matters. Stored weights are
-    each result's ``weight_bytes`` (the chip's stored form: one definition); Deep Compression's
-    shared, Huffman-coded form is counted by ``compress.storage`` as storage only."""
-    from edgesim.compress import (
-        prune_channels,
-        prune_unstructured,
-        quantize,
-        storage,
-        to_addernet,
-    )
+def variant_runs(model_name: str,
+                 plan: Sequence[tuple[str, Sequence[Variant]]] = VARIANT_RUNS) -> list[Run]:
+    """Simulate each (chip, variants) of ``plan`` for a zoo model; each variant is made once."""
     from edgesim.hardware import load_hardware
-    from edgesim.workload import zoo
-    from edgesim.workload.trace import trace
+    from edgesim.search.model import resolve_model
+    from edgesim.sim import simulate
 
-    module, inputs = zoo.get(model_name)
-    module.eval()
-    pruned = prune_channels(module, inputs, ratio=0.5)
-    sparse = prune_unstructured(module, amount=0.9)
-    int8 = quantize(module, weight_bits=8, act_bits=8)
-    fp16 = quantize(module, weight_bits="fp16", act_bits="fp16")
-    adder = to_addernet(module)
-    wl = {
-        "dense": trace(module, inputs, name=model_name),
-        "pruned 50% channels": trace(pruned, inputs, name=f"{model_name}-pruned50"),
-        "90% unstructured sparse": trace(sparse, inputs, name=f"{model_name}-sparse90"),
-        "int8": trace(int8, inputs, name=f"{model_name}-int8"),
-        "fp16": trace(fp16, inputs, name=f"{model_name}-fp16"),
-        "AdderNet": trace(adder, inputs, name=f"{model_name}-adder"),
-    }
-    # Deep Compression's own stored form (Han et al.: 8/5-bit relative indices, 5-bit shared
-    # weights, Huffman): storage only, since no spec here has a decoder that reads it.
-    deep_store = storage(sparse, fmt="csr", share_bits=5, huffman=True).total_bytes
-    runs = [
-        ("dense", "edge-npu", "baseline, int8 systolic array"),
-        ("pruned 50% channels", "edge-npu", "smaller dense layers: fewer cycles"),
-        ("90% unstructured sparse", "edge-npu",
-         "zeros shrink storage and DRAM traffic, not cycles: the array is dense"),
-        ("dense", "sparse-npu", "zero-skipping array, dense weights"),
-        ("90% unstructured sparse", "sparse-npu", "zero-skipping array skips the zeros"),
-        ("fp16", "davinci-npu", "cube NPU in fp16 mode"),
-        ("int8", "davinci-npu", "cube NPU in int8 mode: half the bytes, cheaper MACs"),
-        ("AdderNet", "adder-npu",
-         "adder PEs cut compute energy ~3x, but buffer and DRAM traffic dominate the total"),
-        ("dense", "adder-npu", "the CNN on the adder NPU: its convs squeeze onto the 16x16 MAC array"),
-    ]
+    source = resolve_model(model_name)
+    made = {}
+    runs = []
+    for spec, chosen in plan:
+        hw = load_hardware(spec)
+        for v in chosen:
+            if v not in made:
+                made[v] = apply_variant(v, source)
+            runs.append(run_of(simulate(made[v], hw), hw, model_name, v.value))
+    return runs
+
+
+def variants_table(model_name: str, runs: Sequence[Run]) -> Table:
+    """Each variant's latency, energy, cycles, DRAM traffic and stored weights, and each as a
+    multiple of the dense model on the same chip; the note prices Deep Compression's format."""
+    from edgesim.compress import prune_unstructured, storage
+    from edgesim.workload import zoo
+
     t = Table(f"Compressed variants of {model_name}",
               ["variant", "spec", "latency ms", "energy mJ", "compute Mcycles", "DRAM MB",
-               "weights MB stored", "lesson"])
-    records: list[dict[str, Any]] = []
-    dense_store: int | None = None
-    for variant, spec, lesson in runs:
-        hw = load_hardware(spec)
-        res = simulate(wl[variant], hw)
-        cycles = sum(lay.compute_cycles for lay in res.layers)
-        if (variant, spec) == ("dense", "edge-npu"):
-            dense_store = res.weight_bytes
-        t.add([variant, spec, f"{res.latency_s * 1e3:.3f}", f"{res.energy_j * 1e3:.3f}",
-               f"{cycles / 1e6:.2f}", f"{(res.dram_read_bytes + res.dram_write_bytes) / 1e6:.2f}",
-               f"{res.weight_bytes / 1e6:.2f}", lesson])
-        records.append({"variant": variant, "spec": spec, "result": res, "hw": hw})
-    assert dense_store is not None
-    t.add(["Deep Compression's format (90% pruned, 5-bit shared, Huffman)", "-", "-", "-", "-",
-           "-", f"{deep_store / 1e6:.2f}",
-           f"storage only (no chip here decodes it): {dense_store / deep_store:.1f}x smaller "
-           f"than the dense int8 weights edge-npu stores"])
-    return t, records
+               "weights MB stored", "latency x dense", "energy x dense", "stored x dense"])
+    dense = {r.hardware: r for r in runs if r.variant == Variant.DENSE.value}
+    for r in runs:
+        d = dense.get(r.hardware, r)
+        res = r.result
+        cycles = sum(int(lay["compute_cycles"]) for lay in res["layers"])
+        t.add([r.variant, r.hardware, f"{r.latency_s * 1e3:.3f}", f"{r.energy_j * 1e3:.3f}",
+               f"{cycles / 1e6:.2f}",
+               f"{(res['dram_read_bytes'] + res['dram_write_bytes']) / 1e6:.2f}",
+               f"{res['weight_bytes'] / 1e6:.2f}", f"{r.latency_s / d.latency_s:.3f}",
+               f"{r.energy_j / d.energy_j:.3f}",
+               f"{res['weight_bytes'] / d.result['weight_bytes']:.3f}"])
+    # Deep Compression's own stored form (Han et al.: 90% pruned, 5-bit shared weights with
+    # relative indices, Huffman): counted from the pruned weights, storage only, since no spec
+    # here has a decoder that reads it.
+    module, _ = zoo.get(model_name)
+    deep = storage(prune_unstructured(module.eval(), amount=0.9), fmt="csr", share_bits=5,
+                   huffman=True).total_bytes
+    base = next(iter(dense.values()), None)
+    if base is not None:
+        t.note = (f"Deep Compression's format (90% pruned, 5-bit shared weights, Huffman) "
+                  f"stores {model_name} in {deep / 1e6:.2f} MB, "
+                  f"{base.result['weight_bytes'] / deep:.1f}x less than the dense weights "
+                  f"{base.hardware} stores; storage only: no chip here decodes it.")
+    return t
+
+
+__all__ = ["ADDER_PAIR", "VARIANT_RUNS", "variant_runs", "variants_table"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import overload
 
 from edgesim.errors import EdgesimError
@@ -52,20 +53,31 @@ def _mode(mode: str | Mode) -> Mode:
                            field="mode") from None
 
 
+def _as_workload(wl: Workload | str | Path) -> Workload:
+    """A workload given as one, or as a zoo name or a file path (as ``load_workload`` takes)."""
+    if isinstance(wl, Workload):
+        return wl
+    from edgesim.workload.load import load_workload
+
+    return load_workload(wl)
+
+
 @overload
-def simulate(workload: Workload, hw: Hardware, mode: str | Mode = ...,
-             batch: int | None = ...) -> SimResult: ...
+def simulate(workload: Workload | str | Path, hw: Hardware | str | Path,
+             mode: str | Mode = ..., batch: int | None = ...) -> SimResult: ...
 @overload
-def simulate(workload: Sequence[Workload], hw: Hardware, mode: str | Mode = ...,
-             batch: int | None = ...) -> list[SimResult]: ...
-def simulate(workload: Workload | Sequence[Workload], hw: Hardware,
+def simulate(workload: Sequence[Workload], hw: Hardware | str | Path,
+             mode: str | Mode = ..., batch: int | None = ...) -> list[SimResult]: ...
+def simulate(workload: Workload | str | Path | Sequence[Workload],
+             hw: Hardware | str | Path,
              mode: str | Mode = Mode.ANALYTIC, batch: int | None = None
              ) -> SimResult | list[SimResult]:
     """Latency, energy and area of a workload (or co-running workloads) on a hardware.
 
     Args:
-        workload: one workload, or a list of workloads released together at t=0.
-        hw: the hardware (``load_hardware``).
+        workload: one workload (or a zoo name or workload file, as ``load_workload`` takes),
+            or a list of workloads released together at t=0.
+        hw: the hardware (``load_hardware``, or a spec name or path it takes).
         mode: ``"analytic"`` (closed form, fast) or ``"des"`` (SimPy events: overlap of
             independent branches, contention for DRAM and units between co-running workloads).
         batch: batch size to map at (``None``: the workload's own).
@@ -76,8 +88,12 @@ def simulate(workload: Workload | Sequence[Workload], hw: Hardware,
         in ``analytic`` mode each is costed alone (no contention).
     """
     mode = _mode(mode)
-    if isinstance(workload, Workload):
-        return simulate_schedule(schedule_for(workload, hw, batch), mode)
+    if not isinstance(hw, Hardware):
+        from edgesim.hardware.load import load_hardware
+
+        hw = load_hardware(hw)
+    if isinstance(workload, Workload | str | Path):
+        return simulate_schedule(schedule_for(_as_workload(workload), hw, batch), mode)
     wls = list(workload)
     if not wls:
         raise EdgesimError("no workload to simulate", field="workload")

@@ -66,10 +66,10 @@ def collect_spec(spec: str) -> dict[str, Any]:
 
 def collect_variants() -> dict[str, Any]:
     """The demo's compressed-variant runs (``report.variants``), keyed ``"<variant>@<spec>"``."""
-    from edgesim.report.variants import variants_table
+    from edgesim.report.variants import variant_runs
 
-    _table, records = variants_table("resnet18")
-    return _normalise({f"{r['variant']}@{r['spec']}": r["result"].to_dict() for r in records})
+    return _normalise({f"{r.variant}@{r.hardware}": dict(r.result)
+                       for r in variant_runs("resnet18")})
 
 
 def path_of(name: str) -> Path:

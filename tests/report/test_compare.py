@@ -1,5 +1,5 @@
-"""es.compare / edgesim compare: models x specs x variants in one tidy table, variants as IR
-transforms that equal compressing the torch module and tracing it."""
+"""es.compare / edgesim compare: models x specs x variants in one tidy table; variants compress
+a torch model with es.compress, and a YAML or ONNX model with the IR transforms."""
 
 from __future__ import annotations
 
@@ -32,27 +32,34 @@ def test_one_row_per_model_spec_and_variant(table: pd.DataFrame) -> None:
         assert (part["weight_bytes"] < dense["weight_bytes"]).all(), v  # each one compresses
 
 
-def test_variants_equal_the_torch_path(table: pd.DataFrame) -> None:
-    module, inputs = es.zoo.get("lenet5")
-    hw = es.load_hardware("edge-npu")
-    row = table[(table["hardware"] == "edge-npu") & (table["workload"] == "lenet5")].set_index(
-        "variant")
-
-    def simulated(m: object) -> es.SimResult:
-        return es.simulate(es.trace(m, inputs, name="lenet5"), hw)  # type: ignore[arg-type]
-
-    exact = {"pruned50": es.compress.prune_channels(module, inputs, ratio=0.5),
-             "int8": es.compress.quantize(module, weight_bits=8, act_bits=8),
-             "int4": es.compress.quantize(module, weight_bits=4, act_bits=4)}
+def test_ir_variants_equal_the_torch_path(table: pd.DataFrame) -> None:
+    """A zoo model runs each recipe through es.compress and traces it; the same model as a bare
+    Workload (as from YAML or ONNX) runs the IR transforms: equal where the recipe needs no
+    weights, close where the torch path counts the zeros it made or keeps a BatchNorm."""
+    torch_rows = table[(table["hardware"] == "edge-npu") & (table["workload"] == "lenet5")
+                       ].set_index("variant")
+    ir_rows = es.compare("edge-npu", es.load_workload("lenet5"), [v.value for v in Variant]
+                         ).set_index("variant")
     cols = ["latency_s", "energy_j", "weight_bytes", "dram_read_bytes", "dram_write_bytes",
             "macs", "params"]
-    for variant, m in exact.items():  # bit for bit
-        res = simulated(m).to_dict()
-        assert [row.loc[variant, c] for c in cols] == [res[c] for c in cols], variant
+    for variant in ("dense", "pruned50", "int8", "int4", "fp16"):  # bit for bit
+        assert list(torch_rows.loc[variant, cols]) == list(ir_rows.loc[variant, cols]), variant
+    for variant in ("sparse90", "2:4"):
+        assert ir_rows.loc[variant, "weight_bytes"] == pytest.approx(
+            torch_rows.loc[variant, "weight_bytes"], rel=0.01), variant
+    for c in ("macs", "latency_s", "energy_j"):
+        assert ir_rows.loc["adder", c] == pytest.approx(torch_rows.loc["adder", c], rel=0.03), c
+    assert torch_rows.loc["adder", "adds"] > torch_rows.loc["dense", "adds"]  # adder layers
+
+
+def test_variants_are_es_compress_on_a_torch_model(table: pd.DataFrame) -> None:
+    module, inputs = es.zoo.get("lenet5")
+    row = table[(table["hardware"] == "edge-npu") & (table["workload"] == "lenet5")].set_index(
+        "variant")
     for variant, m in (("sparse90", es.compress.prune_unstructured(module, amount=0.9)),
-                       ("2:4", es.compress.prune_unstructured(module, pattern="2:4"))):
-        assert row.loc[variant, "weight_bytes"] == pytest.approx(simulated(m).weight_bytes,
-                                                                 rel=0.01), variant
+                       ("adder", es.compress.to_addernet(module))):
+        res = es.simulate(es.trace(m, inputs, name="lenet5"), "edge-npu")
+        assert row.loc[variant, "energy_j"] == res.energy_j, variant
 
 
 def test_a_workload_object_is_one_model() -> None:
