@@ -1,13 +1,15 @@
 """The edgesim command line: a thin layer over the public API.
 
 Exit codes: 0 success; 2 bad input (one line on stderr starting ``error:``, no traceback, no
-partial output file left behind); 1 a bug (traceback shown).
+partial output file left behind); 1 a bug (traceback shown); 141 the reader of stdout closed
+the pipe early (as ``| head`` does; nothing printed); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any
 
 from edgesim import fileio
 from edgesim.errors import EdgesimError
+from edgesim.version import __version__
 
 
 class _UsageError(EdgesimError):
@@ -59,6 +62,25 @@ def _parse_sets(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def _load_with_sets(ref: str, overrides: dict[str, str]) -> Any:
+    """The spec ``ref`` with ``--set`` overrides; an error the overrides cause names the flag
+    and the key (the spec alone is loaded first, so its own errors name its file)."""
+    from edgesim.errors import SpecError
+    from edgesim.hardware import load_hardware
+
+    hw = load_hardware(ref)
+    if not overrides:
+        return hw
+    try:
+        return load_hardware(ref, overrides=overrides)
+    except SpecError as exc:
+        keys = [k for k in overrides if exc.field in (k, None)] or list(overrides)
+        where = keys[0] if len(keys) == 1 else ", ".join(keys)
+        detail = exc.detail if exc.field in (where, None) else f"{exc.field}: {exc.detail}"
+        raise _UsageError(f"{where}={overrides[keys[0]]!r}: {detail}" if len(keys) == 1
+                          else f"{where}: {detail}", field="--set") from None
+
+
 def _cmd_specs(args: argparse.Namespace) -> int:
     from edgesim import hardware
 
@@ -68,18 +90,19 @@ def _cmd_specs(args: argparse.Namespace) -> int:
             print(f"{name:<14} {hardware.summary(hw)}")
         return 0
     if args.specs_cmd == "show":
-        hw = hardware.load_hardware(args.name, overrides=_parse_sets(args.set))
+        hw = _load_with_sets(args.name, _parse_sets(args.set))
         sys.stdout.write(hardware.spec_to_yaml(hw))
         return 0
     # validate: every file, report the first bad one
     for path in args.paths:
-        hardware.validate_spec_file(path)
+        hw = hardware.validate_spec_file(path)
         print(f"ok: {path}")
+        for warning in hardware.spec_warnings(hw):
+            print(f"warning: {path}: {warning}", file=sys.stderr)
     return 0
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from edgesim.hardware import load_hardware
     from edgesim.hardware.load import SpecLoader
     from edgesim.provenance import stamp
     from edgesim.sim import simulate
@@ -90,7 +113,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     _outputs_have_directories([(args.json, "--json"), (args.timeline, "--timeline"),
                                (args.layers_csv, "--layers-csv")])
     overrides = _parse_sets(args.set)
-    hw = load_hardware(args.hw, overrides=overrides)
+    hw = _load_with_sets(args.hw, overrides)
     wl = load_workload(args.model)
     res = simulate(wl, hw, mode=args.mode, batch=args.batch)
     prov = stamp({"hardware": (args.hw, SpecLoader(args.hw).sha256(overrides)),
@@ -114,10 +137,24 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _output_dir(dest: str, flag: str) -> Path:
+    """``dest`` as a directory this process can write (created if missing), checked before any
+    work; anything else is bad input naming ``flag``."""
+    out = Path(dest)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _UsageError(f"cannot create directory {dest!r}: {exc.strerror or exc}",
+                          field=flag) from None
+    if not out.is_dir() or not os.access(out, os.W_OK | os.X_OK):
+        raise _UsageError(f"{dest!r} is not a directory this user can write", field=flag)
+    return out
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from edgesim.report.demo import run_demo
 
-    run_demo(Path(args.out) if args.out else None)
+    run_demo(_output_dir(args.out or "reports", "--out"))
     return 0
 
 
@@ -137,6 +174,9 @@ def _cmd_search(args: argparse.Namespace) -> int:
         raise _UsageError(f"no checkpoint in {out} to resume", field="--resume")
     if out.exists() and not out.is_dir():
         raise _UsageError(f"{out} exists and is not a directory", field="--out")
+    parent = next((q for q in (out, *out.parents) if q.exists()), Path("."))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise _UsageError(f"cannot write under {str(parent)!r}", field="--out")
     cfg = cfg.model_copy(update={"checkpoint": str(ckpt)})
     res = run_config(cfg, prepare=lambda: out.mkdir(parents=True, exist_ok=True))
     res.write(out)
@@ -189,7 +229,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     import html
 
     from edgesim.report.compare import compare, variants
-    from edgesim.version import __version__
 
     if args.batch is not None and args.batch < 1:
         raise _UsageError(f"must be a positive integer, got {args.batch}", field="--batch")
@@ -236,6 +275,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         for path in (out, *out.parents):
             if path.exists() and not path.is_dir():
                 raise _UsageError(f"{str(path)!r} is not a directory", field="--out")
+        parent = next((q for q in (out, *out.parents) if q.exists()), Path("."))
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise _UsageError(f"cannot write under {str(parent)!r}", field="--out")
     tables = validate(checks or None, out, stderr_progress)
     for check, df in tables.items():
         print(f"== {check.value} ==")
@@ -253,8 +295,11 @@ def _add_mode_and_batch(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="edgesim", description="Latency, energy and area of DNNs on edge hardware.")
-    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    p = _Parser(prog="edgesim", description="Latency, energy and area of DNNs on edge hardware.",
+                epilog="Run 'edgesim COMMAND -h' for a command's options. Exit codes: 0 done, 2 "
+                       "bad input (one 'error:' line), 1 a bug.")
+    p.add_argument("--version", action="store_true", help="print edgesim's version and exit")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=_Parser)
 
     specs = sub.add_parser("specs", help="list, show and validate hardware specs")
     ssub = specs.add_subparsers(dest="specs_cmd", required=True, parser_class=_Parser)
@@ -304,7 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--model", action="append", required=True, metavar="NAME|PATH",
                      help="a zoo name, workload YAML or .onnx path; repeatable")
     cmp.add_argument("--variant", action="append", default=[], metavar="NAME",
-                     help="dense, pruned50, int8, int4, sparse90, 2:4; repeatable (default: dense)")
+                     help="dense, pruned50, int8, int4, fp16, sparse90, 2:4, adder; repeatable "
+                          "(default: dense)")
     _add_mode_and_batch(cmp)
     cmp.add_argument("--csv", metavar="FILE", help="write the table as CSV")
     cmp.add_argument("--html", metavar="FILE", help="write the table as an HTML page")
@@ -330,11 +376,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (the console script exits with it)."""
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.version:
+            print(f"edgesim {__version__}")
+            return 0
+        if args.cmd is None:  # `edgesim` alone: what it can do
+            parser.print_help()
+            return 0
         return int(args.func(args))
     except EdgesimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`edgesim ... --json - | head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail
+        return 141  # 128 + SIGPIPE, as other Unix tools report it
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -81,6 +81,29 @@ _NAME = {
     Dimension.TIME: "a time",
     Dimension.VOLTAGE: "a voltage",
 }
+# Memory sizes refuse what reads two ways: "KB"/"MB"/"GB"/"TB" (1000 or 1024?) and bit units
+# ("64kb" would be 8000 B). Bandwidths keep bits per second ("6.4 Gbps"): no one reads those
+# two ways.
+_AMBIGUOUS_SIZE = {"KB": ("KiB", 2**10, "kB", 1e3), "MB": ("MiB", 2**20, "", 1e6),
+                   "GB": ("GiB", 2**30, "", 1e9), "TB": ("TiB", 2**40, "", 1e12)}
+_BIT_SIZE = {u for u, v in _UNITS[Dimension.SIZE].items() if u.endswith(("b", "bit", "bits"))}
+
+
+def _size_trap(number: float, unit: str) -> str | None:
+    """The hint for a size unit that reads two ways (None for an unambiguous one)."""
+    if unit in _AMBIGUOUS_SIZE:
+        binary, b_factor, decimal, d_factor = _AMBIGUOUS_SIZE[unit]
+        dec = (f"{number:g} {decimal} (= {number * d_factor:.0f} B)" if decimal
+               else f"{number * d_factor:.0f} B")
+        return (f"{unit} is ambiguous: write {number:g} {binary} (= {number * b_factor:.0f} B) "
+                f"or {dec}")
+    if unit in _BIT_SIZE:
+        n_bytes = number * _UNITS[Dimension.SIZE][unit]
+        return (f"{unit} is a unit of bits, and sizes are in bytes: write {n_bytes:.15g} B "
+                f"(= {number:g} {unit} / 8)")
+    return None
+
+
 _NUM = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([^\s\d].*?)?\s*$")
 
 
@@ -102,6 +125,9 @@ def parse_quantity(value: object, dim: Dimension, *, field: str | None = None,
     number = float(m.group(1))
     unit = (m.group(2) or "").strip()
     table = _UNITS[dim]
+    trap = _size_trap(number, unit) if dim == Dimension.SIZE else None
+    if trap is not None:
+        raise SpecError(f"{expected}: {trap}", field=field)
     if unit not in table:
         raise SpecError(expected, field=field)
     si = number * table[unit]

@@ -13,9 +13,9 @@ from edgesim.units import Dimension, format_quantity, parse_quantity
 @pytest.mark.parametrize(("text", "dim", "si"), [
     ("64 KiB", Dimension.SIZE, 65536.0),
     ("64KiB", Dimension.SIZE, 65536.0),
-    ("1 MB", Dimension.SIZE, 1e6),
-    ("16 bit", Dimension.SIZE, 2.0),
-    ("10000000000 bit", Dimension.SIZE, 1.25e9),
+    ("64 kB", Dimension.SIZE, 64e3),
+    ("1250000000 B", Dimension.SIZE, 1.25e9),
+    ("6.4 Gbps", Dimension.BANDWIDTH, 0.8e9),
     ("1.2 GHz", Dimension.FREQUENCY, 1.2e9),
     ("921.6 MHz", Dimension.FREQUENCY, 921.6e6),
     ("25.6 GB/s", Dimension.BANDWIDTH, 25.6e9),
@@ -32,6 +32,18 @@ from edgesim.units import Dimension, format_quantity, parse_quantity
 ])
 def test_parse(text: str, dim: Dimension, si: float) -> None:
     assert parse_quantity(text, dim) == pytest.approx(si, rel=1e-12)
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("64 KB", "KB is ambiguous: write 64 KiB (= 65536 B) or 64 kB (= 64000 B)"),
+    ("2 MB", "MB is ambiguous: write 2 MiB (= 2097152 B) or 2000000 B"),
+    ("64kb", "kb is a unit of bits, and sizes are in bytes: write 8000 B"),
+    ("10000000000 bit", "write 1250000000 B"),
+])
+def test_sizes_that_read_two_ways_are_refused_with_both_readings(text: str, hint: str) -> None:
+    with pytest.raises(SpecError, match="expected a size") as err:
+        parse_quantity(text, Dimension.SIZE)
+    assert hint in str(err.value)
 
 
 @pytest.mark.parametrize(("value", "dim", "why"), [

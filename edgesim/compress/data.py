@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -130,7 +132,7 @@ def train(model: nn.Module, data: str = "digits", steps: int = 300, seed: int = 
         out.train()
         order = torch.randperm(len(y_all), generator=gen)
         pos = 0
-        for _ in range(steps):
+        for _ in _steps(steps):
             if pos + batch_size > len(order):
                 order = torch.randperm(len(y_all), generator=gen)
                 pos = 0
@@ -165,6 +167,19 @@ def accuracy(model: nn.Module, data: str = "digits", input_size: int | None = No
     finally:
         restore_training_flags(model, flags)
     return correct / len(split.y_test)
+
+
+# A fine-tune this long or longer shows a progress bar (stderr, when it is a terminal).
+PROGRESS_STEPS = 200
+
+
+def _steps(n: int) -> Iterable[int]:
+    """``range(n)``, with a progress bar on stderr for a long fine-tune at a terminal."""
+    if n < PROGRESS_STEPS or not sys.stderr.isatty():
+        return range(n)
+    from tqdm import tqdm
+
+    return tqdm(range(n), desc="fine-tune", unit="step", file=sys.stderr, leave=False)
 
 
 def evaluate(model: nn.Module, data: str = "digits", finetune_steps: int = 0, seed: int = 0,

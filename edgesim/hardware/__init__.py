@@ -10,7 +10,7 @@ from edgesim.hardware.load import (
     validate_spec_file,
 )
 from edgesim.hardware.model import Hardware
-from edgesim.hardware.show import spec_to_yaml, summary
+from edgesim.hardware.show import spec_to_yaml, spec_warnings, summary
 
 __all__ = [
     "Hardware",
@@ -21,6 +21,7 @@ __all__ = [
     "load_hardware",
     "parse_override_value",
     "spec_to_yaml",
+    "spec_warnings",
     "summary",
     "validate_spec_file",
 ]

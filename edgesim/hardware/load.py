@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from edgesim.errors import SpecError
+from edgesim.errors import SpecError, unknown_key
 from edgesim.hardware.build import build_hardware
 from edgesim.hardware.model import Hardware
 from edgesim.hardware.spec import (
@@ -99,8 +99,7 @@ def _set_path(root: dict[str, Any], tokens: list[str | int], value: object,
         if not isinstance(tok, str) or not isinstance(node, dict):
             raise SpecError("unknown key: no such field to override", file=file, field=field)
         if tok not in model.model_fields:
-            known = ", ".join(model.model_fields)
-            raise SpecError(f"unknown key {tok!r} (known: {known})", file=file, field=field)
+            raise SpecError(unknown_key(tok, model.model_fields), file=file, field=field)
         if i == len(tokens) - 1:
             node[tok] = value
             return

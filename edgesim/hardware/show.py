@@ -118,3 +118,28 @@ def spec_to_yaml(hw: Hardware) -> str:
         out["dvfs"] = [{"clock": _fmt(p.clock_hz, Dimension.FREQUENCY),
                         "voltage": _fmt(p.voltage_v, Dimension.VOLTAGE)} for p in hw.dvfs]
     return yaml.safe_dump(out, sort_keys=False, allow_unicode=True, width=100)
+
+
+# A buffer whose access word is this many times wider than an array's row of operands fetches,
+# on every access, data the array cannot take in that cycle.
+WIDE_WORD_RATIO = 4
+
+
+def spec_warnings(hw: Hardware) -> tuple[str, ...]:
+    """What a valid spec most likely did not mean: no on-chip level holding outputs (every
+    output then goes off chip), or an on-chip buffer whose word is much wider than the row of
+    the array it feeds."""
+    out: list[str] = []
+    onchip = [m for m in hw.memory if not m.is_offchip]
+    if onchip and not any(Operand.OUTPUTS in m.holds for m in onchip):
+        out.append("memory: no on-chip level holds outputs, so every output goes to "
+                   f"{hw.outermost.name} and back (add outputs to a level's holds)")
+    arrays = [u for u in hw.compute if u.type in (UnitType.SYSTOLIC, UnitType.SPATIAL)]
+    for i, m in enumerate(hw.memory):
+        if m.is_offchip or m.per_pe or not arrays:
+            continue
+        row = max(u.cols * u.native_precision.bits // 8 for u in arrays)
+        if row and m.word_bytes > WIDE_WORD_RATIO * row:
+            out.append(f"memory[{i}].word: {m.name}'s {m.word_bytes} B word is "
+                       f"{m.word_bytes / row:g}x the widest array row ({row} B)")
+    return tuple(out)

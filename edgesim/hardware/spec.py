@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from edgesim.errors import SpecError
+from edgesim.errors import SpecError, known_keys, unknown_key
 from edgesim.hardware.model import (
     Compression,
     Dataflow,
@@ -383,16 +383,25 @@ def spec_error(exc: ValidationError, file: str | None) -> SpecError:
     """Turn the first pydantic error into a SpecError ``file: loc: message``."""
     errors = exc.errors()
     err = errors[0]
-    # Prefer the most specific error (a field one) over a union's model-level complaint.
+    # Prefer an unknown key (a misspelt key is reported as itself, not as the key it missed),
+    # then the most specific error (a field one) over a union's model-level complaint.
     for e in errors:
-        if e.get("loc"):
+        if e.get("type") == "extra_forbidden":
             err = e
             break
+    else:
+        for e in errors:
+            if e.get("loc"):
+                err = e
+                break
     loc = tuple(err.get("loc", ()))
     cause = err.get("ctx", {}).get("error")
     if isinstance(cause, FieldError):
         loc = (*loc, cause.field)
-    return SpecError(_message(err), file=file, field=render_loc(loc) or None)
+    msg = _message(err)
+    if err.get("type") == "extra_forbidden" and loc:
+        msg = unknown_key(str(loc[-1]), known_keys(HardwareSpec, loc))
+    return SpecError(msg, file=file, field=render_loc(loc) or None)
 
 
 def describe(value: object) -> str:

@@ -17,10 +17,13 @@ tracer folded into a conv stays a layer of its own after an adder conv.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from tqdm import tqdm
 
 from edgesim.errors import EdgesimError
 from edgesim.hardware.load import SpecLoader
@@ -176,10 +179,13 @@ def compare(hw: str | Path | Sequence[str | Path], model: object,
     sources = [resolve_model(str(m) if isinstance(m, Path) else m) for m in models]
     rows: list[dict[str, Any]] = []
     workloads: dict[tuple[int, Variant], Workload] = {}
+    bar = tqdm(total=len(sources) * len(loaders) * len(chosen), desc="compare", unit="run",
+               file=sys.stderr, disable=not sys.stderr.isatty(), leave=False)
     for source in sources:
         for ref, loader in loaders:
             design = loader()
             for v in chosen:
+                bar.update()
                 if (id(source), v) not in workloads:  # a variant is made once, not per spec
                     workloads[id(source), v] = apply_variant(v, source)
                 wl = workloads[id(source), v]
@@ -192,6 +198,7 @@ def compare(hw: str | Path | Sequence[str | Path], model: object,
                              "edgesim_version": prov["edgesim"],
                              "hardware_sha256": prov["inputs"]["hardware"]["sha256"],
                              "model_sha256": prov["inputs"]["model"]["sha256"]})
+    bar.close()
     return pd.DataFrame(rows)
 
 

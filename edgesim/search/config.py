@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from edgesim.errors import SearchError
+from edgesim.errors import SearchError, known_keys, unknown_key
 from edgesim.hardware.spec import render_loc
 from edgesim.search.problem import ProblemKind
 from edgesim.vocab import Mode
@@ -157,11 +157,12 @@ def load_config(config: object = None, file: str | None = None,
     try:
         return SearchConfig.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        err = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
         loc = render_loc(tuple(err.get("loc", ())))
         kind = err.get("type", "")
         if kind == "extra_forbidden":
-            msg = "unknown key"
+            msg = unknown_key(str(err["loc"][-1]), known_keys(SearchConfig, err["loc"]))
         elif kind == "missing":
             msg = "missing required key"
         elif kind == "value_error":

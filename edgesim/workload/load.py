@@ -80,6 +80,12 @@ def load_workload(name_or_path: str | Path) -> Workload:
     if not isinstance(name_or_path, Path) and text in ZOO_NAMES:
         return _zoo_workload(text)
     path = Path(text)
+    if path.suffix.lower() == ".py":
+        raise WorkloadError(
+            "a Python file is not a model file: give a zoo name, a workload YAML or an .onnx "
+            "file; for your own torch module, export it with torch.onnx.export, or in Python "
+            "call es.trace(module, example_inputs) (searches also take 'package.module:function' "
+            "returning the module and its inputs)", file=text, field="model")
     if path.suffix.lower() == ".onnx":
         from edgesim.workload.onnx import import_onnx
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from edgesim.errors import WorkloadError
+from edgesim.errors import WorkloadError, known_keys, unknown_key
 from edgesim.vocab import CONV_OPS, WEIGHTED_OPS, OpKind, Precision, parse_nm, precision
 from edgesim.workload.layer import Layer
 
@@ -19,14 +19,19 @@ def field_path(prefix: str, loc: Sequence[int | str]) -> str:
     return out
 
 
-def pydantic_error(exc: ValidationError, file: str | None, prefix: str) -> WorkloadError:
-    """The first pydantic error as a WorkloadError naming ``file`` and the field path."""
-    err = exc.errors()[0]
+def pydantic_error(exc: ValidationError, file: str | None, prefix: str,
+                   model: Any = None) -> WorkloadError:
+    """The first pydantic error as a WorkloadError naming ``file`` and the field path; an
+    unknown key comes first (a misspelt key is reported as itself, not as the key it missed),
+    with the closest keys of ``model`` (the model validated) when given."""
+    errors = exc.errors()
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = [p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in (
         "int", "str", "list[int]", "list[constrained-int]", "constrained-int")))]
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
-        msg = "unknown key"
+        msg = (unknown_key(str(loc[-1]), known_keys(model, err["loc"]))
+               if model is not None and loc else "unknown key")
     elif "input" in err and err["type"] != "missing":
         msg = f"{msg}, got {err['input']!r}"
     return WorkloadError(msg, file=file, field=field_path(prefix, loc) or None)

@@ -70,7 +70,7 @@ class _ListReader:
         try:
             spec = LAYER_ENTRIES[op].model_validate(raw)
         except ValidationError as exc:
-            raise pydantic_error(exc, self.file, at) from None
+            raise pydantic_error(exc, self.file, at, LAYER_ENTRIES[op]) from None
         if spec.name in self.by_name:
             raise self.err(f"{at}.name", f"duplicate layer name {spec.name!r}")
         inputs: tuple[str, ...]
@@ -302,7 +302,7 @@ def _read_graph_layer(raw: Any, i: int, file: str | None) -> Layer:
     try:
         g = GraphLayerEntry.model_validate(raw)
     except ValidationError as exc:
-        raise pydantic_error(exc, file, at) from None
+        raise pydantic_error(exc, file, at, GraphLayerEntry) from None
     op = op_kind(g.op, file, f"{at}.op")
     w_prec = parse_precision(g.weight_precision, file, f"{at}.weight_precision")
     a_prec = parse_precision(g.act_precision, file, f"{at}.act_precision")
@@ -345,7 +345,7 @@ def parse_workload(data: dict[str, Any], file: str | None = None,
     try:
         head = Header.model_validate(data)
     except ValidationError as exc:
-        raise pydantic_error(exc, file, "") from None
+        raise pydantic_error(exc, file, "", Header) from None
     name = head.name or default_name
     if head.form == "graph":
         if head.defaults != Defaults():

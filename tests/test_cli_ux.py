@@ -1,0 +1,154 @@
+"""The command line people enjoy: help and version, errors that teach (closest keys, the flag
+at fault, units that read one way), no traceback on a closed pipe, files the umask allows."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+import edgesim as es
+from edgesim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = (ROOT / "hardware_specs" / "edge-npu.yaml").read_text()
+LAYERS = """name: w
+layers:
+  - {name: c1, op: conv2d, in_channels: 3, out_channels: 8, in_size: [8, 8], kernel: [3, 3]}
+"""
+
+
+def _error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    """Run ``argv``: exit 2 and one ``error:`` line, which is returned."""
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+def _spec(tmp_path: Path, old: str, new: str) -> str:
+    assert old in SPEC
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC.replace(old, new, 1))
+    return str(path)
+
+
+def test_bare_command_prints_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: edgesim") and all(c in out for c in ("simulate", "demo",
+                                                                        "compare", "search"))
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"edgesim {es.__version__}\n"
+
+
+def test_unknown_keys_name_the_closest_known_ones(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    line = _error(capsys, ["specs", "validate", _spec(tmp_path, "rows: 64", "row: 64")])
+    assert "compute[0].row: unknown key 'row' (did you mean 'rows'?)" in line
+    line = _error(capsys, ["specs", "validate", _spec(tmp_path, "clock:", "clok:")])
+    assert "clok: unknown key 'clok' (did you mean 'clock'?)" in line
+    wl = tmp_path / "w.yaml"
+    wl.write_text(LAYERS.replace("in_channels: 3", "in_channel: 3"))
+    line = _error(capsys, ["simulate", "--hw", "edge-npu", "--model", str(wl)])
+    assert "layers[0].in_channel: unknown key 'in_channel' (did you mean 'in_channels'" in line
+    assert "required" not in line  # the misspelt key, not the key it missed
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text("problem: channel_pruning\nmodel: lenet5\nhardware: edge-npu\n"
+                   "objectivs: [latency_s]\n")
+    line = _error(capsys, ["search", str(cfg), "--out", str(tmp_path / "o")])
+    assert "did you mean 'objectives'?" in line
+
+
+def test_bad_values_and_flags_say_what_is_wrong(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    line = _error(capsys, ["specs", "validate", _spec(tmp_path, "size: 4 MiB", "size: -3 KiB")])
+    assert "memory[1].size" in line and "must be positive" in line
+    line = _error(capsys, ["simulate", "--hw", "edge-npu", "--model", "lenet5",
+                           "--set", "compute.pe_array.rows=abc"])
+    assert line.startswith("error: --set: compute.pe_array.rows='abc': ")
+    line = _error(capsys, ["simulate", "--hw", "edge-npu", "--model", "lenet5",
+                           "--set", "compute.pe_array.row=3"])
+    assert "--set" in line and "did you mean 'rows'?" in line
+    script = tmp_path / "net.py"
+    script.write_text("import torch\n")
+    line = _error(capsys, ["simulate", "--hw", "edge-npu", "--model", str(script)])
+    assert "a Python file is not a model file" in line and "es.trace" in line
+
+
+@pytest.mark.parametrize(("size", "hint"), [
+    ("64 KB", "write 64 KiB (= 65536 B) or 64 kB (= 64000 B)"),
+    ("512kb", "kb is a unit of bits, and sizes are in bytes: write 64000 B"),
+])
+def test_memory_sizes_that_read_two_ways_are_refused(tmp_path: Path, size: str, hint: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    line = _error(capsys, ["specs", "validate", _spec(tmp_path, "size: 4 MiB", f"size: {size}")])
+    assert "memory[1].size" in line and hint in line
+    # a bandwidth in bits stays legal, and reads back in bytes
+    assert main(["specs", "show", "edge-npu", "--set", "memory.dram.bandwidth=6.4 Gbps"]) == 0
+    assert "bandwidth: 800 MB/s" in capsys.readouterr().out
+
+
+def test_specs_that_likely_mean_something_else_warn(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    path = _spec(tmp_path, "holds: [outputs]", "holds: [inputs]")
+    assert main(["specs", "validate", path]) == 0
+    assert "no on-chip level holds outputs" in capsys.readouterr().err
+    path = _spec(tmp_path, "word: 64 B, holds: [weights]", "word: 1024 B, holds: [weights]")
+    assert main(["specs", "validate", path]) == 0
+    assert "memory[1].word: weight_buf's 1024 B word is 16x the widest array row (64 B)" in (
+        capsys.readouterr().err)
+    assert main(["specs", "validate", str(ROOT / "hardware_specs" / "edge-npu.yaml")]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_unwritable_out_is_bad_input_and_writes_nothing(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    line = _error(capsys, ["demo", "--out", str(blocker / "report")])
+    assert "--out" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_output_files_follow_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "r.json"
+        assert main(["simulate", "--hw", "edge-npu", "--model", "lenet5", "--json",
+                     str(out)]) == 0
+        assert out.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+
+    class ClosedPipe:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self) -> int:
+            return write_end
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    try:
+        assert main(["simulate", "--hw", "edge-npu", "--model", "lenet5", "--json", "-"]) == 141
+    finally:
+        os.close(write_end)
+    assert capsys.readouterr().err == ""
+
+
+def test_simulate_takes_names_and_paths() -> None:
+    by_name = es.simulate("lenet5", "edge-npu")
+    by_path = es.simulate("lenet5", ROOT / "hardware_specs" / "edge-npu.yaml")
+    by_object = es.simulate(es.load_workload("lenet5"), es.load_hardware("edge-npu"))
+    assert by_name.energy_j == by_path.energy_j == by_object.energy_j
