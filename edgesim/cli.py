@@ -105,6 +105,7 @@ def _cmd_specs(args: argparse.Namespace) -> int:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from edgesim.hardware.load import SpecLoader
     from edgesim.provenance import stamp
+    from edgesim.report.runs import extras_for_json
     from edgesim.sim import simulate
     from edgesim.workload import load_workload
 
@@ -118,7 +119,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     res = simulate(wl, hw, mode=args.mode, batch=args.batch)
     prov = stamp({"hardware": (args.hw, SpecLoader(args.hw).sha256(overrides)),
                   "model": (args.model, wl.sha256())})
-    payload = json.dumps({**res.to_dict(), "provenance": prov}, indent=2)
+    payload = json.dumps({**res.to_dict(), **extras_for_json(hw), "provenance": prov}, indent=2)
     if args.timeline:
         from edgesim.report.timeline import write_chrome_trace
 
@@ -155,6 +156,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from edgesim.report.demo import run_demo
 
     run_demo(_output_dir(args.out or "reports", "--out"))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from edgesim.report.gather import report_from
+
+    out = _output_dir(args.out, "--out")
+    files = report_from(args.sources, out)
+    print(f"report: {out / 'index.html'} ({len(files)} files)")
     return 0
 
 
@@ -366,6 +376,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also predicted vs measured on this machine (host: the host-cpu spec "
                           "against torch, measured here; takes minutes)")
     val.set_defaults(func=_cmd_validate)
+
+    rep = sub.add_parser("report", help="a report over saved outputs (simulate JSONs, compare "
+                                         "CSVs, search folders), nothing re-simulated")
+    rep.add_argument("--from", dest="sources", action="append", required=True, metavar="DIR",
+                     help="a folder (walked) or file of saved outputs; repeatable")
+    rep.add_argument("--out", required=True, help="directory for the report")
+    rep.set_defaults(func=_cmd_report)
 
     demo = sub.add_parser("demo", help="the energy comparison report")
     demo.add_argument("--out", default=None, help="directory for the report (default reports/)")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -17,7 +15,7 @@ from edgesim.report.tables import Table
 from edgesim.vocab import Bound, Precision
 
 if TYPE_CHECKING:
-    from edgesim.report.html import Figure
+    from edgesim.report.html import Plan
     from edgesim.search.result import SearchResult
 
 # Several zoo models of different character: one small enough for a microcontroller, a depthwise
@@ -112,12 +110,11 @@ def comparison_table(runs: list[Run]) -> Table:
     return t
 
 
-def _figures(out: Path, runs: list[Run], var_runs: list[Run], found: SearchResult,
-             designs: SearchResult, notes: tuple[str, str]) -> list[Figure]:
+def _plan(runs: list[Run], var_runs: list[Run], found: SearchResult, designs: SearchResult,
+          notes: tuple[str, str]) -> Plan:
     """Every figure of the demo, in reading order (those with nothing to show are left out)."""
     from edgesim.report import figures as fg
     from edgesim.report import figures_compress as fc
-    from edgesim.report.html import draw
     from edgesim.report.variants import ADDER_PAIR
     from edgesim.search.files import plot_front
 
@@ -131,7 +128,7 @@ def _figures(out: Path, runs: list[Run], var_runs: list[Run], found: SearchResul
         return make
 
     des = _des_run()
-    plan: list[tuple[str, str, Callable[[Path], str | None]]] = [
+    return [
         ("energy.png", "Energy per inference, by where it is spent",
          partial(fg.energy_by_kind, runs)),
         ("latency_energy.png", "Latency against energy, chip area as marker size",
@@ -152,8 +149,6 @@ def _figures(out: Path, runs: list[Run], var_runs: list[Run], found: SearchResul
         ("search_designs.png", f"Search: {SEARCH_MODEL} on {SEARCH_SPEC} designs, latency "
          f"against area", front(designs, notes[1])),
     ]
-    made = (draw(out, name, title, make) for name, title, make in plan)
-    return [f for f in made if f is not None]
 
 
 def _des_run() -> Run:
@@ -171,7 +166,7 @@ def run_demo(out_dir: Path | None = None) -> DemoOutput:
     ``out_dir``."""
     from tqdm import tqdm
 
-    from edgesim.report.html import write_report
+    from edgesim.report.html import publish
     from edgesim.report.search import demo_dse, demo_search, dse_table, search_table
     from edgesim.report.seeds import seed_tables
     from edgesim.report.variants import variant_runs, variants_table
@@ -193,16 +188,8 @@ def run_demo(out_dir: Path | None = None) -> DemoOutput:
         print(t.to_text())
         print()
     steps.update()
-    # Write everything into a scratch folder first: a failure leaves no partial report behind.
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out, prefix=".demo-") as tmp:
-        figs = _figures(Path(tmp), runs, var_runs, found, designs, (search_t.note, dse_t.note))
-        files = write_report(Path(tmp), TITLE, inputs, figs, tables)
-        final = []
-        for f in files:
-            dest = out / f.name
-            shutil.move(str(f), dest)
-            final.append(dest)
+    final = publish(out, TITLE, inputs, _plan(runs, var_runs, found, designs,
+                                              (search_t.note, dse_t.note)), tables)
     steps.update()
     steps.close()
     print(f"report: {out / 'index.html'}")

@@ -60,7 +60,7 @@ def energy_by_kind(runs: Sequence[Run], path: Path) -> str | None:
             bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
         if max(bottom) > LOG_RANGE * min(bottom):
             ax.set_yscale("log")
-        ax.set_xticks(range(len(rs)), [r.hardware for r in rs], rotation=40, ha="right")
+        ax.set_xticks(range(len(rs)), [r.chip_label for r in rs], rotation=40, ha="right")
         ax.set_title(model)
         ax.set_xlabel("chip")
     axes[0][0].set_ylabel("energy per inference (mJ)")
@@ -71,8 +71,8 @@ def energy_by_kind(runs: Sequence[Run], path: Path) -> str | None:
     for model in models:
         rs = sorted((r for r in ok if r.model == model), key=lambda r: r.energy_j)
         worst = rs[-1]
-        best.append(f"{model}: {rs[0].hardware} ({mj(rs[0].energy_j)}, "
-                    f"{worst.energy_j / rs[0].energy_j:.3g}x less than {worst.hardware})")
+        best.append(f"{model}: {rs[0].chip_label} ({mj(rs[0].energy_j)}, "
+                    f"{worst.energy_j / rs[0].energy_j:.3g}x less than {worst.chip_label})")
     top = Counter(max(r.by_kind("energy_breakdown_j").items(), key=lambda kv: kv[1])[0]
                   for r in ok)
     share = ", ".join(f"{k.value} in {n}" for k, n in top.most_common())
@@ -114,7 +114,7 @@ def latency_energy_area(runs: Sequence[Run], path: Path) -> str | None:
     save(fig, path)
     fronts = []
     for model in models:
-        pts = [(r.latency_s, r.energy_j, r.hardware) for r in ok if r.model == model]
+        pts = [(r.latency_s, r.energy_j, r.chip_label) for r in ok if r.model == model]
         fronts.append(f"{model}: {', '.join(_front(pts))}")
     by_area = sorted({r.hardware: r.area_mm2 for r in ok}.items(), key=lambda kv: kv[1])
     return (f"Chips no other chip beats on both latency and energy, per model: "

@@ -9,6 +9,8 @@ import datetime
 import html
 import json
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,7 @@ class Figure:
 
 
 FigureMaker = Callable[[Path], "str | None"]
+Plan = Sequence[tuple[str, str, FigureMaker]]  # (file name, title, what draws it)
 
 
 def draw(out: Path, name: str, title: str, make: FigureMaker) -> Figure | None:
@@ -123,4 +126,21 @@ def write_report(out: Path, title: str, inputs: dict[str, tuple[str, str]],
     return files
 
 
-__all__ = ["Figure", "draw", "markdown", "page", "provenance", "table_html", "write_report"]
+def publish(out: Path, title: str, inputs: dict[str, tuple[str, str]], plan: Plan,
+            tables: Sequence[Table]) -> list[Path]:
+    """Draw ``plan`` and write the report into ``out`` through a scratch folder inside it, so a
+    failure leaves no partial report behind; return the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".report-") as tmp:
+        made = (draw(Path(tmp), name, fig_title, make) for name, fig_title, make in plan)
+        files = write_report(Path(tmp), title, inputs, [f for f in made if f is not None], tables)
+        final = []
+        for f in files:
+            dest = out / f.name
+            shutil.move(str(f), dest)
+            final.append(dest)
+    return final
+
+
+__all__ = ["Figure", "Plan", "draw", "markdown", "page", "provenance", "publish", "table_html",
+           "write_report"]

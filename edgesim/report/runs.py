@@ -26,7 +26,7 @@ class Kind(StrEnum):
     OFFCHIP = "off-chip memory"
     STATIC = "static"
     OVERHEAD = "control and NoC"  # area only: the spec's area_overhead fraction
-    OTHER = "other"
+    OTHER = "other or not broken down"  # a component no spec describes, or a bare total
 
 
 KIND_ORDER = (Kind.COMPUTE, Kind.ONCHIP, Kind.OFFCHIP, Kind.STATIC, Kind.OVERHEAD, Kind.OTHER)
@@ -52,6 +52,12 @@ class Run:
     kinds: Mapping[str, Kind] = field(default_factory=dict)  # component -> kind
     roof: Roof | None = None
     timeline: tuple[Any, ...] = ()  # TimelineEvent of a DES run
+
+    @property
+    def chip_label(self) -> str:
+        """The chip, and the variant where it is not the model as given."""
+        return self.hardware if self.variant in ("dense", "-") else (
+            f"{self.hardware} ({self.variant})")
 
     @property
     def latency_s(self) -> float:
@@ -86,10 +92,15 @@ class Run:
         return self.kinds.get(component, Kind.OTHER)
 
     def by_kind(self, breakdown_key: str) -> dict[Kind, float]:
-        """``energy_breakdown_j`` or ``area_breakdown_mm2`` summed per kind (every kind present)."""
+        """``energy_breakdown_j`` or ``area_breakdown_mm2`` summed per kind (every kind present);
+        a total without its breakdown (a compare CSV row) is all "other"."""
         out = dict.fromkeys(KIND_ORDER, 0.0)
-        for comp, v in self.result.get(breakdown_key, {}).items():
+        parts = self.result.get(breakdown_key) or {}
+        for comp, v in parts.items():
             out[self.kind_of(comp)] += float(v)
+        if not parts:
+            total_key = {"energy_breakdown_j": "energy_j", "area_breakdown_mm2": "area_mm2"}
+            out[Kind.OTHER] = float(self.result.get(total_key.get(breakdown_key, ""), 0.0))
         return out
 
 

@@ -34,7 +34,7 @@ def _captions(demo: Path) -> dict[str, str]:
 def test_report_files_are_written_and_nothing_else(demo: Path) -> None:
     names = {p.name for p in demo.iterdir()}
     assert {"index.html", "report.md", "provenance.json", *FIGURES} <= names
-    assert not any(n.startswith(".demo-") for n in names)  # the scratch folder is gone
+    assert not any(n.startswith(".report-") for n in names)  # the scratch folder is gone
     assert all((demo / f).read_bytes()[:4] == b"\x89PNG" for f in FIGURES)
 
 
@@ -119,7 +119,8 @@ def test_captions_state_what_the_tables_hold(demo: Path) -> None:
     assert adder.startswith(f"adder on adder-npu uses {abs(a / t - 1):.0%} {word} energy than "
                             f"dense on edge-npu")
     # compression ratio is not speed-up: the variant named stores far less than it speeds up
-    m = re.search(r"(\S+) on (\S+) stores ([\d.]+)x fewer weight bytes but runs ([\d.]+)x",
+    m = re.search(r"(\S+) on (\S+) stores ([\d.]+)x fewer weight bytes but only runs "
+                  r"([\d.]+)x",
                   caps["Compressed variants of resnet18 on each chip"])
     assert m is not None
     r = var[(m.group(1), m.group(2))]
