@@ -16,6 +16,9 @@ _VECTOR_OPS_PER_OUTPUT = {
 }
 
 Shape = tuple[int, ...]
+# ``extra`` key of a layer that reads the weights another layer stores (a recurrent step after
+# the first): its weights are traffic, not storage, so it counts no parameters.
+SHARES_WEIGHTS = "shares_weights"
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,16 @@ class Layer:
         return self.weight_shape[0] if self.weight_shape else 0
 
     @property
+    def weights_from(self) -> str | None:
+        """The layer whose stored weights this one reads again, if any (``SHARES_WEIGHTS``)."""
+        return next((v for k, v in self.extra if k == SHARES_WEIGHTS), None)
+
+    @property
     def params(self) -> int:
-        """Stored parameters: weights plus biases (a folded BatchNorm becomes the bias)."""
+        """Stored parameters: weights plus biases (a folded BatchNorm becomes the bias); none
+        for a layer that reads another's weights."""
+        if self.weights_from is not None:
+            return 0
         return self.weight_elems + self.bias_elems
 
     # ---- work ---------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -10,19 +9,22 @@ from typing import Any
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper, shape_inference
+from onnx import helper
 
 from edgesim.errors import WorkloadError
 from edgesim.vocab import OpKind
 from edgesim.workload.ingest import fold_batchnorm, measure_sparsity
 from edgesim.workload.ir import Workload
 from edgesim.workload.layer import Layer, Shape
+from edgesim.workload.lowering import einsum_matmul, recurrent_layers
+from edgesim.workload.onnx_file import load, static_shape, to_array
 
 # Ops that only move or describe data: their consumers read straight from the producer.
 VIEW_OPS = frozenset({
     "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Shape",
     "Gather", "Constant", "Slice", "Split", "Cast", "Expand", "ConstantOfShape", "Pad",
-    "Range", "Size", "Tile", "GatherElements", "ReduceProd"})
+    "Range", "Size", "Tile", "GatherElements", "ReduceProd",
+    "DepthToSpace", "SpaceToDepth"})  # pixel (un)shuffle: a permutation, as torch's views
 
 
 @dataclass
@@ -164,6 +166,36 @@ def _matmul(n: _Node) -> list[Layer]:
     return [n.layer(OpKind.MATMUL, [a, b], in_shapes=(sa2, sb2))]
 
 
+def _recurrent(kind: str) -> Callable[[_Node], list[Layer]]:
+    """ONNX ``LSTM`` / ``GRU`` (one node per stacked layer) through the tracer's lowering."""
+    def convert(n: _Node) -> list[Layer]:
+        x = n.node.input[0]
+        shape = n.shape(x)
+        steps, batch = (shape[1], shape[0]) if n.attrs.get("layout", 0) else (shape[0], shape[1])
+        w = _weight(n, 1)
+        direction = n.attrs.get("direction", b"forward")
+        direction = direction.decode() if isinstance(direction, bytes) else str(direction)
+        return recurrent_layers(n.name, kind, n.sources([x]), steps=int(steps),
+                                batch=int(batch), input_size=int(w.shape[2]),
+                                hidden=int(n.attrs["hidden_size"]), num_layers=1,
+                                bidirectional=direction == "bidirectional",
+                                has_bias=len(n.node.input) > 3 and bool(n.node.input[3]))
+    return convert
+
+
+def _einsum(n: _Node) -> list[Layer]:
+    eq = n.attrs.get("equation", b"")
+    eq = eq.decode() if isinstance(eq, bytes) else str(eq)
+    ins = [t for t in n.node.input if t]
+    try:
+        mm = einsum_matmul(eq, tuple(n.shape(t) for t in ins))
+    except WorkloadError as exc:
+        raise WorkloadError(exc.detail, file=n.g.file, field=f"nodes.{n.name}") from None
+    if mm is None:  # a permutation: costs nothing, as a Transpose
+        return []
+    return [replace(n.layer(OpKind.MATMUL, ins, in_shapes=mm[0]), out_shape=mm[1])]
+
+
 def _norm(op: OpKind, variant: str = "") -> Callable[[_Node], list[Layer]]:
     def convert(n: _Node) -> list[Layer]:
         scale = n.const(1)
@@ -253,19 +285,8 @@ _CONVERTERS: dict[str, Callable[[_Node], list[Layer]]] = {
     "Add": _elementwise(OpKind.ADD), "Sub": _elementwise(OpKind.ADD),
     "Mul": _elementwise(OpKind.MUL), "Div": _elementwise(OpKind.MUL),
     "Concat": _concat, "Resize": _resize, "Upsample": _resize,
+    "LSTM": _recurrent("lstm"), "GRU": _recurrent("gru"), "Einsum": _einsum,
 }
-
-
-def _static_shape(vi: onnx.ValueInfoProto) -> Shape | None:
-    t = vi.type.tensor_type
-    if not t.HasField("shape"):
-        return None
-    dims = []
-    for d in t.shape.dim:
-        if not d.HasField("dim_value"):
-            return None
-        dims.append(int(d.dim_value))
-    return tuple(dims)
 
 
 def _fold_linear_bias(layers: list[Layer], bias_adds: dict[str, str]) -> list[Layer]:
@@ -292,123 +313,12 @@ def _fold_linear_bias(layers: list[Layer], bias_adds: dict[str, str]) -> list[La
     return out
 
 
-def _eval_const(node: onnx.NodeProto, vals: list[np.ndarray], attrs: dict[str, Any]) -> Any:
-    """Evaluate one shape-arithmetic node on constant inputs (None when not supported)."""
-    op = node.op_type
-    if op in ("Identity", "Cast"):
-        return vals[0]
-    if op == "Gather":
-        return np.take(vals[0], vals[1], axis=int(attrs.get("axis", 0)))
-    if op == "Unsqueeze":
-        axes = attrs.get("axes", vals[1].tolist() if len(vals) > 1 else [])
-        out = vals[0]
-        for a in sorted(int(a) % (out.ndim + len(axes)) for a in axes):
-            out = np.expand_dims(out, a)
-        return out
-    if op == "Squeeze":
-        axes = attrs.get("axes", vals[1].tolist() if len(vals) > 1 else None)
-        return np.squeeze(vals[0], axis=tuple(axes) if axes is not None else None)
-    if op == "Concat":
-        return np.concatenate(vals, axis=int(attrs.get("axis", 0)))
-    if op == "Slice":
-        data, starts, ends = vals[0], vals[1], vals[2]
-        axes = vals[3] if len(vals) > 3 else np.arange(len(starts))
-        steps = vals[4] if len(vals) > 4 else np.ones(len(starts), dtype=np.int64)
-        idx = [slice(None)] * data.ndim
-        for st, en, ax, sp in zip(starts, ends, axes, steps, strict=True):
-            idx[int(ax)] = slice(int(st), int(min(en, 2**62)) if en > -2**62 else None, int(sp))
-        return data[tuple(idx)]
-    if op == "ConstantOfShape":
-        value = attrs.get("value")
-        fill = _to_array(value) if value is not None else np.zeros(1, np.float32)
-        return np.full(tuple(int(d) for d in vals[0]), fill.reshape(-1)[0], dtype=fill.dtype)
-    if op == "Reshape":
-        return vals[0].reshape(tuple(int(d) for d in vals[1]))
-    if op == "Transpose":
-        return np.transpose(vals[0], attrs.get("perm"))
-    if op == "Range":
-        return np.arange(vals[0], vals[1], vals[2])
-    binary: dict[str, Callable[[Any, Any], Any]] = {
-        "Equal": np.equal, "Mul": np.multiply, "Add": np.add, "Sub": np.subtract,
-        "Div": lambda a, b: a // b if a.dtype.kind in "iu" else a / b,
-        "Less": np.less, "Greater": np.greater}
-    if op in binary:
-        return binary[op](vals[0], vals[1])
-    if op == "Where":
-        return np.where(vals[0], vals[1], vals[2])
-    return None
-
-
-def _fold_shape_arithmetic(model: onnx.ModelProto) -> tuple[onnx.ModelProto, bool]:
-    """Replace shape arithmetic whose inputs are now known by Constant nodes."""
-    graph = model.graph
-    consts: dict[str, np.ndarray] = {i.name: _to_array(i) for i in graph.initializer}
-    shapes: dict[str, Shape] = {}
-    for vi in [*graph.input, *graph.value_info, *graph.output]:
-        shape = _static_shape(vi)
-        if shape is not None:
-            shapes[vi.name] = shape
-    changed = False
-    new_nodes: list[onnx.NodeProto] = []
-    for node in graph.node:
-        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        value: Any = None
-        if node.op_type == "Constant" and isinstance(attrs.get("value"), onnx.TensorProto):
-            consts[node.output[0]] = _to_array(attrs["value"])
-        elif node.op_type == "Shape" and node.input[0] in shapes and len(node.output) == 1:
-            value = np.array(shapes[node.input[0]], dtype=np.int64)
-            start, end = attrs.get("start"), attrs.get("end")
-            value = value[start:end]
-        elif node.op_type != "Constant" and all(not t or t in consts for t in node.input):
-            try:
-                value = _eval_const(node, [consts[t] for t in node.input if t], attrs)
-            except Exception:  # leave anything unusual to shape inference
-                value = None
-        if value is not None and len(node.output) == 1:
-            arr = np.asarray(value)
-            consts[node.output[0]] = arr
-            new_nodes.append(helper.make_node(
-                "Constant", [], [node.output[0]], name=node.name,
-                value=numpy_helper.from_array(arr, node.output[0])))
-            changed = True
-            continue
-        new_nodes.append(node)
-    if changed:
-        del graph.node[:]
-        graph.node.extend(new_nodes)
-    return model, changed
-
-
-def _to_array(t: onnx.TensorProto) -> np.ndarray:
-    """A tensor's values; for a shape-only model (external data absent, as in ZigZag's shipped
-    workloads) a zero-memory array of ones of the right shape: its weights count as dense."""
-    if t.data_location == onnx.TensorProto.EXTERNAL and not t.raw_data:
-        dtype = helper.tensor_dtype_to_np_dtype(t.data_type)
-        return np.broadcast_to(np.ones((), dtype=dtype), tuple(int(d) for d in t.dims))
-    return numpy_helper.to_array(t)
-
-
-def _load(file: str) -> onnx.ModelProto:
-    model = onnx.load(file, load_external_data=False)
-    # A shape-only model's missing external weights are read as dense (see _to_array).
-    with contextlib.suppress(OSError, ValueError, onnx.checker.ValidationError):
-        onnx.external_data_helper.load_external_data_for_model(model, str(Path(file).parent))
-    model = shape_inference.infer_shapes(model, data_prop=True)
-    for _ in range(8):  # each round may make more shapes static
-        model, changed = _fold_shape_arithmetic(model)
-        if not changed:
-            break
-        del model.graph.value_info[:]
-        model = shape_inference.infer_shapes(model, data_prop=True)
-    return model
-
-
 def import_onnx(path: str | Path) -> Workload:
     """Read an ONNX model into a :class:`Workload` (static shapes via ONNX shape inference)."""
     p = Path(path)
     file = str(p)
     try:
-        model = _load(file)
+        model = load(file)
     except FileNotFoundError:
         raise WorkloadError("no such file", file=file) from None
     except Exception as exc:  # onnx raises DecodeError, ValidationError, InferenceError...
@@ -417,11 +327,11 @@ def import_onnx(path: str | Path) -> Workload:
     graph = model.graph
     g = _Graph(file=file)
     for init in graph.initializer:
-        arr = _to_array(init)
+        arr = to_array(init)
         g.consts[init.name] = arr
         g.shapes[init.name] = tuple(int(d) for d in arr.shape)
     for vi in [*graph.input, *graph.value_info, *graph.output]:
-        shape = _static_shape(vi)
+        shape = static_shape(vi)
         if shape is not None:
             g.shapes.setdefault(vi.name, shape)
     inputs = [vi for vi in graph.input if vi.name not in g.consts]
@@ -446,7 +356,7 @@ def import_onnx(path: str | Path) -> Workload:
         if op_type == "Constant":
             value = attrs.get("value")
             if isinstance(value, onnx.TensorProto):
-                arr = _to_array(value)
+                arr = to_array(value)
                 g.consts[node.output[0]] = arr
                 g.shapes[node.output[0]] = tuple(int(d) for d in arr.shape)
             continue
@@ -470,6 +380,11 @@ def import_onnx(path: str | Path) -> Workload:
                                 f"{', '.join(sorted([*_CONVERTERS, *VIEW_OPS]))}", file=file,
                                 field=f"graph.node[{i}]")
         new = convert(n)
+        if not new:  # a converter's view (an einsum that only permutes)
+            src = next((g.producer.get(t) for t in data if g.producer.get(t)), None)
+            for out in node.output:
+                g.producer[out] = src
+            continue
         for lay in new:
             used.add(lay.name)
         layers.extend(new)

@@ -16,6 +16,7 @@ from edgesim.nn.adder import AdderConv2d
 from edgesim.vocab import OpKind, Precision, pair, precision
 from edgesim.workload.ingest import measure_sparsity
 from edgesim.workload.layer import Layer, Shape
+from edgesim.workload.lowering import einsum_matmul
 from edgesim.workload.trace.registry import (
     ZERO_FRACTION,
     ConvertContext,
@@ -266,7 +267,7 @@ def _convert_sdpa(ctx: ConvertContext) -> list[Layer]:
     return _attention_layers(ctx, q, k, v, src[0], src[1], src[2], ctx.name)
 
 
-def _convert_mha(ctx: ConvertContext) -> list[Layer]:
+def convert_mha(ctx: ConvertContext) -> list[Layer]:
     """nn.MultiheadAttention: input projections, per-head attention, output projection."""
     m = ctx.module
     assert isinstance(m, nn.MultiheadAttention)
@@ -309,6 +310,20 @@ def _convert_mha(ctx: ConvertContext) -> list[Layer]:
     return layers
 
 
+def _convert_einsum(ctx: ConvertContext) -> list[Layer] | None:
+    """torch.einsum: a permutation is a view; two operands are one batched matmul."""
+    eq = ctx.arg(0, "equation")
+    if not isinstance(eq, str):
+        raise WorkloadError("einsum without a literal equation", field=ctx.name)
+    try:
+        mm = einsum_matmul(eq, ctx.in_shapes)
+    except WorkloadError as exc:
+        raise WorkloadError(exc.detail, field=ctx.name) from None
+    if mm is None:
+        return None  # a transpose: zero cost, as permute
+    return [ctx.layer(OpKind.MATMUL, in_shapes=mm[0], out_shape=mm[1])]
+
+
 def install() -> None:
     """Register every built-in converter (once, when the tracer is imported)."""
     views_fn: list[Any] = [torch.flatten, torch.reshape, torch.permute, torch.transpose, torch.t,
@@ -316,7 +331,7 @@ def install() -> None:
                            torch.unsqueeze, F.dropout, F.dropout1d, F.dropout2d, F.dropout3d,
                            torch.narrow, torch.select, torch.unbind, torch.movedim,
                            torch.swapaxes, torch.unflatten, getattr, F.pad, torch.clone,
-                           torch.detach]
+                           torch.detach, F.pixel_shuffle, F.pixel_unshuffle]
     views_method = ["flatten", "reshape", "view", "permute", "transpose", "t", "chunk", "split",
                     "contiguous", "size", "squeeze", "unsqueeze", "expand", "expand_as",
                     "view_as", "reshape_as", "clone", "detach", "to", "type", "float", "half",
@@ -325,7 +340,8 @@ def install() -> None:
     views_mod: list[type] = [nn.Flatten, nn.Unflatten, nn.Dropout, nn.Dropout1d, nn.Dropout2d,
                              nn.Dropout3d, nn.AlphaDropout, nn.Identity, nn.ReflectionPad1d,
                              nn.ReflectionPad2d, nn.ReplicationPad1d, nn.ReplicationPad2d,
-                             nn.ZeroPad2d, nn.ConstantPad1d, nn.ConstantPad2d]
+                             nn.ZeroPad2d, nn.ConstantPad1d, nn.ConstantPad2d, nn.PixelShuffle,
+                             nn.PixelUnshuffle]
     for target in [*views_fn, *views_method, *views_mod]:
         register_builtin(target, _view)
     for conv_cls in (nn.Conv1d, nn.Conv2d):
@@ -386,5 +402,7 @@ def install() -> None:
     for target in (torch.matmul, operator.matmul, torch.bmm, torch.mm, "matmul", "bmm", "mm"):
         register_builtin(target, _convert_matmul)
     register_builtin(F.scaled_dot_product_attention, _convert_sdpa)
-    register_builtin(nn.MultiheadAttention, _convert_mha)
+    register_builtin(nn.MultiheadAttention, convert_mha)
+    for target in (torch.einsum, torch.functional.einsum):
+        register_builtin(target, _convert_einsum)
 

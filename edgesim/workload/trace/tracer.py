@@ -13,6 +13,7 @@ from edgesim.errors import EdgesimError, WorkloadError
 from edgesim.workload.ingest import fold_batchnorm
 from edgesim.workload.ir import Workload
 from edgesim.workload.layer import Layer, Shape
+from edgesim.workload.trace import recurrent
 from edgesim.workload.trace.converters import install
 from edgesim.workload.trace.registry import (
     REGISTER_HINT,
@@ -24,6 +25,7 @@ from edgesim.workload.trace.registry import (
 )
 
 install()
+recurrent.install()
 
 
 class _LeafTracer(fx.Tracer):
@@ -94,6 +96,19 @@ def _as_tuple(example_inputs: Any) -> tuple[Any, ...]:
                         f"got {type(example_inputs).__name__}", field="example_inputs")
 
 
+def _failing_submodule(root: nn.Module, exc: BaseException) -> tuple[str, nn.Module] | None:
+    """The innermost module whose ``forward`` was running when tracing failed, by name."""
+    names = {id(m): n for n, m in root.named_modules() if n}
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        if isinstance(owner, nn.Module) and id(owner) in names:
+            found = (names[id(owner)], owner)
+        tb = tb.tb_next
+    return found
+
+
 def _symbolic_trace(module: nn.Module, name: str) -> fx.GraphModule:
     tracer = _LeafTracer()
     try:
@@ -101,10 +116,14 @@ def _symbolic_trace(module: nn.Module, name: str) -> fx.GraphModule:
     except EdgesimError:
         raise
     except Exception as exc:  # torch.fx raises many kinds (TraceError, TypeError...)
+        where = _failing_submodule(module, exc)
+        cls = "cls" if where is None else type(where[1]).__name__
+        at = f" in submodule {where[0]!r} ({type(where[1]).__module__}.{cls})" if where else ""
         raise WorkloadError(
-            f"torch.fx cannot trace model {name!r}: {type(exc).__name__}: {exc}. Make the "
-            "offending submodule a leaf by registering a converter for its class with "
-            "edgesim.workload.trace.register_converter(cls, fn)") from None
+            f"torch.fx cannot trace model {name!r}{at}: {type(exc).__name__}: {exc}. Make "
+            f"that submodule a leaf by registering a converter for its class with "
+            f"edgesim.workload.trace.register_converter({cls}, fn), or export the model to "
+            f"ONNX (torch.onnx.export) and load the .onnx file") from None
     return fx.GraphModule(tracer.root, graph, name)
 
 

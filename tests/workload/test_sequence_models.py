@@ -1,0 +1,187 @@
+"""Models people bring beyond CNNs: LSTM and GRU per time step, transformer encoder layers,
+einsum and pixel shuffle, in tracing and in ONNX import alike (both exporters), and a module
+torch.fx cannot trace named with the way out."""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import edgesim as es
+from edgesim.errors import WorkloadError
+from edgesim.workload.layer import Layer
+
+
+class Recurrent(nn.Module):
+    def __init__(self, cls: type, bidirectional: bool = False, layers: int = 1) -> None:
+        super().__init__()
+        self.rnn = cls(16, 32, num_layers=layers, batch_first=True, bidirectional=bidirectional)
+        self.fc = nn.Linear(32 * (2 if bidirectional else 1), 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.rnn(x)
+        return self.fc(out[:, -1])
+
+
+class Encoder(nn.Module):
+    def __init__(self, stack: bool = False, norm_first: bool = False) -> None:
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(64, 4, 128, batch_first=True, norm_first=norm_first)
+        self.enc: nn.Module = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False) \
+            if stack else layer
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.enc(x).mean(1))
+
+
+class Einsum(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.q = nn.Linear(16, 16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q = self.q(x)
+        s = torch.einsum("bid,bjd->bij", q, x)
+        return torch.einsum("bij,bjd->bid", s.softmax(-1), torch.einsum("bjd->bjd", x))
+
+
+class Shuffle(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1, self.ps, self.c2 = nn.Conv2d(8, 32, 3, padding=1), nn.PixelShuffle(2), \
+            nn.Conv2d(8, 8, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.c2(self.ps(self.c1(x)))
+
+
+SEQ = torch.randn(2, 12, 16)
+CASES = {
+    "lstm_bi2": (Recurrent(nn.LSTM, True, 2), SEQ),
+    "gru": (Recurrent(nn.GRU), SEQ),
+    "encoder": (Encoder(), torch.randn(2, 10, 64)),
+    "encoder_stack_norm_first": (Encoder(True, True), torch.randn(2, 10, 64)),
+    "einsum": (Einsum(), torch.randn(2, 10, 16)),
+    "pixel_shuffle": (Shuffle(), torch.randn(1, 8, 16, 16)),
+}
+
+
+def _onnx(name: str, tmp_path: Path, dynamo: bool = False) -> es.Workload:
+    model, x = CASES[name]
+    path = tmp_path / f"{name}.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model.eval(), (x,), str(path), dynamo=dynamo,
+                          **({} if dynamo else {"opset_version": 17}))
+    return es.load_workload(path)
+
+
+def _work(wl: es.Workload) -> list[tuple[str, int, int]]:
+    return [(lay.op.value, lay.macs, lay.params) for lay in wl.layers]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_traced_counts_equal_torch_and_onnx(name: str, tmp_path: Path) -> None:
+    model, x = CASES[name]
+    wl = es.trace(model.eval(), x, name=name)
+    assert wl.params == sum(p.numel() for p in model.parameters())
+    onnx_wl = _onnx(name, tmp_path)
+    assert (onnx_wl.macs, onnx_wl.params) == (wl.macs, wl.params)
+    if name in ("lstm_bi2", "gru", "pixel_shuffle"):  # the same lowering, layer by layer
+        assert _work(onnx_wl) == _work(wl)
+    assert es.simulate(wl, "edge-npu").latency_s > 0
+
+
+def test_recurrent_work_per_step() -> None:
+    """An LSTM's MACs are T x N x 4H x (I + H) per layer and direction; each step after the first
+    reads the stored recurrent weights again without storing them twice."""
+    model, x = CASES["lstm_bi2"]
+    wl = es.trace(model.eval(), x)
+    n, t, h = 2, 12, 32
+    rnn = sum(n * t * 4 * h * (i + h) for i in (16, 16, 64, 64))
+    assert wl.macs == rnn + n * 64 * 10
+    steps = [lay for lay in wl.layers if lay.name.startswith("rnn.l0.t") and
+             lay.name.endswith(".hh")]
+    assert len(steps) == t and steps[0].params == 4 * h * h + 4 * h
+    assert all(s.params == 0 and s.weights_from == "rnn.l0.t0.hh" for s in steps[1:])
+    assert steps[1].inputs == ("rnn.l0.t0.h",)  # step t waits for step t-1
+
+
+def test_steps_run_in_sequence() -> None:
+    """Twice the steps take about twice the time: each step depends on the one before."""
+    def latency(steps: int) -> float:
+        model = Recurrent(nn.GRU).eval()
+        wl = es.trace(model, torch.randn(1, steps, 16))
+        return es.simulate(wl, "edge-npu", mode="des").latency_s
+    assert latency(24) / latency(12) == pytest.approx(2.0, rel=0.15)
+
+
+def test_encoder_layer_counts() -> None:
+    """Post-norm encoder layer: QKV, attention, output projection and feed-forward."""
+    model, x = CASES["encoder"]
+    wl = es.trace(model.eval(), x)
+    n, seq, e, heads, ff = 2, 10, 64, 4, 128
+    expect = (n * seq * 3 * e * e + 2 * n * heads * seq * seq * (e // heads) + n * seq * e * e
+              + 2 * n * seq * e * ff + n * e * 10)
+    assert wl.macs == expect
+    ops = Counter(lay.op.value for lay in wl.layers)
+    assert ops["layernorm"] == 2 and ops["add"] == 2 and ops["softmax"] == 1
+
+
+def test_einsum_forms() -> None:
+    layers = [lay for lay in es.trace(CASES["einsum"][0].eval(), CASES["einsum"][1]).layers
+              if lay.op.value == "matmul"]
+    assert [lay.macs for lay in layers] == [2 * 10 * 10 * 16, 2 * 10 * 10 * 16]  # the view is free
+
+    class Three(nn.Module):
+        def forward(self, a: torch.Tensor) -> torch.Tensor:
+            return torch.einsum("ij,jk,kl->il", a, a, a)
+
+    with pytest.raises(WorkloadError, match="split it into pairwise einsums"):
+        es.trace(Three(), torch.randn(4, 4))
+
+
+def test_an_untraceable_submodule_is_named_with_the_way_out() -> None:
+    class Branchy(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x * 2 if x.sum() > 0 else x
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem, self.gate = nn.Linear(4, 4), Branchy()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.gate(self.stem(x))
+
+    with pytest.raises(WorkloadError) as err:
+        es.trace(Net(), torch.randn(1, 4))
+    msg = str(err.value)
+    assert "in submodule 'gate'" in msg and "register_converter(Branchy, fn)" in msg
+    assert "torch.onnx.export" in msg
+
+
+def test_the_default_exporter_agrees(tmp_path: Path) -> None:
+    """torch 2.13's default exporter (dynamo, through onnxscript) and the TorchScript one give
+    the same counts as tracing, on a CNN and on a bidirectional LSTM."""
+    model, x = es.zoo.get("lenet5")
+    path = tmp_path / "lenet5.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model.eval(), x, str(path))
+    wl, traced = es.load_workload(path), es.trace(model, x)
+    assert _work(wl) == _work(traced)
+    lstm = _onnx("lstm_bi2", tmp_path, dynamo=True)
+    assert _work(lstm) == _work(es.trace(CASES["lstm_bi2"][0], SEQ))
+
+
+def test_layer_weights_from_is_read_from_extra() -> None:
+    a = Layer(name="a", op="linear", inputs=(), in_shapes=((1, 4),), out_shape=(1, 4),
+              weight_shape=(4, 4), has_bias=True, extra=(("shares_weights", "z"),))
+    assert a.weights_from == "z" and a.params == 0
