@@ -80,56 +80,75 @@ class FieldError(ValueError):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Each field's docstring is its description: `docs/spec_reference.md` is generated from them.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class ComputeUnitSpec(_Frozen):
     """One compute unit of the spec."""
 
     name: Name
+    """Unit name, unique in the spec; energy and area components carry it."""
     type: UnitType
+    """`systolic` (PE grid, dataflow os/ws/is), `spatial` (row-stationary grid), `cube` (rows x cols x depth MAC cube), `simd` (vector lanes x cores: CPUs, GPUs, vector units)."""
     rows: PositiveInt | None = None
+    """PE rows (systolic, spatial; cube: the M edge)."""
     cols: PositiveInt | None = None
+    """PE columns (systolic, spatial; cube: the N edge)."""
     depth: PositiveInt | None = None
+    """Cube K edge (16 for a 16x16x16 cube)."""
     lanes: PositiveInt | None = None
+    """SIMD lanes per core at the native precision (operations per cycle)."""
     cores: PositiveInt | None = None
+    """SIMD cores (CPU cores, GPU SMs x warps); default 1."""
     dataflow: Dataflow | None = None
+    """Systolic `os`, `ws` (default) or `is`; spatial `rs`."""
     operation: Operation = Operation.MAC
+    """What a PE computes: `mac`, `adder` (AdderNet |x - w|) or `xnor` (XNOR-popcount, int1 only)."""
     precisions: list[str] = Field(min_length=1)
+    """Supported precisions (int1..int32, fp16, bf16, fp32); the first is native: layers without a precision run at it."""
     zero_skip: ZeroSkip = ZeroSkip.NONE
+    """Zeros the unit skips (cycles and energy): `none`, `weights`, `activations` or `both`."""
     zero_gating: ZeroSkip = ZeroSkip.NONE
-    # DRAM transfers that overlap compute: all (double-buffered), weights (activation loads and
-    # stores stall the unit, as on Eyeriss v1, JSSC 2017) or none.
+    """Zeros the unit gates (energy only, no fewer cycles): `none`, `weights`, `activations` or `both`."""
     dram_overlap: DramOverlap = DramOverlap.ALL
+    """DRAM transfers hidden behind compute: `all` (double-buffered), `weights` (activation loads and stores stall the unit, as on Eyeriss v1, JSSC 2017) or `none`."""
     nm_sparsity: list[str] = Field(default_factory=list)
+    """N:M patterns the unit accelerates, e.g. ["2:4"]."""
     ops: list[OpKind] | None = None
-    # Ops the unit runs in its output stage, on its own results as they leave it (no pass of
-    # their own, no buffer round trip): an NPU's fused activation / elementwise / pooling path.
+    """Ops the unit can run, in preference order (default: every op)."""
     fuses: list[OpKind] = Field(default_factory=list)
+    """Ops the unit runs in its output stage on its own results (no pass of their own, no buffer round trip): an NPU's fused activation, elementwise or pooling path."""
     efficiency: float = Field(default=1.0, gt=0.0, le=1.0)
+    """SIMD only: sustained fraction of peak on GEMM-like work (0..1]."""
     packs_narrow: bool = False
-    # Bit-serial PEs (BISMO-style): a multiply-accumulate of w-bit weights and a-bit
-    # activations takes w x a one-bit steps, so cycles scale with both operands' bits.
+    """k-bit operands on a native b-bit PE run b//k operations per cycle."""
     bit_serial: bool = False
+    """Bit-serial PEs (BISMO-style): a w-bit x a-bit MAC takes w x a one-bit steps, so cycles scale with both operands' bits (systolic and cube MAC units)."""
     mac_energy: Energy | None = None
+    """Energy of one MAC at the native precision (default: the technology table scaled to the node)."""
     adder_energy: Energy | None = None
+    """Energy of one adder-PE operation at the native precision."""
     add_energy: Energy | None = None
+    """Energy of one addition at the native precision."""
     mult_energy: Energy | None = None
-    op_energy: dict[str, dict[str, Energy]] | None = None  # full table: op class -> precision
-    # Per-operation instruction overhead (fetch, decode, issue, operand delivery) of programmable
-    # units, at the native precision; packed narrower operands share it (divided by the packing).
+    """Energy of one multiplication at the native precision."""
+    op_energy: dict[str, dict[str, Energy]] | None = None
+    """The full table instead: op class (mac, adder, add, mult) -> precision -> energy."""
     op_overhead_energy: Energy | None = None
-    # Fixed cycles a programmable unit spends per GEMM layer outside its inner loop (library
-    # call, weight/layout packing setup, thread fork/join; a GPU's kernel launch).
+    """Per-operation instruction overhead of a programmable unit (fetch, decode, issue, operand delivery) at the native precision; packed narrower operands share it."""
     layer_overhead_cycles: int = Field(default=0, ge=0, strict=True)
-    # Cube units: cycles from a GEMM's start to its first result (pipeline fill; default the
-    # K edge, `depth`), and whether a depthwise layer's channels are packed into fractals
-    # (channel blocks of `cols`, block-diagonal weights) instead of one tiny GEMM per channel.
+    """SIMD only: fixed cycles per GEMM layer outside the inner loop (library call, packing setup, thread fork/join; a GPU's kernel launch)."""
     fill_cycles: int | None = Field(default=None, ge=0, strict=True)
+    """Cube only: cycles from a GEMM's start to its first result (pipeline fill; default the K edge, `depth`)."""
     packs_channels: bool = False
+    """Cube only: a depthwise layer's channels are packed into fractals (channel blocks of `cols`, block-diagonal weights) instead of one tiny GEMM per channel."""
     pe_area: Area | None = None
+    """Area of one PE (or lane) at the native precision (default: the technology table)."""
     leakage: Power | None = None
+    """Leakage power of the unit (default 0 W)."""
     energy_source: str | None = None
+    """Where the unit's energies come from (shown by `specs show`)."""
 
     @field_validator("precisions")
     @classmethod
@@ -237,22 +256,37 @@ class MemoryLevelSpec(_Frozen):
     """One memory level of the spec (outermost first in the list)."""
 
     name: Name
+    """Level name, unique in the spec; energy and area components carry it."""
     type: MemoryType
+    """`dram`, `flash`, `sram`, `cache` or `regfile`; exactly one off-chip level (dram or flash), first."""
     size: Size
+    """Capacity per instance, in bytes units ("64 KiB", "2 MiB"; KB/MB/GB and bits are refused as ambiguous)."""
     bandwidth: Bandwidth | None = None
+    """Bytes per second ("25.6 GB/s", "6.4 Gbps"); needed off chip; on chip it limits time only where stated."""
     read_energy: MemEnergy | None = None
+    """Energy per byte ("1.2 pJ/B", "0.15 pJ/bit") or per access of `word` bytes ("10 pJ"); default: the technology tables by type and size."""
     write_energy: MemEnergy | None = None
+    """As `read_energy`, for writes."""
     word: Size = 8.0
+    """Access width in bytes (energy tables are per access of it)."""
     area: Area | None = None
+    """Area of all instances together (default: the SRAM area model; 0 off chip)."""
     leakage: Power | None = None
+    """Leakage power of all instances together (default 0 W)."""
     holds: list[Operand] = Field(default_factory=lambda: list(Operand), min_length=1)
+    """Operands the level holds: inputs, weights, outputs (default all)."""
     per_pe: bool = False
+    """One instance per PE (a register file or scratchpad), regfile and sram only."""
     instances: PositiveInt | None = None
-    banks: PositiveInt = 1  # on-chip SRAM/cache split into this many macros: energy per access
-    # is that of one bank of size/banks (only the default energy uses it)
+    """Instances of a per-PE level (default: one per PE of the main unit)."""
+    banks: PositiveInt = 1
+    """On-chip SRAM or cache split into this many macros: energy per access is that of one bank of size/banks (only the default energy uses it)."""
     dram_type: DramType | None = None
+    """DRAM technology (lpddr4, lpddr4x, lpddr5, ddr4, hbm2), for the default energy per byte."""
     energy_source: str | None = None
-    compression: Compression = Compression.NONE  # activations stored here: none | rlc
+    """Where the level's energies come from (shown by `specs show`)."""
+    compression: Compression = Compression.NONE
+    """Encoding of the activations stored here: `none` or `rlc` (run-length coding of zeros)."""
 
     @model_validator(mode="after")
     def _check(self) -> MemoryLevelSpec:
@@ -281,30 +315,42 @@ class DvfsPointSpec(_Frozen):
     """One DVFS operating point."""
 
     clock: Frequency
+    """Clock of the operating point ("800 MHz")."""
     voltage: Voltage
+    """Supply voltage at that clock ("0.8 V")."""
 
 
 class HardwareSpec(_Frozen):
     """A whole hardware spec."""
 
     name: Name
+    """Spec name (what `edgesim specs list` and results show)."""
     kind: Literal["npu", "cpu", "gpu", "mcu"]
+    """`npu`, `cpu`, `gpu` or `mcu`."""
     technology_nm: float = Field(ge=2.0, le=250.0)
+    """Process node in nanometres (2..250): default energies and areas scale to it."""
     clock: Frequency
+    """Clock frequency ("1 GHz")."""
     compute: list[ComputeUnitSpec] = Field(min_length=1)
+    """Compute units; the first is the main unit, the others run what it cannot."""
     memory: list[MemoryLevelSpec] = Field(min_length=1)
+    """Memory levels, outermost (dram or flash) first."""
     static_power: Power = 0.0
+    """Chip-level static power beyond the listed leakages (control, clock, I/O)."""
     fallback: str | None = None
-    # Activations kept on chip between layers: every tensor over its lifetime while the buffers
-    # hold it (lifetime), or only one whose single reader is the next layer (next_layer).
+    """Unit that runs the ops the main unit does not support (default: try units in spec order)."""
     residency: Residency = Residency.LIFETIME
-    # Bits of a relative index in the sparse weight format the chip stores and reads (CSR with
-    # relative indices and filler zeros; EIE: 4). One definition of stored weight bytes.
+    """Activations kept on chip between layers: every tensor over its lifetime while the buffers hold it (`lifetime`), or only one whose single reader is the next layer (`next_layer`)."""
     sparse_index_bits: int = Field(default=4, ge=1, le=32, strict=True)
+    """Bits of a relative index in the sparse weight format the chip stores and reads (CSR with relative indices and filler zeros; EIE: 4)."""
     area_overhead: float = Field(default=0.0, ge=0.0, lt=10.0)
+    """Control, NoC and I/O area as a fraction of compute plus memory area."""
     dvfs: list[DvfsPointSpec] = Field(default_factory=list)
+    """DVFS operating points (clock, voltage)."""
     description: str = ""
+    """One line saying what the chip is."""
     source: str = ""
+    """Where the spec's figures come from."""
 
     @field_validator("technology_nm", mode="before")
     @classmethod
