@@ -88,8 +88,11 @@ class NSGA2Search(Algorithm):
     def ask(self) -> list[Genome] | None:
         if not self.algorithm.has_next():
             return None
-        self._pop = self.algorithm.ask()
-        x = self._pop.get("X")  # type: ignore[attr-defined]
+        pop = self.algorithm.ask()
+        if pop is None or len(pop) == 0:  # no new candidate (pymoo drops duplicates): a small
+            return None                    # space is exhausted before the last generation
+        self._pop = pop
+        x = pop.get("X")
         return [self._genome(row) for row in np.atleast_2d(x)]
 
     def tell(self, genomes: Sequence[Genome], f: np.ndarray, g: np.ndarray) -> None:

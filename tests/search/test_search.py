@@ -86,6 +86,16 @@ def test_nsga2_improves_on_its_first_generation() -> None:
     assert res.pareto["latency_s"].min() < first
 
 
+def test_nsga2_on_a_space_smaller_than_its_population_ends_cleanly() -> None:
+    """pymoo drops duplicate offspring; when a tiny space has no new candidate left, the search
+    ends with what it found (found by the fuzz tests: it used to crash)."""
+    res = run(problem="channel_pruning", model="lenet5", hardware="edge-npu",
+              space={"granularity": "group", "ratios": [0.0, 0.5]},
+              objectives=["latency_s", "energy_j"], progress=False)
+    searched = res.history[~res.history["baseline"]]
+    assert len(searched) >= 2 and searched["_genome"].is_unique and not res.pareto.empty
+
+
 def test_filter_genome_is_tecs_keep_bits() -> None:
     res = run(problem="channel_pruning", model="lenet5", space={"granularity": "filter"},
               objectives=["macs", "params"], algorithm={**SMALL, "generations": 2},
