@@ -359,7 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--model", action="append", required=True, metavar="NAME|PATH",
                      help="a zoo name, workload YAML or .onnx path; repeatable")
     cmp.add_argument("--variant", action="append", default=[], metavar="NAME",
-                     help="dense, pruned50, int8, int4, fp16, sparse90, 2:4, adder; repeatable "
+                     help="dense, pruned50, int8, int4, fp16, sparse90, 2:4, adder, deep-compression; "
+                          "repeatable "
                           "(default: dense)")
     _add_mode_and_batch(cmp)
     cmp.add_argument("--csv", metavar="FILE", help="write the table as CSV")

@@ -8,7 +8,10 @@ coupled channel group (the lowest-L1 filters; the IR's groups for a YAML or ONNX
 that width runs them on a wider datapath with the narrower traffic), ``sparse90`` makes 90% of
 the weights of every weighted layer zero (unstructured, by magnitude per layer), ``2:4`` keeps 2
 of every 4, ``adder`` turns every ``conv2d`` but the first (and the last, when it is the final
-weighted layer) into an AdderNet layer. The two paths agree bit for bit for ``pruned50`` and the
+weighted layer) into an AdderNet layer, ``deep-compression`` is Han et al.'s (ICLR 2016) pruning
+and weight sharing as a chip that decodes shared-weight indices (as EIE) stores and moves them:
+90% of the weights zero, the rest as 8-bit indices in conv layers and 5-bit in FC layers (its
+Huffman coding is storage only: ``compress.storage``). The two paths agree bit for bit for ``pruned50`` and the
 precisions (``tests/search/test_fast_path.py``); for sparsity the torch path counts the zeros
 its magnitude pruning left (``round(0.9 n)`` per layer), and for ``adder`` a BatchNorm the
 tracer folded into a conv stays a layer of its own after an adder conv.
@@ -46,6 +49,7 @@ class Variant(StrEnum):
     SPARSE90 = "sparse90"
     NM_2_4 = "2:4"
     ADDER = "adder"
+    DEEP_COMPRESSION = "deep-compression"
 
 
 # The scalar keys of SimResult.to_dict() a row carries (after hardware, workload, variant, mode).
@@ -82,6 +86,16 @@ def _sparse(wl: Workload, fraction: float, pattern: str) -> Workload:
                            for lay in wl.layers])
 
 
+def _shared_indices(wl: Workload) -> Workload:
+    """Deep Compression's shared-weight indices: 8 bits in conv layers, 5 in FC layers."""
+    from edgesim.vocab import OpKind, Precision
+
+    bits = {OpKind.LINEAR: Precision.INT5}
+    return wl.with_layers([dataclasses.replace(lay, weight_precision=bits.get(lay.op,
+                                                                              Precision.INT8))
+                           if lay.op in WEIGHTED_OPS else lay for lay in wl.layers])
+
+
 def _adder(wl: Workload) -> Workload:
     """``compress.to_addernet(keep_first_last=True)`` on the IR: every ``conv2d`` becomes an
     adder layer but the first, and the last when it is the final weighted layer."""
@@ -115,6 +129,9 @@ def _compressed_module(variant: Variant, source: ModelSource) -> Workload:
         out = compress.prune_unstructured(module, amount=0.9)
     elif variant == Variant.NM_2_4:
         out = compress.prune_unstructured(module, pattern="2:4")
+    elif variant == Variant.DEEP_COMPRESSION:
+        pruned = compress.prune_unstructured(module, amount=0.9)
+        return _shared_indices(trace(pruned, inputs, name=source.workload.name))
     else:
         out = compress.to_addernet(module, keep_first_last=True)
     return trace(out, inputs, name=source.workload.name)
@@ -136,6 +153,8 @@ def apply_variant(variant: Variant, source: ModelSource) -> Workload:
         return _sparse(wl, 0.9, "unstructured")
     if variant == Variant.ADDER:
         return _adder(wl)
+    if variant == Variant.DEEP_COMPRESSION:
+        return _shared_indices(_sparse(wl, 0.9, "unstructured"))
     return _sparse(wl, 0.5, "2:4")
 
 

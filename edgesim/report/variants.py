@@ -13,8 +13,9 @@ from edgesim.report.tables import Table
 # model at the precision each unit resolves it to, an adder array).
 VARIANT_RUNS: tuple[tuple[str, tuple[Variant, ...]], ...] = (
     ("edge-npu", (Variant.DENSE, Variant.PRUNED50, Variant.SPARSE90, Variant.NM_2_4,
-                  Variant.INT4)),
-    ("sparse-npu", (Variant.DENSE, Variant.SPARSE90, Variant.NM_2_4)),
+                  Variant.INT4, Variant.DEEP_COMPRESSION)),
+    ("sparse-npu", (Variant.DENSE, Variant.SPARSE90, Variant.NM_2_4,
+                    Variant.DEEP_COMPRESSION)),
     ("davinci-npu", (Variant.DENSE, Variant.INT8, Variant.INT4)),
     ("adder-npu", (Variant.DENSE, Variant.ADDER)),
 )

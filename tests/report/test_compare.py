@@ -27,7 +27,7 @@ def test_one_row_per_model_spec_and_variant(table: pd.DataFrame) -> None:
         assert pd.api.types.is_numeric_dtype(table[col]), col
     assert (table["edgesim_version"] == es.__version__).all()
     dense = table[table["variant"] == "dense"].set_index(["hardware", "workload"])
-    for v in ("pruned50", "int4", "sparse90", "2:4"):
+    for v in ("pruned50", "int4", "sparse90", "2:4", "deep-compression"):
         part = table[table["variant"] == v].set_index(["hardware", "workload"])
         assert (part["weight_bytes"] < dense["weight_bytes"]).all(), v  # each one compresses
 
@@ -44,7 +44,7 @@ def test_ir_variants_equal_the_torch_path(table: pd.DataFrame) -> None:
             "macs", "params"]
     for variant in ("dense", "pruned50", "int8", "int4", "fp16"):  # bit for bit
         assert list(torch_rows.loc[variant, cols]) == list(ir_rows.loc[variant, cols]), variant
-    for variant in ("sparse90", "2:4"):
+    for variant in ("sparse90", "2:4", "deep-compression"):
         assert ir_rows.loc[variant, "weight_bytes"] == pytest.approx(
             torch_rows.loc[variant, "weight_bytes"], rel=0.01), variant
     for c in ("macs", "latency_s", "energy_j"):
