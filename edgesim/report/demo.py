@@ -166,10 +166,11 @@ def run_demo(out_dir: Path | None = None) -> DemoOutput:
     ``out_dir``."""
     from tqdm import tqdm
 
+    from edgesim.report.glance import at_a_glance
     from edgesim.report.html import publish
     from edgesim.report.search import demo_dse, demo_search, dse_table, search_table
     from edgesim.report.seeds import seed_tables
-    from edgesim.report.variants import variant_runs, variants_table
+    from edgesim.report.variants import ADDER_PAIR, variant_runs, variants_table
 
     out = Path(out_dir) if out_dir is not None else Path("reports")
     inputs: dict[str, tuple[str, str]] = {}
@@ -188,8 +189,11 @@ def run_demo(out_dir: Path | None = None) -> DemoOutput:
         print(t.to_text())
         print()
     steps.update()
+    glance = at_a_glance(runs, var_runs, ADDER_PAIR)
+    print("At a glance:")
+    print("\n".join(f"- {line}" for line in glance))
     final = publish(out, TITLE, inputs, _plan(runs, var_runs, found, designs,
-                                              (search_t.note, dse_t.note)), tables)
+                                              (search_t.note, dse_t.note)), tables, glance)
     steps.update()
     steps.close()
     print(f"report: {out / 'index.html'}")

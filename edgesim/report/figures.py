@@ -94,7 +94,8 @@ def latency_energy_area(runs: Sequence[Run], path: Path) -> str | None:
     plt = pyplot()
     chips, models = unique([r.hardware for r in ok]), unique([r.model for r in ok])
     amax = max(r.area_mm2 for r in ok) or 1.0
-    fig, ax = plt.subplots(figsize=(7.5, 5.0))
+    fig, ax = plt.subplots(figsize=(9.0, 5.0))
+    fig.subplots_adjust(right=0.72)  # the legends' column
     for r in ok:
         ax.scatter(r.latency_s * 1e3, r.energy_j * 1e3, s=25 + 400 * r.area_mm2 / amax,
                    color=colour(chips.index(r.hardware)), alpha=0.8, edgecolors="black",
@@ -106,11 +107,9 @@ def latency_energy_area(runs: Sequence[Run], path: Path) -> str | None:
     hc = [ax.scatter([], [], color=colour(i), s=40) for i in range(len(chips))]
     hm = [ax.scatter([], [], color="grey", s=40, marker=MARKERS[i % len(MARKERS)])
           for i in range(len(models))]
-    leg = ax.legend(hc, chips, title="chip (marker area ~ chip area)", loc="upper left",
-                    bbox_to_anchor=(1.02, 1.0))
-    ax.add_artist(leg)
-    ax.legend(hm, models, title="model", loc="lower left", bbox_to_anchor=(1.02, 0.0))
-    fig.tight_layout()
+    fig.legend(hc, chips, title="chip\n(marker area ~ chip area)", loc="upper left",
+               bbox_to_anchor=(0.74, 0.95))
+    fig.legend(hm, models, title="model", loc="lower left", bbox_to_anchor=(0.74, 0.08))
     save(fig, path)
     fronts = []
     for model in models:

@@ -45,11 +45,12 @@ def variants_on_chips(runs: Sequence[Run], path: Path) -> str | None:
     for ax, (key, label, _) in zip(axes, _MEASURES, strict=True):
         ax.barh(range(len(pairs)), [q[key] for _, q in pairs], color=cols)
         ax.axvline(1.0, color="black", linewidth=0.8)
-        ax.set_xlabel(f"{label} (x dense on the same chip)")
+        ax.set_xlabel(f"{label} (x dense)")
     axes[0].set_yticks(range(len(pairs)), labels)
     axes[0].invert_yaxis()
     hs = [axes[2].barh([0], [0], color=colour(i), height=0) for i in range(len(chips))]
     axes[2].legend(hs, chips, title="chip", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.suptitle("Each variant as a multiple of the dense model on the same chip (1 = dense)")
     fig.tight_layout()
     save(fig, path)
     # Compression ratio is not speed-up: among the variants that store less, the one whose
@@ -101,7 +102,7 @@ def adder_vs_twin(runs: Sequence[Run], path: Path, adder: tuple[str, str],
     ax1.set_yticks(range(len(shown)), labels)
     ax1.invert_yaxis()
     ax1.set_xlabel("energy per inference (mJ)")
-    ax1.legend(title="energy spent in", loc="lower right")
+    handles, labels = ax1.get_legend_handles_labels()
     ax2.barh(range(len(shown)), [r.latency_s * 1e3 for r in shown], color="grey", height=0.6)
     ax2.set_yticks(range(len(shown)), [])
     ax2.invert_yaxis()
@@ -109,6 +110,8 @@ def adder_vs_twin(runs: Sequence[Run], path: Path, adder: tuple[str, str],
     fig.suptitle(f"{a.model}: AdderNet on {a.hardware} against the CNN on its MAC twin "
                  f"{t.hardware}")
     fig.tight_layout()
+    fig.legend(handles, labels, title="energy spent in", loc="upper center", ncol=len(labels),
+               bbox_to_anchor=(0.5, 0.0))
     save(fig, path)
     ea, et = a.by_kind("energy_breakdown_j"), t.by_kind("energy_breakdown_j")
     mem_a = ea[Kind.ONCHIP] + ea[Kind.OFFCHIP]
@@ -137,7 +140,7 @@ def gantt(run: Run, path: Path) -> str | None:
                      if e.lane == lane and str(e.kind) == kind]
             if spans:
                 ax.broken_barh(spans, (i - 0.35, 0.7), color=colour(kinds.index(kind)),
-                               linewidth=0)
+                               edgecolor="white", linewidth=0.4)  # spans stay apart
     ax.set_yticks(range(len(lanes)), lanes)
     ax.invert_yaxis()
     ax.set_xlabel("time (ms)")

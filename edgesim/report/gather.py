@@ -201,7 +201,9 @@ def report_from(paths: Sequence[str | Path], out: Path) -> list[Path]:
     for i, s in enumerate(got.searches):
         plan.append((f"search_{i}.png", f"Search: {s.path.name}", partial(_copy_front, s)))
     tables = ([runs_table(runs)] if runs else []) + [search_table(s) for s in got.searches]
-    return publish(out, TITLE, got.inputs, plan, tables)
+    from edgesim.report.glance import at_a_glance
+
+    return publish(out, TITLE, got.inputs, plan, tables, at_a_glance(runs, runs))
 
 
 __all__ = ["Gathered", "SearchOutput", "gather", "report_from", "runs_table"]

@@ -29,6 +29,8 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 th{background:#eee;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.text{text-align:left}td,th{white-space:nowrap;word-break:keep-all}
 .note{color:#555;font-size:90%;max-width:60em}
+.glance{background:#f4f7fb;border-left:4px solid #0072B2;padding:.2em 1em;margin:1em 0}
+.glance li{margin:.3em 0;max-width:70em}
 details{margin:.3em 0}code{font-size:90%}"""
 
 _NUMBER = re.compile(r"^[-+]?(\d[\d,]*\.?\d*|\.\d+)([eE][-+]?\d+)?%?$")
@@ -82,9 +84,17 @@ def _header(title: str, prov: dict[str, Any]) -> str:
             f"</details></header>")
 
 
+def _glance(lines: Sequence[str]) -> str:
+    if not lines:
+        return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return f"<section class='glance'><h2>At a glance</h2><ul>{items}</ul></section>"
+
+
 def page(title: str, prov: dict[str, Any], figures: Sequence[Figure],
-         tables: Sequence[Table]) -> str:
-    """The self-contained HTML page: header, figures (inlined PNG) with captions, tables."""
+         tables: Sequence[Table], glance: Sequence[str] = ()) -> str:
+    """The self-contained HTML page: header, the at-a-glance lines, figures (inlined PNG) with
+    captions, tables."""
     figs = []
     for i, f in enumerate(figures, start=1):
         data = base64.b64encode(f.path.read_bytes()).decode()
@@ -95,13 +105,16 @@ def page(title: str, prov: dict[str, Any], figures: Sequence[Figure],
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width'>"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
-            f"{_header(title, prov)}<h2>Findings</h2>{''.join(figs)}<h2>Tables</h2>"
+            f"{_header(title, prov)}{_glance(glance)}<h2>Findings</h2>{''.join(figs)}"
+            f"<h2>Tables</h2>"
             + "".join(table_html(t) for t in tables) + "</body></html>\n")
 
 
 def markdown(title: str, prov: dict[str, Any], figures: Sequence[Figure],
-             tables: Sequence[Table]) -> str:
+             tables: Sequence[Table], glance: Sequence[str] = ()) -> str:
     lines = [f"# {title}", "", f"edgesim {prov['edgesim']}, {prov['date']}", ""]
+    if glance:
+        lines += ["## At a glance", "", *[f"- {line}" for line in glance], ""]
     for i, f in enumerate(figures, start=1):
         lines += [f"![{f.title}]({f.path.name})", "", f"**Figure {i}. {f.title}** {f.caption}",
                   ""]
@@ -109,7 +122,8 @@ def markdown(title: str, prov: dict[str, Any], figures: Sequence[Figure],
 
 
 def write_report(out: Path, title: str, inputs: dict[str, tuple[str, str]],
-                 figures: Sequence[Figure], tables: Sequence[Table]) -> list[Path]:
+                 figures: Sequence[Figure], tables: Sequence[Table],
+                 glance: Sequence[str] = ()) -> list[Path]:
     """Write index.html, report.md, provenance.json and a CSV per table into ``out`` (where the
     figures' PNGs already are); return every file of the report."""
     prov = provenance(inputs)
@@ -118,22 +132,23 @@ def write_report(out: Path, title: str, inputs: dict[str, tuple[str, str]],
         p = out / f"{t.slug}.csv"
         p.write_text(t.to_csv())
         files.append(p)
-    for name, text in (("report.md", markdown(title, prov, figures, tables)),
+    for name, text in (("report.md", markdown(title, prov, figures, tables, glance)),
                        ("provenance.json", json.dumps(prov, indent=2) + "\n"),
-                       ("index.html", page(title, prov, figures, tables))):
+                       ("index.html", page(title, prov, figures, tables, glance))):
         (out / name).write_text(text)
         files.append(out / name)
     return files
 
 
 def publish(out: Path, title: str, inputs: dict[str, tuple[str, str]], plan: Plan,
-            tables: Sequence[Table]) -> list[Path]:
+            tables: Sequence[Table], glance: Sequence[str] = ()) -> list[Path]:
     """Draw ``plan`` and write the report into ``out`` through a scratch folder inside it, so a
     failure leaves no partial report behind; return the files written."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out, prefix=".report-") as tmp:
         made = (draw(Path(tmp), name, fig_title, make) for name, fig_title, make in plan)
-        files = write_report(Path(tmp), title, inputs, [f for f in made if f is not None], tables)
+        files = write_report(Path(tmp), title, inputs, [f for f in made if f is not None], tables,
+                             glance)
         final = []
         for f in files:
             dest = out / f.name

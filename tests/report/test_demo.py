@@ -159,3 +159,25 @@ def test_seed_systems_are_read_from_the_saved_example_outputs(demo: Path) -> Non
     for title in ("TEC evolutionary filter pruning", "HAQ hardware-aware mixed precision",
                   "LegoDNN block-grained scaling", "CARS-style NAS"):
         assert f"Seed system: {title}" in page
+
+
+def test_at_a_glance_says_who_wins_from_the_numbers(demo: Path) -> None:
+    page = html.unescape((demo / "index.html").read_text())
+    assert page.index("At a glance") < page.index("<figure")
+    lines = re.findall(r"<li>(.*?)</li>", page.split("At a glance")[1].split("</ul>")[0])
+    rows = [r for r in _rows(demo / "latency_energy_and_area_batch_1_analytic.csv")
+            if r["fits"] == "yes"]
+    for column, word in (("energy mJ", "Least energy per inference"), ("latency ms", "Fastest")):
+        wins: dict[str, list[str]] = {}
+        for model in DEMO_MODELS:
+            best = min((r for r in rows if r["model"] == model), key=lambda r: float(r[column]))
+            wins.setdefault(best["spec"], []).append(model)
+        line = next(x for x in lines if x.startswith(word))
+        for chip, models in wins.items():
+            assert f"{chip} for {len(models)} of {len(DEMO_MODELS)} models ({', '.join(models)})" \
+                in line
+    assert "Capacity: cortex-m7 holds 1 of the 5 models (lenet5)." in lines
+    var = {(r["variant"], r["spec"]): r for r in _rows(demo / "compressed_variants_of_resnet18.csv")}
+    ratio = float(var[("adder", "adder-npu")]["energy mJ"]) / float(
+        var[("dense", "edge-npu")]["energy mJ"])
+    assert any(x.startswith(f"AdderNet on adder-npu uses {ratio - 1:+.0%} energy") for x in lines)
