@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -31,7 +32,8 @@ def fold_batchnorm(layers: Sequence[Layer], outputs: frozenset[str] = frozenset(
             continue
         prod = by_name[lay.inputs[0]]
         if (prod.op in _FOLDABLE and consumers.get(prod.name) == [lay.name]
-                and prod.name not in outputs and prod.out_shape == lay.in_shapes[0]):
+                and prod.name not in outputs
+                and math.prod(prod.out_shape) == math.prod(lay.in_shapes[0])):
             folded[prod.name] = replace(prod, has_bias=True,
                                         extra=(*prod.extra, ("folded", lay.name)))
             rename[lay.name] = prod.name

@@ -1,6 +1,6 @@
 """IR builders shared by the torch.fx tracer and the ONNX importer, so the two keep agreeing:
-recurrent layers (LSTM, GRU) as their matmuls and elementwise ops per time step, and einsum as
-a batched matmul.
+recurrent layers (LSTM, GRU) as their matmuls and elementwise ops per time step, einsum as a
+batched matmul, and 3-D convolution and pooling lowered onto their 2-D forms.
 
 A recurrent layer's input projection covers every step at once (its inputs are all known), then
 each step multiplies the previous hidden state by the recurrent weights: one ``linear`` per step
@@ -11,6 +11,7 @@ that reads the same weights again (stored once: the steps after the first carry
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from edgesim.errors import WorkloadError
 from edgesim.vocab import OpKind
@@ -154,4 +155,43 @@ def einsum_matmul(eq: str, shapes: tuple[Shape, ...]) -> tuple[tuple[Shape, Shap
     return ((batch, m, k), (batch, k, n)), (batch, m, n)
 
 
-__all__ = ["GATES", "einsum_matmul", "recurrent_layers"]
+Triple = tuple[int, int, int]
+
+
+def _out(size: int, k: int, s: int, p: int, d: int) -> int:
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def conv3d_as_conv2d(x: Shape, weight: Shape, stride: Triple, padding: Triple,
+                     dilation: Triple) -> dict[str, Any]:
+    """A 3-D convolution as the 2-D one every mapper runs: for each output depth, the ``kd``
+    input slices it reads stacked as channels (``C * kd``), so the batch is ``N * D_out`` and
+    the weights ``(K, C/g * kd, kh, kw)``. MACs and parameters are the 3-D layer's exactly;
+    the input is read once per output depth, as an NPU without a depth loop reads it. Returns
+    the layer fields (``in_shapes``, ``out_shape``, ``weight_shape``, ``kernel``, ``stride``,
+    ``padding``, ``dilation``)."""
+    n, c, d, h, w = x
+    k_out, c_g, kd, kh, kw = weight
+    do = _out(d, kd, stride[0], padding[0], dilation[0])
+    ho = _out(h, kh, stride[1], padding[1], dilation[1])
+    wo = _out(w, kw, stride[2], padding[2], dilation[2])
+    if min(do, ho, wo) < 1:
+        raise WorkloadError(f"a 3-D convolution of {list(weight)} on {list(x)} has no output")
+    return {"in_shapes": ((n * do, c * kd, h, w),), "out_shape": (n * do, k_out, ho, wo),
+            "weight_shape": (k_out, c_g * kd, kh, kw), "kernel": (kh, kw),
+            "stride": (stride[1], stride[2]), "padding": (padding[1], padding[2]),
+            "dilation": (dilation[1], dilation[2])}
+
+
+def pool3d_as_pool2d(x: Shape, out: Shape, kernel: Triple) -> dict[str, Any]:
+    """A 3-D pooling as a 2-D one over (depth x height) rows: the same inputs, outputs and
+    operations per output (``kd * kh * kw``)."""
+    n, c, d, h, w = x
+    _, _, do, ho, wo = out
+    k = (kernel[0] * kernel[1], kernel[2])
+    return {"in_shapes": ((n, c, d * h, w),), "out_shape": (n, c, do * ho, wo), "kernel": k,
+            "stride": k, "padding": (0, 0)}
+
+
+__all__ = ["GATES", "conv3d_as_conv2d", "einsum_matmul", "pool3d_as_pool2d",
+           "recurrent_layers"]

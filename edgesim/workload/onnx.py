@@ -16,7 +16,12 @@ from edgesim.vocab import OpKind
 from edgesim.workload.ingest import fold_batchnorm, measure_sparsity
 from edgesim.workload.ir import Workload
 from edgesim.workload.layer import Layer, Shape
-from edgesim.workload.lowering import einsum_matmul, recurrent_layers
+from edgesim.workload.lowering import (
+    conv3d_as_conv2d,
+    einsum_matmul,
+    pool3d_as_pool2d,
+    recurrent_layers,
+)
 from edgesim.workload.onnx_file import load, static_shape, to_array
 
 # Ops that only move or describe data: their consumers read straight from the producer.
@@ -113,8 +118,30 @@ def _weight(n: _Node, index: int) -> np.ndarray:
     return w
 
 
+def _triple(values: Any, default: int) -> tuple[int, int, int]:
+    v = [int(x) for x in values] if values is not None else [default] * 3
+    return (v[0], v[1], v[2])
+
+
+def _conv3d(n: _Node, w: np.ndarray) -> list[Layer]:
+    """A 3-D Conv, lowered as the tracer lowers nn.Conv3d (``lowering.conv3d_as_conv2d``)."""
+    x = n.node.input[0]
+    pads = n.attrs.get("pads")
+    fields = conv3d_as_conv2d(n.shape(x), tuple(int(d) for d in w.shape),
+                              _triple(n.attrs.get("strides"), 1),
+                              _triple(pads[:3] if pads is not None else None, 0),
+                              _triple(n.attrs.get("dilations"), 1))
+    out = fields.pop("out_shape")
+    layer = n.layer(OpKind.CONV2D, [x], groups=int(n.attrs.get("group", 1)),
+                    has_bias=len(n.node.input) > 2 and bool(n.node.input[2]),
+                    sparsity=_weighted(n, w), **fields)
+    return [replace(layer, out_shape=out)]
+
+
 def _conv(n: _Node) -> list[Layer]:
     w = _weight(n, 1)
+    if w.ndim == 5 and n.node.op_type == "Conv":
+        return _conv3d(n, w)
     x = n.node.input[0]
     is1d = w.ndim == 3
     transpose = n.node.op_type == "ConvTranspose"
@@ -229,6 +256,14 @@ def _pool(variant: str, is_global: bool) -> Callable[[_Node], list[Layer]]:
     def convert(n: _Node) -> list[Layer]:
         x = n.node.input[0]
         shape = n.shape(x)
+        out = n.shape(n.node.output[0])
+        if len(shape) == 5:  # 3-D pooling, lowered as the tracer lowers it
+            kernel = ((shape[2], shape[3], shape[4]) if is_global
+                      else _triple(n.attrs.get("kernel_shape"), 1))
+            fields = pool3d_as_pool2d(shape, out, kernel)
+            out4 = fields.pop("out_shape")
+            return [replace(n.layer(OpKind.POOL2D, [x], variant=variant, **fields),
+                            out_shape=out4)]
         if is_global:
             k = (shape[2], shape[3]) if len(shape) == 4 else (1, shape[-1])
             return [n.layer(OpKind.POOL2D, [x], kernel=k, stride=k, variant=variant)]

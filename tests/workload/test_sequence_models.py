@@ -1,6 +1,6 @@
-"""Models people bring beyond CNNs: LSTM and GRU per time step, transformer encoder layers,
-einsum and pixel shuffle, in tracing and in ONNX import alike (both exporters), and a module
-torch.fx cannot trace named with the way out."""
+"""Models people bring beyond 2-D CNNs: LSTM and GRU per time step, transformer encoder layers,
+einsum, pixel shuffle and 3-D convolutions, in tracing and in ONNX import alike (both
+exporters), and a module torch.fx cannot trace named with the way out."""
 
 from __future__ import annotations
 
@@ -61,6 +61,22 @@ class Shuffle(nn.Module):
         return self.c2(self.ps(self.c1(x)))
 
 
+class Video(nn.Module):
+    """3-D convolutions and pooling (lowered onto their 2-D forms)."""
+
+    def __init__(self, bn: bool = False) -> None:
+        super().__init__()
+        self.c1 = nn.Conv3d(3, 8, 3, padding=1, stride=(1, 2, 2))
+        self.bn: nn.Module = nn.BatchNorm3d(8) if bn else nn.Identity()
+        self.pool = nn.MaxPool3d(2)
+        self.c2 = nn.Conv3d(8, 16, (3, 1, 1), padding=(1, 0, 0), groups=2)
+        self.gap, self.fc = nn.AdaptiveAvgPool3d(1), nn.Linear(16, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(torch.relu(self.bn(self.c1(x))))
+        return self.fc(self.gap(self.c2(x)).flatten(1))
+
+
 SEQ = torch.randn(2, 12, 16)
 CASES = {
     "lstm_bi2": (Recurrent(nn.LSTM, True, 2), SEQ),
@@ -69,6 +85,7 @@ CASES = {
     "encoder_stack_norm_first": (Encoder(True, True), torch.randn(2, 10, 64)),
     "einsum": (Einsum(), torch.randn(2, 10, 16)),
     "pixel_shuffle": (Shuffle(), torch.randn(1, 8, 16, 16)),
+    "conv3d": (Video(), torch.randn(2, 3, 8, 16, 16)),
 }
 
 
@@ -93,7 +110,7 @@ def test_traced_counts_equal_torch_and_onnx(name: str, tmp_path: Path) -> None:
     assert wl.params == sum(p.numel() for p in model.parameters())
     onnx_wl = _onnx(name, tmp_path)
     assert (onnx_wl.macs, onnx_wl.params) == (wl.macs, wl.params)
-    if name in ("lstm_bi2", "gru", "pixel_shuffle"):  # the same lowering, layer by layer
+    if name in ("lstm_bi2", "gru", "pixel_shuffle", "conv3d"):  # the same lowering, layer by layer
         assert _work(onnx_wl) == _work(wl)
     assert es.simulate(wl, "edge-npu").latency_s > 0
 
@@ -132,6 +149,16 @@ def test_encoder_layer_counts() -> None:
     assert wl.macs == expect
     ops = Counter(lay.op.value for lay in wl.layers)
     assert ops["layernorm"] == 2 and ops["add"] == 2 and ops["softmax"] == 1
+
+
+def test_conv3d_is_lowered_with_its_own_work() -> None:
+    """A 3-D convolution's MACs and weights are the 3-D layer's; its BatchNorm folds."""
+    wl = es.trace(Video(bn=True).eval(), torch.randn(2, 3, 8, 16, 16))
+    c1 = wl.layers[0]
+    assert c1.op.value == "conv2d" and c1.has_bias and ("folded", "bn") in c1.extra
+    assert c1.macs == 2 * 8 * 8 * 8 * 8 * 3 * 27  # N x D' x H' x W' x K x C x kd kh kw
+    assert c1.params == 8 * 3 * 27 + 8
+    assert "batchnorm" not in {lay.op.value for lay in wl.layers}
 
 
 def test_einsum_forms() -> None:

@@ -16,7 +16,7 @@ from edgesim.nn.adder import AdderConv2d
 from edgesim.vocab import OpKind, Precision, pair, precision
 from edgesim.workload.ingest import measure_sparsity
 from edgesim.workload.layer import Layer, Shape
-from edgesim.workload.lowering import einsum_matmul
+from edgesim.workload.lowering import conv3d_as_conv2d, einsum_matmul, pool3d_as_pool2d
 from edgesim.workload.trace.registry import (
     ZERO_FRACTION,
     ConvertContext,
@@ -102,6 +102,37 @@ def convert_conv(ctx: ConvertContext, op: OpKind | None = None) -> list[Layer]:
                       padding=padding, dilation=dilation, groups=int(m.groups),
                       weight_shape=wshape, has_bias=_has_bias(m))
     return [with_compression(layer, ctx, weight)]
+
+
+def _triple(v: Any) -> tuple[int, int, int]:
+    t = tuple(int(x) for x in v) if isinstance(v, tuple | list) else (int(v),) * 3
+    return (t[0], t[1], t[2])
+
+
+def _convert_conv3d(ctx: ConvertContext) -> list[Layer]:
+    """nn.Conv3d, lowered onto a 2-D convolution (``lowering.conv3d_as_conv2d``)."""
+    m = ctx.module
+    assert isinstance(m, nn.Conv3d)
+    if isinstance(m.padding, str):
+        raise WorkloadError("a Conv3d with padding='same' or 'valid' is not supported: give "
+                            "numbers", field=ctx.name)
+    fields = conv3d_as_conv2d(ctx.in_shapes[0], tuple(int(d) for d in m.weight.shape),
+                              _triple(m.stride), _triple(m.padding), _triple(m.dilation))
+    layer = ctx.layer(OpKind.CONV2D, groups=int(m.groups), has_bias=_has_bias(m), **fields)
+    return [with_compression(layer, ctx, m.weight)]
+
+
+def _pool3d(variant: str, adaptive: bool) -> Converter:
+    def convert(ctx: ConvertContext) -> list[Layer]:
+        x, out = ctx.in_shapes[0], ctx.out_shape
+        if adaptive:
+            kernel = (x[2] // out[2], x[3] // out[3], x[4] // out[4])
+        else:
+            m = ctx.module
+            k = m.kernel_size if m is not None else ctx.arg(1, "kernel_size")
+            kernel = _triple(k)
+        return [ctx.layer(OpKind.POOL2D, variant=variant, **pool3d_as_pool2d(x, out, kernel))]
+    return convert
 
 
 def convert_adder(ctx: ConvertContext) -> list[Layer]:
@@ -347,9 +378,17 @@ def install() -> None:
     for conv_cls in (nn.Conv1d, nn.Conv2d):
         register_builtin(conv_cls, convert_conv)
     register_builtin(nn.ConvTranspose2d, _convert_conv_transpose)
+    register_builtin(nn.Conv3d, _convert_conv3d)
+    pools3d: list[tuple[list[Any], str, bool]] = [
+        ([nn.MaxPool3d, F.max_pool3d], "max", False), ([nn.AvgPool3d, F.avg_pool3d], "avg", False),
+        ([nn.AdaptiveAvgPool3d, F.adaptive_avg_pool3d], "avg", True),
+        ([nn.AdaptiveMaxPool3d, F.adaptive_max_pool3d], "max", True)]
+    for targets3, variant3, adaptive3 in pools3d:
+        for target in targets3:
+            register_builtin(target, _pool3d(variant3, adaptive3))
     register_builtin(nn.Linear, _convert_linear)
     register_builtin(AdderConv2d, convert_adder)
-    for bn_cls in (nn.BatchNorm1d, nn.BatchNorm2d):
+    for bn_cls in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d):
         register_builtin(bn_cls, _convert_batchnorm)
     for norm_cls in (nn.LayerNorm, nn.GroupNorm, nn.InstanceNorm1d, nn.InstanceNorm2d):
         register_builtin(norm_cls, _convert_layernorm)
