@@ -26,6 +26,7 @@ class OpKind(StrEnum):
     LAYERNORM = "layernorm"
     BATCHNORM = "batchnorm"  # only when it could not be folded into a producing conv
     UPSAMPLE = "upsample"  # variant "nearest" | "bilinear"
+    EMBEDDING = "embedding"  # a table lookup: the rows of a (vocab, dim) table its ids index
 
 
 CONV_OPS = frozenset({OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D})

@@ -172,7 +172,7 @@ class ComputeUnitSpec(_Frozen):
     @classmethod
     def _fusable(cls, v: list[OpKind]) -> list[OpKind]:
         for op in v:
-            if op in GEMM_OPS or op == OpKind.CONCAT:
+            if op in GEMM_OPS or op in (OpKind.CONCAT, OpKind.EMBEDDING):
                 raise ValueError(f"{op.value!r} cannot run in an output stage (fuse element-wise, "
                                  "activation, normalisation, pooling or upsampling ops)")
         if len(set(v)) != len(v):

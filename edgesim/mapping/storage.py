@@ -93,6 +93,13 @@ def layer_sizes(layer: Layer, weight_bits: int, act_bits: int,
         return Sizes(math.ceil(a * act_bits / 8), math.ceil(b * act_bits / 8),
                      math.ceil(layer.output_elems * act_bits / 8),
                      math.ceil(layer.output_elems * psum_bits(act_bits) / 8))
+    if layer.op == OpKind.EMBEDDING:  # a lookup reads the rows its ids name, not the table
+        vocab, dim = layer.weight_shape
+        rows = min(layer.input_elems, vocab)
+        return Sizes(math.ceil(layer.input_elems * act_bits / 8),
+                     math.ceil(rows * dim * weight_bits / 8),
+                     math.ceil(layer.output_elems * act_bits / 8),
+                     math.ceil(layer.output_elems * act_bits / 8))
     return Sizes(math.ceil(layer.input_elems * act_bits / 8),
                  math.ceil(weight_storage_bits(layer, weight_bits, index_bits) / 8),
                  math.ceil(layer.output_elems * act_bits / 8),

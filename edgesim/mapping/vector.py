@@ -4,7 +4,8 @@ Non-GEMM ops are priced for what they cost, not as FLOPs: each output element ne
 operations (``Layer.vector_ops``) issued on the unit's vector lanes; a matrix engine (systolic,
 spatial, cube) runs them on the vector/post-processing path along one array edge (``cols``
 lanes), a SIMD unit on ``lanes x cores`` lanes times its ``efficiency``. Concat computes nothing:
-it is a copy, one element per lane per cycle. Their memory traffic is one read of every input and
+it is a copy, one element per lane per cycle; an embedding lookup copies the table rows its ids
+name (read as weights). Their memory traffic is one read of every input and
 one write of the output at each level, so they are usually memory-bound; the utilization they
 report is against the whole unit, which shows how poorly they use a matrix engine. A
 programmable unit adds its ``layer_overhead_cycles`` (a library call or kernel launch per op).
@@ -40,15 +41,17 @@ def packed_vector_lanes(unit: ComputeUnit, act_bits: int) -> float:
 def vector_op(layer: Layer, unit: ComputeUnit, sizes: Sizes, act_bits: int) -> ComputeResult:
     """Pooling, elementwise, activation, softmax, norm, upsample and concat on any unit."""
     lanes = packed_vector_lanes(unit, act_bits)
-    if layer.op == OpKind.CONCAT:
+    reads = {Operand.INPUTS: sizes.inputs_bytes}
+    if layer.op in (OpKind.CONCAT, OpKind.EMBEDDING):
         work = layer.output_elems  # a copy: one element moved per lane per cycle
         ops = {OpClass.ADD: 0}
+        if layer.op == OpKind.EMBEDDING:  # the rows the ids name
+            reads[Operand.WEIGHTS] = sizes.weights_bytes
     else:
         work = layer.vector_ops
         ops = {OpClass.ADD: work}
     # A programmable unit pays its fixed per-layer cost (library call, kernel launch) here too.
     cycles = max(1, math.ceil(work / lanes)) + unit.layer_overhead_cycles
-    array = ArraySide(reads_bytes={Operand.INPUTS: sizes.inputs_bytes},
-                      output_write_bytes=sizes.outputs_bytes)
+    array = ArraySide(reads_bytes=reads, output_write_bytes=sizes.outputs_bytes)
     return ComputeResult(cycles, work, ops, work, array,
                          note=f"vector path {lanes:g} elem/cycle")

@@ -13,6 +13,7 @@ from edgesim.vocab import CONV_OPS, GEMM_OPS, OpKind, Precision, precision
 _VECTOR_OPS_PER_OUTPUT = {
     OpKind.ADD: 1, OpKind.MUL: 1, OpKind.RELU: 1, OpKind.ACTIVATION: 4, OpKind.SOFTMAX: 5,
     OpKind.LAYERNORM: 6, OpKind.BATCHNORM: 2, OpKind.UPSAMPLE: 1, OpKind.CONCAT: 0,
+    OpKind.EMBEDDING: 0,
 }
 
 Shape = tuple[int, ...]

@@ -210,6 +210,13 @@ def _recurrent(kind: str) -> Callable[[_Node], list[Layer]]:
     return convert
 
 
+def _embedding(n: _Node) -> Layer:
+    table = n.g.consts[n.node.input[0]]
+    ids = n.node.input[1]
+    return n.layer(OpKind.EMBEDDING, [ids], weight_shape=(int(table.shape[0]), int(table.shape[1])),
+                   sparsity=_weighted(n, table))
+
+
 def _einsum(n: _Node) -> list[Layer]:
     eq = n.attrs.get("equation", b"")
     eq = eq.decode() if isinstance(eq, bytes) else str(eq)
@@ -404,6 +411,13 @@ def import_onnx(path: str | Path) -> Workload:
             continue
         for out in node.output:
             g.active.add(out)
+        if op_type == "Gather" and node.input[0] in g.consts and g.consts[node.input[0]].ndim == 2 \
+                and node.input[1] in g.active:  # a lookup in a weight table: an embedding
+            layers.append(_embedding(n))
+            used.add(name)
+            for out in node.output:
+                g.producer[out] = name
+            continue
         if op_type in VIEW_OPS:
             src = next((g.producer.get(t) for t in data if g.producer.get(t)), None)
             for out in node.output:

@@ -26,6 +26,7 @@ from edgesim.workload.yaml_schema import (
     ConvEntry,
     ConvTransposeEntry,
     Defaults,
+    EmbeddingEntry,
     GraphLayerEntry,
     Header,
     LinearEntry,
@@ -283,6 +284,16 @@ def _build_unary(r: _ListReader, at: str, op: OpKind, spec: Any,
                  variant=variant, weight_shape=weight_shape, has_bias=bool(weight_shape))
 
 
+def _build_embedding(r: _ListReader, at: str, op: OpKind, spec: Any,
+                     inputs: tuple[str, ...]) -> Layer:
+    assert isinstance(spec, EmbeddingEntry)
+    if inputs:
+        raise r.err(f"{at}.inputs", "an embedding reads token ids, a model input: inputs: []")
+    return Layer(name=spec.name, op=op, inputs=(), in_shapes=((r.batch, spec.tokens),),
+                 out_shape=(r.batch, spec.tokens, spec.embedding_dim),
+                 weight_shape=(spec.num_embeddings, spec.embedding_dim))
+
+
 _Builder = Callable[[_ListReader, str, OpKind, Any, tuple[str, ...]], Layer]
 _BUILDERS: dict[OpKind, _Builder] = {
     OpKind.CONV2D: _build_conv, OpKind.ADDER_CONV2D: _build_conv, OpKind.CONV1D: _build_conv,
@@ -292,6 +303,7 @@ _BUILDERS: dict[OpKind, _Builder] = {
     OpKind.ACTIVATION: _build_unary, OpKind.SOFTMAX: _build_unary,
     OpKind.LAYERNORM: _build_unary, OpKind.BATCHNORM: _build_unary,
     OpKind.UPSAMPLE: _build_unary,
+    OpKind.EMBEDDING: _build_embedding,
 }
 
 

@@ -83,6 +83,14 @@ class ShapedEntry(LayerEntry):
     in_size: Pair | None = None
 
 
+class EmbeddingEntry(LayerEntry):
+    """A table lookup reading ``tokens`` ids (a fresh model input) per sample."""
+
+    num_embeddings: PosInt
+    embedding_dim: PosInt
+    tokens: PosInt
+
+
 class PoolEntry(ShapedEntry):
     variant: Literal["max", "avg"] = "max"
     kernel: Pair | None = None  # omitted: global pooling
@@ -109,6 +117,7 @@ LAYER_ENTRIES: dict[OpKind, type[LayerEntry]] = {
     OpKind.POOL2D: PoolEntry, OpKind.ADD: ShapedEntry, OpKind.MUL: ShapedEntry, OpKind.CONCAT: ShapedEntry,
     OpKind.RELU: ReluEntry, OpKind.ACTIVATION: ActivationEntry, OpKind.SOFTMAX: ShapedEntry,
     OpKind.LAYERNORM: ShapedEntry, OpKind.BATCHNORM: ShapedEntry, OpKind.UPSAMPLE: UpsampleEntry,
+    OpKind.EMBEDDING: EmbeddingEntry,
 }
 
 

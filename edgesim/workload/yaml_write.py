@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -81,11 +82,15 @@ def _layer_entry(layer: Layer, prev: str | None, batch: int) -> dict[str, Any]:
     elif op == OpKind.UPSAMPLE:
         d |= {"scale": layer.out_hw[0] // max(1, layer.in_hw[0]),
               "variant": layer.variant or "nearest"}
+    elif op == OpKind.EMBEDDING:
+        d |= {"num_embeddings": layer.weight_shape[0], "embedding_dim": layer.weight_shape[1],
+              "tokens": math.prod(x[1:])}
     elif op in (OpKind.RELU, OpKind.ACTIVATION) and layer.variant:
         d["variant"] = layer.variant
     if op in WEIGHTED_OPS and layer.has_bias:
         d["bias"] = True
-    if not layer.inputs and op not in WEIGHTED_OPS and op not in (OpKind.MATMUL,):
+    if not layer.inputs and op not in WEIGHTED_OPS and op not in (OpKind.MATMUL,
+                                                                    OpKind.EMBEDDING):
         d["channels"] = x[1] if len(x) > 1 else 1
         if len(x) == 4:
             d["in_size"] = _list(x[2:])

@@ -1,5 +1,5 @@
 """Models people bring beyond 2-D CNNs: LSTM and GRU per time step, transformer encoder layers,
-einsum, pixel shuffle and 3-D convolutions, in tracing and in ONNX import alike (both
+einsum, pixel shuffle, 3-D convolutions and embeddings, in tracing and in ONNX import alike (both
 exporters), and a module torch.fx cannot trace named with the way out."""
 
 from __future__ import annotations
@@ -77,6 +77,15 @@ class Video(nn.Module):
         return self.fc(self.gap(self.c2(x)).flatten(1))
 
 
+class Tokens(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb, self.fc = nn.Embedding(1000, 32), nn.Linear(32, 10)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.emb(ids).mean(1))
+
+
 SEQ = torch.randn(2, 12, 16)
 CASES = {
     "lstm_bi2": (Recurrent(nn.LSTM, True, 2), SEQ),
@@ -86,6 +95,7 @@ CASES = {
     "einsum": (Einsum(), torch.randn(2, 10, 16)),
     "pixel_shuffle": (Shuffle(), torch.randn(1, 8, 16, 16)),
     "conv3d": (Video(), torch.randn(2, 3, 8, 16, 16)),
+    "embedding": (Tokens(), torch.randint(0, 1000, (2, 7))),
 }
 
 
@@ -110,7 +120,7 @@ def test_traced_counts_equal_torch_and_onnx(name: str, tmp_path: Path) -> None:
     assert wl.params == sum(p.numel() for p in model.parameters())
     onnx_wl = _onnx(name, tmp_path)
     assert (onnx_wl.macs, onnx_wl.params) == (wl.macs, wl.params)
-    if name in ("lstm_bi2", "gru", "pixel_shuffle", "conv3d"):  # the same lowering, layer by layer
+    if name in ("lstm_bi2", "gru", "pixel_shuffle", "conv3d", "embedding"):  # layer by layer
         assert _work(onnx_wl) == _work(wl)
     assert es.simulate(wl, "edge-npu").latency_s > 0
 
@@ -159,6 +169,30 @@ def test_conv3d_is_lowered_with_its_own_work() -> None:
     assert c1.macs == 2 * 8 * 8 * 8 * 8 * 3 * 27  # N x D' x H' x W' x K x C x kd kh kw
     assert c1.params == 8 * 3 * 27 + 8
     assert "batchnorm" not in {lay.op.value for lay in wl.layers}
+
+
+def test_embedding_reads_the_rows_it_looks_up(tmp_path: Path) -> None:
+    """A lookup stores the whole table but moves only the rows its ids name; the YAML forms
+    express it too."""
+    wl = es.trace(Tokens().eval(), torch.randint(0, 1000, (2, 7)))
+    emb = wl.layers[0]
+    assert emb.op.value == "embedding" and emb.params == 1000 * 32 and emb.macs == 0
+    res = es.simulate(wl, "eyeriss")  # a chip whose weights stream from DRAM
+    assert res.weight_bytes >= 1000 * 32  # stored: the whole table
+    assert res.layers[0].dram_read_bytes < 2 * 7 * 32 * 2 + 2 * 7 * 8  # moved: 14 rows and ids
+    path = tmp_path / "tokens.yaml"
+    path.write_text("name: tokens\nlayers:\n"
+                    "  - {name: emb, op: embedding, num_embeddings: 30522, embedding_dim: 128,\n"
+                    "     tokens: 64, inputs: []}\n"
+                    "  - {name: fc, op: linear, in_features: 128, out_features: 2, tokens: 64}\n")
+    yl = es.load_workload(path)
+    assert yl.layers[0].params == 30522 * 128 and yl.layers[0].out_shape == (1, 64, 128)
+    yl.to_yaml(tmp_path / "back.yaml")
+    assert es.load_workload(tmp_path / "back.yaml").layers == yl.layers
+    path.write_text(path.read_text() + "  - {name: emb2, op: embedding, num_embeddings: 9, "
+                                       "embedding_dim: 4, tokens: 64}\n")  # reads fc's output
+    with pytest.raises(WorkloadError, match="an embedding reads token ids"):
+        es.load_workload(path)
 
 
 def test_einsum_forms() -> None:

@@ -151,6 +151,18 @@ def _convert_conv_transpose(ctx: ConvertContext) -> list[Layer]:
     return [with_compression(layer, ctx, m.weight)]
 
 
+def _convert_embedding(ctx: ConvertContext) -> list[Layer]:
+    """nn.Embedding / F.embedding: a lookup of the rows its ids name."""
+    m = ctx.module
+    if m is None:  # F.embedding(ids, weight): the table is the second tensor argument
+        shape = ctx.in_shapes[1]
+        return [ctx.layer(OpKind.EMBEDDING, in_shapes=ctx.in_shapes[:1],
+                          weight_shape=(int(shape[0]), int(shape[1])))]
+    layer = ctx.layer(OpKind.EMBEDDING, in_shapes=ctx.in_shapes[:1],
+                      weight_shape=(int(m.weight.shape[0]), int(m.weight.shape[1])))
+    return [with_compression(layer, ctx, m.weight)]
+
+
 def _convert_linear(ctx: ConvertContext) -> list[Layer]:
     m = ctx.module
     assert m is not None
@@ -387,6 +399,8 @@ def install() -> None:
         for target in targets3:
             register_builtin(target, _pool3d(variant3, adaptive3))
     register_builtin(nn.Linear, _convert_linear)
+    for target in (nn.Embedding, F.embedding):
+        register_builtin(target, _convert_embedding)
     register_builtin(AdderConv2d, convert_adder)
     for bn_cls in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d):
         register_builtin(bn_cls, _convert_batchnorm)
