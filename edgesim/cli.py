@@ -127,7 +127,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             raise _UsageError("a timeline needs --mode des", field="--timeline")
         write_atomic(Path(args.timeline), lambda p: write_chrome_trace(res, p))
     if args.layers_csv:
-        frame = res.to_frame()
+        frame = res.to_frame().assign(  # provenance on every row, as compare and sweep
+            edgesim_version=prov["edgesim"],
+            hardware_sha256=prov["inputs"]["hardware"]["sha256"],
+            model_sha256=prov["inputs"]["model"]["sha256"])
         write_atomic(Path(args.layers_csv), lambda p: frame.to_csv(p, index=False))
     if args.json == "-":
         sys.stdout.write(payload + "\n")

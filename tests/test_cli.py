@@ -142,5 +142,7 @@ def test_simulate_writes_per_layer_csv(tmp_path: Path) -> None:
     res = es.simulate(es.load_workload("lenet5"), es.load_hardware("edge-npu"))
     assert list(frame["name"]) == [lay.name for lay in res.layers]
     assert frame["latency_s"].sum() == pytest.approx(res.latency_s, rel=1e-12)
+    assert (frame["edgesim_version"] == es.__version__).all()
+    assert (frame["model_sha256"] == es.load_workload("lenet5").sha256()).all()
     assert main(["simulate", "--hw", "edge-npu", "--model", "lenet5",
                  "--layers-csv", str(tmp_path / "no" / "x.csv")]) == 2
