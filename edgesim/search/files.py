@@ -10,6 +10,7 @@ import yaml
 
 from edgesim import fileio
 from edgesim.search.config import ACCURACY
+from edgesim.version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,9 +55,13 @@ def write_outputs(res: SearchResult, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     pareto = res.pareto
+    # Provenance on every row (as compare and sweep rows carry it): edgesim's version and the
+    # hash of what was evaluated (model, resolved spec, settings; run.json has the details).
+    stamp = {"edgesim_version": __version__,
+             "oracle_sha256": getattr(getattr(res, "oracle", None), "fingerprint", "")}
     for name, frame in (("history.csv", res.table()), ("pareto.csv", pareto)):
         path = out / name
-        write_atomic(path, _csv_writer(frame))
+        write_atomic(path, _csv_writer(frame.assign(**stamp)))
         written.append(path)
     plot = out / "pareto.png"
 

@@ -73,6 +73,8 @@ def test_search_writes_its_files(tmp_path: Path) -> None:
     history = pd.read_csv(out / "history.csv")
     assert len(history) == 1 + 8 * 3  # the baseline, then three generations
     assert set(front["id"]) <= set(history["id"])
+    assert (history["edgesim_version"] == es.__version__).all()
+    assert set(history["oracle_sha256"]) == {meta["oracle_hash"]}
     for cid in front["id"]:  # each front member's workload, as simulated
         wl = es.load_workload(str(out / "front" / f"{cid}.yaml"))
         got = es.simulate(wl, es.load_hardware("edge-npu")).latency_s
