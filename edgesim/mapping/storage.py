@@ -16,10 +16,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from edgesim.vocab import OpKind, parse_nm
-from edgesim.workload.layer import Layer
+from edgesim.workload.layer import SHARES_WEIGHTS, Layer
 
 CSR_INDEX_BITS = 4  # the default relative-index width (a spec's sparse_index_bits)
 RLC_WORD_BITS = 64  # Eyeriss (JSSC 2017): 64-bit words of three (5-bit run, 16-bit level) pairs
@@ -100,6 +100,8 @@ def layer_sizes(layer: Layer, weight_bits: int, act_bits: int,
                      math.ceil(rows * dim * weight_bits / 8),
                      math.ceil(layer.output_elems * act_bits / 8),
                      math.ceil(layer.output_elems * act_bits / 8))
+    if layer.weights_from is not None:  # another layer stores them; this one reads them again
+        layer = replace(layer, extra=tuple(kv for kv in layer.extra if kv[0] != SHARES_WEIGHTS))
     return Sizes(math.ceil(layer.input_elems * act_bits / 8),
                  math.ceil(weight_storage_bits(layer, weight_bits, index_bits) / 8),
                  math.ceil(layer.output_elems * act_bits / 8),

@@ -12,6 +12,16 @@ from edgesim.workload.layer import Layer
 _FOLDABLE = frozenset({OpKind.CONV2D, OpKind.CONV1D, OpKind.CONV_TRANSPOSE2D, OpKind.LINEAR})
 
 
+def _same_tensor(prod: Layer, bn_in: tuple[int, ...]) -> bool:
+    """Whether a BatchNorm reads its producer's output channel by channel: the same shape, or
+    a lowered 3-D convolution's (N*D, K, H, W) output read as (N, K, D, H, W)."""
+    out = prod.out_shape
+    if out == bn_in:
+        return True
+    return (len(bn_in) == 5 and len(out) == 4 and bn_in[1] == out[1]
+            and math.prod(bn_in) == math.prod(out))
+
+
 def fold_batchnorm(layers: Sequence[Layer], outputs: frozenset[str] = frozenset()) -> list[Layer]:
     """Fold each BatchNorm into the conv/linear producing it when it is that op's only consumer.
 
@@ -32,8 +42,7 @@ def fold_batchnorm(layers: Sequence[Layer], outputs: frozenset[str] = frozenset(
             continue
         prod = by_name[lay.inputs[0]]
         if (prod.op in _FOLDABLE and consumers.get(prod.name) == [lay.name]
-                and prod.name not in outputs
-                and math.prod(prod.out_shape) == math.prod(lay.in_shapes[0])):
+                and prod.name not in outputs and _same_tensor(prod, lay.in_shapes[0])):
             folded[prod.name] = replace(prod, has_bias=True,
                                         extra=(*prod.extra, ("folded", lay.name)))
             rename[lay.name] = prod.name

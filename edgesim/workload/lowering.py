@@ -62,11 +62,13 @@ def _cell_ops(p: str, kind: str, n: int, h: int, ih: str, hh: str,
 
 def recurrent_layers(name: str, kind: str, src: tuple[str, ...], *, steps: int, batch: int,
                      input_size: int, hidden: int, num_layers: int = 1,
-                     bidirectional: bool = False, has_bias: bool = True) -> list[Layer]:
+                     bidirectional: bool = False, has_bias: bool = True,
+                     h0: tuple[str, ...] = ()) -> list[Layer]:
     """An LSTM or GRU (``kind``) of ``num_layers`` reading ``src``'s (batch, steps, input_size)
     sequence: per layer and direction an input projection over every step, then per step the
     recurrent projection and the gate arithmetic, then the steps' hidden states concatenated
-    (and both directions', when bidirectional). The last layer is the output sequence."""
+    (and both directions', when bidirectional). The last layer is the output sequence. ``h0``:
+    the producer of the initial hidden state, when a layer computes it (else it is zero)."""
     if kind not in GATES:
         raise WorkloadError(f"unknown recurrent cell {kind!r} (known: lstm, gru)")
     n, t_len, h = batch, steps, hidden
@@ -88,8 +90,9 @@ def recurrent_layers(name: str, kind: str, src: tuple[str, ...], *, steps: int, 
             for t in order:
                 q = f"{p}.t{t}"
                 extra = ((SHARES_WEIGHTS, f"{p}.t{order[0]}.hh"),) if prev else ()
+                first = h0 if li == 0 else ()
                 layers.append(Layer(name=f"{q}.hh", op=OpKind.LINEAR,
-                                    inputs=(f"{prev}.h",) if prev else (),
+                                    inputs=(f"{prev}.h",) if prev else first,
                                     in_shapes=((n, h),), out_shape=(n, gates),
                                     weight_shape=(gates, h), has_bias=has_bias, extra=extra))
                 layers += _cell_ops(q, kind, n, h, f"{p}.ih", f"{q}.hh", prev)
@@ -115,15 +118,23 @@ def _einsum_letters(eq: str, shapes: tuple[Shape, ...]) -> tuple[list[str], str]
     terms = lhs.split(",")
     if len(terms) != len(shapes):
         raise WorkloadError(f"einsum {eq!r} names {len(terms)} operands, got {len(shapes)}")
-    spare = iter("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    used = set(eq)
+    spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                 if c not in used)
     ell = ""
     out_terms = []
     for term, shape in zip(terms, shapes, strict=True):
         if "..." in term:
             n = len(shape) - len(term.replace("...", ""))
+            if n < 0:
+                raise WorkloadError(f"einsum {eq!r}: {term!r} names more dimensions than the "
+                                    f"operand's {len(shape)}")
             while len(ell) < n:
                 ell = next(spare) + ell
             term = term.replace("...", ell[len(ell) - n:] if n else "")
+        if len(term) != len(shape):
+            raise WorkloadError(f"einsum {eq!r}: {term!r} does not match an operand of "
+                                f"{len(shape)} dimensions")
         out_terms.append(term)
     if arrow:
         rhs = rhs.replace("...", ell)
@@ -145,7 +156,10 @@ def einsum_matmul(eq: str, shapes: tuple[Shape, ...]) -> tuple[tuple[Shape, Shap
                             f"without repeated letters): split it into pairwise einsums or "
                             f"matmuls")
     a, b = terms
-    size = {c: d for t, s in zip(terms, shapes, strict=True) for c, d in zip(t, s, strict=True)}
+    size: dict[str, int] = {}
+    for t, s in zip(terms, shapes, strict=True):
+        for c, d in zip(t, s, strict=True):
+            size[c] = max(size.get(c, 1), d)  # a size-1 dimension broadcasts
     if any(c not in out and c not in b for c in a) or any(c not in out and c not in a for c in b):
         raise WorkloadError(f"einsum {eq!r} sums a letter of one operand alone: sum it first")
     batch = math.prod(size[c] for c in a if c in b and c in out)
@@ -170,6 +184,9 @@ def conv3d_as_conv2d(x: Shape, weight: Shape, stride: Triple, padding: Triple,
     the input is read once per output depth, as an NPU without a depth loop reads it. Returns
     the layer fields (``in_shapes``, ``out_shape``, ``weight_shape``, ``kernel``, ``stride``,
     ``padding``, ``dilation``)."""
+    if len(x) != 5:
+        raise WorkloadError(f"a 3-D convolution needs a batched (N, C, D, H, W) input, got "
+                            f"{list(x)}")
     n, c, d, h, w = x
     k_out, c_g, kd, kh, kw = weight
     do = _out(d, kd, stride[0], padding[0], dilation[0])
@@ -186,6 +203,8 @@ def conv3d_as_conv2d(x: Shape, weight: Shape, stride: Triple, padding: Triple,
 def pool3d_as_pool2d(x: Shape, out: Shape, kernel: Triple) -> dict[str, Any]:
     """A 3-D pooling as a 2-D one over (depth x height) rows: the same inputs, outputs and
     operations per output (``kd * kh * kw``)."""
+    if len(x) != 5 or len(out) != 5:
+        raise WorkloadError(f"a 3-D pooling needs a batched (N, C, D, H, W) input, got {list(x)}")
     n, c, d, h, w = x
     _, _, do, ho, wo = out
     k = (kernel[0] * kernel[1], kernel[2])

@@ -127,10 +127,16 @@ def _conv3d(n: _Node, w: np.ndarray) -> list[Layer]:
     """A 3-D Conv, lowered as the tracer lowers nn.Conv3d (``lowering.conv3d_as_conv2d``)."""
     x = n.node.input[0]
     pads = n.attrs.get("pads")
+    dilation = _triple(n.attrs.get("dilations"), 1)
+    auto = n.attrs.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        k = w.shape[2:]
+        padding = _triple([dilation[i] * (int(k[i]) - 1) // 2 for i in range(3)], 0)
+    else:
+        padding = _triple(pads[:3] if pads is not None else None, 0)
     fields = conv3d_as_conv2d(n.shape(x), tuple(int(d) for d in w.shape),
-                              _triple(n.attrs.get("strides"), 1),
-                              _triple(pads[:3] if pads is not None else None, 0),
-                              _triple(n.attrs.get("dilations"), 1))
+                              _triple(n.attrs.get("strides"), 1), padding, dilation)
     out = fields.pop("out_shape")
     layer = n.layer(OpKind.CONV2D, [x], groups=int(n.attrs.get("group", 1)),
                     has_bias=len(n.node.input) > 2 and bool(n.node.input[2]),
@@ -199,12 +205,13 @@ def _recurrent(kind: str) -> Callable[[_Node], list[Layer]]:
         x = n.node.input[0]
         shape = n.shape(x)
         steps, batch = (shape[1], shape[0]) if n.attrs.get("layout", 0) else (shape[0], shape[1])
-        w = _weight(n, 1)
+        w, r = _weight(n, 1), _weight(n, 2)
         direction = n.attrs.get("direction", b"forward")
         direction = direction.decode() if isinstance(direction, bytes) else str(direction)
         return recurrent_layers(n.name, kind, n.sources([x]), steps=int(steps),
                                 batch=int(batch), input_size=int(w.shape[2]),
-                                hidden=int(n.attrs["hidden_size"]), num_layers=1,
+                                hidden=int(n.attrs.get("hidden_size") or r.shape[-1]),
+                                num_layers=1,
                                 bidirectional=direction == "bidirectional",
                                 has_bias=len(n.node.input) > 3 and bool(n.node.input[3]))
     return convert
@@ -411,8 +418,9 @@ def import_onnx(path: str | Path) -> Workload:
             continue
         for out in node.output:
             g.active.add(out)
-        if op_type == "Gather" and node.input[0] in g.consts and g.consts[node.input[0]].ndim == 2 \
-                and node.input[1] in g.active:  # a lookup in a weight table: an embedding
+        if (op_type == "Gather" and node.input[0] in g.consts
+                and g.consts[node.input[0]].ndim == 2 and attrs.get("axis", 0) in (0, -2)
+                and node.input[1] in g.active):  # a lookup of rows of a weight table
             layers.append(_embedding(n))
             used.add(name)
             for out in node.output:

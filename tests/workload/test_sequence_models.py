@@ -246,3 +246,70 @@ def test_layer_weights_from_is_read_from_extra() -> None:
     a = Layer(name="a", op="linear", inputs=(), in_shapes=((1, 4),), out_shape=(1, 4),
               weight_shape=(4, 4), has_bias=True, extra=(("shares_weights", "z"),))
     assert a.weights_from == "z" and a.params == 0
+
+
+def test_review_cases() -> None:
+    """Cases a review found: recurrent steps re-read the weights they share; einsum operands
+    broadcast; a BatchNorm over a flattened map is not a conv bias; h0 from another layer."""
+    lstm = es.trace(nn.LSTM(16, 1536, batch_first=True), torch.randn(1, 12, 16))
+    res = es.simulate(lstm, "edge-npu")  # 9.4 MB of recurrent weights: more than the buffer
+    steps = [lay for lay in res.layers if lay.name.endswith(".hh")]
+    assert all(s.dram_read_bytes > 9e6 for s in steps)  # every step streams them again
+    assert res.weight_bytes < 1.02 * sum(p.numel() for p in nn.LSTM(16, 1536).parameters())
+
+    class Broadcast(nn.Module):
+        def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+            return torch.einsum("...ij,...jk->...ik", x, c)
+
+    assert es.trace(Broadcast(), (torch.randn(3, 4, 5), torch.randn(1, 5, 6))).macs == 3 * 4 * 5 * 6
+
+    class FlatBN(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.c, self.bn = nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm1d(512)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.bn(self.c(x).flatten(1))
+
+    ops = [lay.op.value for lay in es.trace(FlatBN().eval(), torch.randn(2, 3, 8, 8)).layers]
+    assert ops == ["conv2d", "batchnorm"]
+
+    class Seq2Seq(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.enc, self.dec = nn.GRU(4, 8, batch_first=True), nn.GRU(6, 8, batch_first=True)
+
+        def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            _, h = self.enc(x)
+            out, _ = self.dec(y, h)
+            return out
+
+    wl = es.trace(Seq2Seq(), (torch.randn(2, 5, 4), torch.randn(2, 3, 6)))
+    assert wl.layer("dec.l0.ih").inputs == () and wl.layer("dec.l0.ih").in_shapes == ((2, 3, 6),)
+    assert wl.layer("dec.l0.t0.hh").inputs == ("enc.l0.hs",)  # waits for the encoder
+
+
+def test_onnx_review_cases(tmp_path: Path) -> None:
+    """ONNX: a Gather along another axis is not an embedding; a 3-D Conv with auto_pad SAME
+    keeps its depth."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    ids = helper.make_tensor_value_info("ids", TensorProto.INT64, [2, 3])
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, [10, 2, 3])
+    table = numpy_helper.from_array(np.ones((10, 6), np.float32), "table")
+    gather = helper.make_node("Gather", ["table", "ids"], ["g"], axis=1, name="g")
+    relu = helper.make_node("Relu", ["g"], ["y"], name="r")
+    path = tmp_path / "gather.onnx"
+    onnx.save(helper.make_model(helper.make_graph([gather, relu], "g", [ids], [out], [table])),
+              str(path))
+    assert "embedding" not in {lay.op.value for lay in es.load_workload(path).layers}
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 8, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8, 8])
+    w = numpy_helper.from_array(np.ones((4, 2, 3, 3, 3), np.float32), "w")
+    conv = helper.make_node("Conv", ["x", "w"], ["y"], auto_pad="SAME_UPPER", name="c")
+    path = tmp_path / "conv3d.onnx"
+    onnx.save(helper.make_model(helper.make_graph([conv], "c", [x], [y], [w])), str(path))
+    assert es.load_workload(path).macs == 8 * 8 * 8 * 4 * 2 * 27

@@ -126,7 +126,8 @@ def _pool3d(variant: str, adaptive: bool) -> Converter:
     def convert(ctx: ConvertContext) -> list[Layer]:
         x, out = ctx.in_shapes[0], ctx.out_shape
         if adaptive:
-            kernel = (x[2] // out[2], x[3] // out[3], x[4] // out[4])
+            kd, kh, kw = (_adaptive(x[i], out[i])[0] for i in (2, 3, 4))
+            kernel = (kd, kh, kw)
         else:
             m = ctx.module
             k = m.kernel_size if m is not None else ctx.arg(1, "kernel_size")

@@ -30,10 +30,12 @@ def _recurrent(ctx: ConvertContext) -> list[Layer]:
         t_len, n = x[0], 1
     else:
         t_len, n = (x[1], x[0]) if m.batch_first else (x[0], x[1])
-    return recurrent_layers(ctx.name, "lstm" if isinstance(m, nn.LSTM) else "gru", ctx.inputs,
+    src = tuple(p for p in ctx.producers[:1] if p is not None)  # x: h0 / c0 come after it
+    h0 = tuple(p for p in ctx.producers[1:2] if p is not None)
+    return recurrent_layers(ctx.name, "lstm" if isinstance(m, nn.LSTM) else "gru", src,
                             steps=t_len, batch=n, input_size=m.input_size,
                             hidden=m.hidden_size, num_layers=m.num_layers,
-                            bidirectional=m.bidirectional, has_bias=bool(m.bias))
+                            bidirectional=m.bidirectional, has_bias=bool(m.bias), h0=h0)
 
 
 def _sub(ctx: ConvertContext, module: nn.Module, name: str, shape: Shape,
