@@ -144,6 +144,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _output_dir(dest: str, flag: str) -> Path:
     """``dest`` as a directory this process can write (created if missing), checked before any
     work; anything else is bad input naming ``flag``."""
+    if not dest.strip():
+        raise _UsageError("give a directory", field=flag)
     out = Path(dest)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -125,7 +125,7 @@ def parse_quantity(value: object, dim: Dimension, *, field: str | None = None,
     number = float(m.group(1))
     unit = (m.group(2) or "").strip()
     table = _UNITS[dim]
-    trap = _size_trap(number, unit) if dim == Dimension.SIZE else None
+    trap = _size_trap(number, unit) if dim == Dimension.SIZE and number > 0 else None
     if trap is not None:
         raise SpecError(f"{expected}: {trap}", field=field)
     if unit not in table:

@@ -139,7 +139,7 @@ def _plan(runs: list[Run], var_runs: list[Run], found: SearchResult, designs: Se
          partial(fc.adder_vs_twin, var_runs, adder=ADDER_PAIR[0], twin=ADDER_PAIR[1])),
         ("layers.png", f"Where {DETAIL[0]}'s time goes on {DETAIL[1]}",
          partial(fg.top_layers, detail)),
-        ("rooflines.png", f"Rooflines of every chip with {DETAIL[0]}'s layers",
+        ("rooflines.png", f"Rooflines with {DETAIL[0]}'s layers, one per chip that holds it",
          partial(fg.rooflines, model_runs)),
         ("area.png", "Silicon area of each chip", partial(fg.area_by_kind, runs)),
         ("timeline.png", f"{DETAIL[0]} on {DETAIL[1]} in time (discrete-event model)",

@@ -23,6 +23,13 @@ def unique(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def pct(fraction: float) -> str:
+    """A share as a percentage that keeps small ones visible (0.4%, not 0%)."""
+    if fraction >= 0.01 or fraction == 0:
+        return f"{fraction:.0%}"
+    return f"{fraction:.1%}" if fraction >= 0.001 else "<0.1%"
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1e3:.3g} ms"
 
@@ -58,23 +65,25 @@ def energy_by_kind(runs: Sequence[Run], path: Path) -> str | None:
             ax.bar(range(len(rs)), vals, bottom=bottom, color=colour(KIND_ORDER.index(k)),
                    label=k.value, width=0.7)
             bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
-        if max(bottom) > LOG_RANGE * min(bottom):
+        if 0 < LOG_RANGE * min(bottom) < max(bottom):
             ax.set_yscale("log")
         ax.set_xticks(range(len(rs)), [r.chip_label for r in rs], rotation=40, ha="right")
         ax.set_title(model)
         ax.set_xlabel("chip")
     axes[0][0].set_ylabel("energy per inference (mJ)")
-    axes[0][-1].legend(title="energy spent in", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    if kinds:
+        axes[0][-1].legend(title="energy spent in", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()
     save(fig, path)
     best = []
     for model in models:
         rs = sorted((r for r in ok if r.model == model), key=lambda r: r.energy_j)
         worst = rs[-1]
-        best.append(f"{model}: {rs[0].chip_label} ({mj(rs[0].energy_j)}, "
-                    f"{worst.energy_j / rs[0].energy_j:.3g}x less than {worst.chip_label})")
+        than = (f", {worst.energy_j / rs[0].energy_j:.3g}x less than {worst.chip_label}"
+                if rs[0].energy_j > 0 and worst is not rs[0] else "")
+        best.append(f"{model}: {rs[0].chip_label} ({mj(rs[0].energy_j)}{than})")
     top = Counter(max(r.by_kind("energy_breakdown_j").items(), key=lambda kv: kv[1])[0]
-                  for r in ok)
+                  for r in ok if r.energy_j > 0)
     share = ", ".join(f"{k.value} in {n}" for k, n in top.most_common())
     return (f"Least energy per inference: {'; '.join(best)}. The largest part of the energy "
             f"is {share} of the {len(ok)} runs.{_not_shown(runs)}")
@@ -88,7 +97,7 @@ def _front(points: Sequence[tuple[float, float, str]]) -> list[str]:
 
 def latency_energy_area(runs: Sequence[Run], path: Path) -> str | None:
     """Latency against energy (log-log), colour per chip, marker per model, size by chip area."""
-    ok = [r for r in runs if r.fits]
+    ok = [r for r in runs if r.fits and r.latency_s > 0 and r.energy_j > 0]  # log axes
     if not ok:
         return None
     plt = pyplot()
@@ -115,10 +124,12 @@ def latency_energy_area(runs: Sequence[Run], path: Path) -> str | None:
     for model in models:
         pts = [(r.latency_s, r.energy_j, r.chip_label) for r in ok if r.model == model]
         fronts.append(f"{model}: {', '.join(_front(pts))}")
-    by_area = sorted({r.hardware: r.area_mm2 for r in ok}.items(), key=lambda kv: kv[1])
+    by_area = sorted({r.hardware: r.area_mm2 for r in ok if r.area_mm2 > 0}.items(),
+                     key=lambda kv: kv[1])
+    sizes = (f" Smallest chip {by_area[0][0]} ({by_area[0][1]:.3g} mm2), largest "
+             f"{by_area[-1][0]} ({by_area[-1][1]:.3g} mm2)." if by_area else "")
     return (f"Chips no other chip beats on both latency and energy, per model: "
-            f"{'; '.join(fronts)}. Smallest chip {by_area[0][0]} ({by_area[0][1]:.3g} mm2), "
-            f"largest {by_area[-1][0]} ({by_area[-1][1]:.3g} mm2).{_not_shown(runs)}")
+            f"{'; '.join(fronts)}.{sizes}{_not_shown(runs)}")
 
 
 def area_by_kind(runs: Sequence[Run], path: Path) -> str | None:
@@ -138,7 +149,7 @@ def area_by_kind(runs: Sequence[Run], path: Path) -> str | None:
         ax.barh(range(len(rs)), vals, left=left, color=colour(KIND_ORDER.index(k)),
                 label=k.value, height=0.65)
         left = [a + v for a, v in zip(left, vals, strict=True)]
-    if max(left) > LOG_RANGE * min(left):
+    if 0 < LOG_RANGE * min(left) < max(left):
         ax.set_xscale("log")
     ax.set_yticks(range(len(rs)), [r.hardware for r in rs])
     ax.invert_yaxis()
@@ -210,6 +221,8 @@ def rooflines(runs: Sequence[Run], path: Path) -> str | None:
         roof = r.roof
         assert roof is not None
         pts = [p for p in (_layer_point(lay) for lay in r.layers) if p is not None]
+        if not pts:
+            continue
         ridge = roof.peak_ops_per_s / roof.offchip_bytes_per_s
         finite = [ops / b for ops, b, _ in pts if b > 0]
         hi = max([ridge * 10, *finite]) * 2
@@ -230,7 +243,7 @@ def rooflines(runs: Sequence[Run], path: Path) -> str | None:
         mem = sum(1 for lay in r.layers if lay["bound"] == "memory")
         frac = sorted(a / roof.peak_ops_per_s for _, _, a in pts)
         notes.append(f"{r.hardware}: {mem} of {len(r.layers)} layers memory-bound, ridge at "
-                     f"{ridge:.3g} ops/B, median layer at {frac[len(frac) // 2]:.0%} of peak")
+                     f"{ridge:.3g} ops/B, median layer at {pct(frac[len(frac) // 2])} of peak")
     for ax in list(axes.flat)[len(rs):]:
         ax.set_visible(False)
     hs = [axes.flat[0].scatter([], [], color=colour(i), s=12) for i in range(2)]
@@ -239,8 +252,10 @@ def rooflines(runs: Sequence[Run], path: Path) -> str | None:
     fig.suptitle(f"Rooflines: {rs[0].model} (line: peak compute and off-chip bandwidth)")
     fig.tight_layout()
     save(fig, path)
-    return f"{rs[0].model}, layer by layer: {'; '.join(notes)}."
+    skipped = [r for r in runs if r.model == rs[0].model and r.layers and not r.fits]
+    return (f"{rs[0].model}, layer by layer: {'; '.join(notes)}."
+            + _not_shown(skipped))
 
 
-__all__ = ["area_by_kind", "energy_by_kind", "latency_energy_area", "mj", "ms", "rooflines",
-           "top_layers", "unique"]
+__all__ = ["area_by_kind", "energy_by_kind", "latency_energy_area", "mj", "ms", "pct",
+           "rooflines", "top_layers", "unique"]

@@ -24,9 +24,10 @@ def _ratios(runs: Sequence[Run]) -> list[tuple[Run, dict[str, float]]]:
     out = []
     for r in runs:
         d = dense.get((r.model, r.hardware))
-        if r.variant == DENSE or d is None:
-            continue
-        out.append((r, {key: float(r.result[field]) / float(d.result[field])
+        if r.variant == DENSE or d is None or any(
+                float(d.result.get(field) or 0) <= 0 for _, _, field in _MEASURES):
+            continue  # no dense twin, or one without a measure to divide by
+        out.append((r, {key: float(r.result.get(field) or 0) / float(d.result[field])
                         for key, _, field in _MEASURES}))
     return out
 
@@ -55,27 +56,34 @@ def variants_on_chips(runs: Sequence[Run], path: Path) -> str | None:
     save(fig, path)
     # Compression ratio is not speed-up: among the variants that store less, the one whose
     # storage saving outruns its speed-up the most.
-    shrunk = [p for p in pairs if p[1]["stored"] <= 0.9]
-    gap = "no variant stores fewer weight bytes than dense"
+    shrunk = [p for p in pairs if 0 < p[1]["stored"] <= 0.9 and p[1]["latency"] > 0]
+    lead = "No variant stores fewer weight bytes than dense."
     if shrunk:
         r, q = max(shrunk, key=lambda p: p[1]["latency"] / p[1]["stored"])
         saving, speed = 1 / q["stored"], 1 / q["latency"]
-        verb = "but only runs" if saving > 1.25 * speed else "and runs"
-        gap = (f"{r.variant} on {r.hardware} stores {saving:.3g}x fewer weight bytes {verb} "
-               f"{speed:.3g}x as fast as dense")
+        if saving > 1.25 * speed:
+            lead = (f"Compression ratio is not speed-up: {r.variant} on {r.hardware} stores "
+                    f"{saving:.3g}x fewer weight bytes but only runs {speed:.3g}x as fast as "
+                    f"dense.")
+        else:
+            lead = (f"Here speed-up keeps pace with compression: even {r.variant} on "
+                    f"{r.hardware} stores {saving:.3g}x fewer weight bytes and runs "
+                    f"{speed:.3g}x as fast as dense.")
     s, sq = max(pairs, key=lambda p: p[1]["latency"])
     slow = (f" The largest slowdown is {s.variant} on {s.hardware} ({sq['latency']:.3g}x "
             f"dense's latency)." if sq["latency"] > 1.05 else "")
     f, fq = min(pairs, key=lambda p: p[1]["latency"])
+    fastest = (f" The largest speed-up is {f.variant} on {f.hardware} "
+               f"({1 / fq['latency']:.3g}x)." if 0 < fq["latency"] < 1 else
+               " No variant is faster than dense on its chip.")
     lowest = []
     for chip in chips:
         on = [(r2, q2) for r2, q2 in pairs if r2.hardware == chip]
         r2, q2 = min(on, key=lambda p: p[1]["energy"])
         verb = "saves" if q2["energy"] < 1 else "costs"
         lowest.append(f"{chip}: {r2.variant} ({verb} {abs(1 - q2['energy']):.0%})")
-    return (f"Compression ratio is not speed-up: {gap}. The largest speed-up is {f.variant} "
-            f"on {f.hardware} ({1 / fq['latency']:.3g}x).{slow} Lowest energy against dense, "
-            f"per chip: {'; '.join(lowest)}.")
+    return (f"{lead}{fastest}{slow} Lowest energy against dense, per chip: "
+            f"{'; '.join(lowest)}.")
 
 
 def adder_vs_twin(runs: Sequence[Run], path: Path, adder: tuple[str, str],
@@ -117,6 +125,8 @@ def adder_vs_twin(runs: Sequence[Run], path: Path, adder: tuple[str, str],
     mem_a = ea[Kind.ONCHIP] + ea[Kind.OFFCHIP]
     mem_t = et[Kind.ONCHIP] + et[Kind.OFFCHIP]
     word = "more" if a.energy_j > t.energy_j else "less"
+    if t.energy_j <= 0:
+        return None
     return (f"{a.variant} on {a.hardware} uses {abs(a.energy_j / t.energy_j - 1):.0%} {word} "
             f"energy than {t.variant} on {t.hardware} ({mj(a.energy_j)} against "
             f"{mj(t.energy_j)}): compute energy {mj(et[Kind.COMPUTE])} to "

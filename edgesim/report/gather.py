@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from edgesim.errors import EdgesimError
-from edgesim.report.runs import Run, run_from_json
+from edgesim.report.runs import Kind, Run, run_from_json
 from edgesim.report.tables import Table
 
 TITLE = "edgesim report"
@@ -53,6 +54,78 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _number(value: Any, file: Path, where: str, default: float | None = None) -> float:
+    """``value`` as a finite, non-negative number (``default`` when absent); else bad input."""
+    if value is None and default is not None:
+        return default
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise EdgesimError(f"expected a number, got {value!r}", file=str(file),
+                           field=where) from None
+    if not math.isfinite(x) or x < 0:
+        raise EdgesimError(f"expected a finite number >= 0, got {value!r}", file=str(file),
+                           field=where)
+    return x
+
+
+_LAYER_NUMBERS = ("latency_s", "energy_j", "macs", "adds", "dram_read_bytes", "dram_write_bytes",
+                  "compute_cycles", "latency_cycles")
+
+
+def _clean_result(data: dict[str, Any], file: Path) -> dict[str, Any]:
+    """A simulate JSON checked where the report reads it: numbers are numbers, breakdowns are
+    tables of numbers, layers carry what the figures draw."""
+    out = dict(data)
+    for key in ("latency_s", "energy_j"):
+        out[key] = _number(data.get(key), file, key)
+    for key in ("area_mm2", "weight_bytes", "dram_read_bytes", "dram_write_bytes", "macs",
+                "adds", "params"):
+        out[key] = _number(data.get(key), file, key, 0.0)
+    for key in ("energy_breakdown_j", "area_breakdown_mm2"):
+        table = data.get(key) or {}
+        if not isinstance(table, dict):
+            raise EdgesimError("expected a table of component: number", file=str(file),
+                               field=key)
+        out[key] = {str(k): _number(v, file, f"{key}.{k}") for k, v in table.items()}
+    layers = data.get("layers") or []
+    if not isinstance(layers, list):
+        raise EdgesimError("expected a list of layers", file=str(file), field="layers")
+    clean = []
+    for i, lay in enumerate(layers):
+        if not isinstance(lay, dict):
+            raise EdgesimError("expected a layer object", file=str(file), field=f"layers[{i}]")
+        row = dict(lay)
+        for key in _LAYER_NUMBERS:
+            row[key] = _number(lay.get(key), file, f"layers[{i}].{key}", 0.0)
+        row.setdefault("name", f"layer{i}")
+        row.setdefault("op", "?")
+        row.setdefault("unit", "?")
+        if row.get("bound") not in ("compute", "memory"):
+            raise EdgesimError(f"expected 'compute' or 'memory', got {row.get('bound')!r}",
+                               file=str(file), field=f"layers[{i}].bound")
+        clean.append(row)
+    out["layers"] = clean
+    roof = data.get("roof")
+    if roof is not None:
+        if not isinstance(roof, dict):
+            raise EdgesimError("expected the chip's roofs as a table", file=str(file),
+                               field="roof")
+        out["roof"] = {"peak_ops_per_s": _number(roof.get("peak_ops_per_s"), file, "roof"),
+                       "offchip_bytes_per_s": _number(roof.get("offchip_bytes_per_s"), file,
+                                                      "roof"),
+                       "unit": str(roof.get("unit", "?"))}
+        if not out["roof"]["peak_ops_per_s"] or not out["roof"]["offchip_bytes_per_s"]:
+            out.pop("roof")
+    kinds = data.get("component_kinds")
+    if kinds is not None and not (isinstance(kinds, dict) and all(
+            v in {k.value for k in Kind} for v in kinds.values())):
+        raise EdgesimError("expected component: kind", file=str(file), field="component_kinds")
+    warnings = data.get("warnings", [])
+    out["warnings"] = [str(w) for w in warnings] if isinstance(warnings, list) else [str(warnings)]
+    return out
+
+
 def _read_json(path: Path, into: Gathered) -> None:
     try:
         data = json.loads(path.read_text())
@@ -61,10 +134,7 @@ def _read_json(path: Path, into: Gathered) -> None:
     if not isinstance(data, dict) or not set(data) >= _SIM_KEYS:
         into.skipped.append(path)
         return
-    try:
-        into.runs.append(run_from_json(data, variant="-"))  # a variant it does not say
-    except (KeyError, TypeError, ValueError) as exc:
-        raise EdgesimError(f"not a simulate result JSON ({exc})", file=str(path)) from None
+    into.runs.append(run_from_json(_clean_result(data, path), variant="-"))  # no variant said
     into.inputs[str(path)] = (str(path), _sha256(path))
 
 
@@ -79,13 +149,14 @@ def _read_csv(path: Path, into: Gathered) -> None:
         into.skipped.append(path)
         return
     for i, row in frame.iterrows():
-        result = {k: (None if pd.isna(v) else v) for k, v in row.items()}
-        for key in ("latency_s", "energy_j", "area_mm2", "weight_bytes"):
-            if result.get(key) is None and key in ("latency_s", "energy_j"):
-                raise EdgesimError(f"row {i}: {key} is empty", file=str(path), field=key)
-        result.setdefault("area_mm2", 0.0)
-        result.setdefault("weight_bytes", 0)
-        result.update(energy_breakdown_j={}, area_breakdown_mm2={}, layers=[], warnings=[])
+        raw = {str(k): (None if pd.isna(v) else v) for k, v in row.items()}
+        result = dict(raw)
+        for key in ("latency_s", "energy_j"):
+            result[key] = _number(raw.get(key), path, f"row {i}.{key}")
+        for key in ("area_mm2", "weight_bytes"):
+            result[key] = _number(raw.get(key), path, f"row {i}.{key}", 0.0)
+        # Totals only; whether the chip holds the model is not in a compare row (unknown).
+        result.update(energy_breakdown_j={}, area_breakdown_mm2={}, layers=[], warnings=None)
         into.runs.append(run_from_json(result, variant=str(row["variant"])))
     into.inputs[str(path)] = (str(path), _sha256(path))
 
@@ -93,14 +164,32 @@ def _read_csv(path: Path, into: Gathered) -> None:
 def _read_search(folder: Path, into: Gathered) -> None:
     import pandas as pd
 
-    pareto, history = pd.read_csv(folder / "pareto.csv"), pd.read_csv(folder / "history.csv")
+    frames = []
+    for name in ("pareto.csv", "history.csv"):
+        try:
+            frames.append(pd.read_csv(folder / name))
+        except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+            raise EdgesimError(f"not a readable CSV ({exc})", file=str(folder / name)) from None
+        if "id" not in frames[-1].columns:
+            raise EdgesimError("a search table needs its 'id' column", file=str(folder / name))
+    pareto, history = frames
     objectives: tuple[str, ...] = ()
     run_json = folder / "run.json"
     if run_json.is_file():
-        cfg = json.loads(run_json.read_text()).get("config", {})
-        objectives = tuple(cfg.get("objectives", ()))
+        try:
+            meta = json.loads(run_json.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise EdgesimError(f"not valid JSON ({exc})", file=str(run_json)) from None
+        cfg = meta.get("config", {}) if isinstance(meta, dict) else {}
+        objectives = tuple(str(o) for o in cfg.get("objectives", ())) \
+            if isinstance(cfg, dict) else ()
+    objectives = tuple(o for o in objectives if o in pareto.columns)
     if not objectives:
         objectives = tuple(c for c in _OBJECTIVE_COLUMNS if c in history.columns)[:2]
+    for obj in objectives:
+        for frame, name in ((pareto, "pareto.csv"), (history, "history.csv")):
+            if not pd.api.types.is_numeric_dtype(frame[obj]):
+                raise EdgesimError(f"column {obj!r} is not numeric", file=str(folder / name))
     into.searches.append(SearchOutput(folder, pareto, history, objectives))
     for name in ("pareto.csv", "history.csv"):
         into.inputs[str(folder / name)] = (str(folder / name), _sha256(folder / name))
@@ -139,7 +228,7 @@ def runs_table(runs: Sequence[Run]) -> Table:
                             "energy mJ", "area mm2", "weights MB stored"])
     for r in runs:
         t.add([r.model, r.hardware, r.variant, r.result.get("mode", ""),
-               "yes" if r.fits else "no", f"{r.latency_s * 1e3:.4g}", f"{r.energy_j * 1e3:.4g}",
+               "?" if not r.fit_known else "yes" if r.fits else "no", f"{r.latency_s * 1e3:.4g}", f"{r.energy_j * 1e3:.4g}",
                f"{r.area_mm2:.3g}", f"{float(r.result.get('weight_bytes') or 0) / 1e6:.3g}"])
     return t
 
@@ -150,7 +239,7 @@ def _front_caption(s: SearchOutput) -> str:
         if obj in s.pareto.columns and len(s.pareto):
             best = s.pareto.loc[s.pareto[obj].idxmax() if obj == "accuracy"
                                 else s.pareto[obj].idxmin()]
-            parts.append(f"best {obj} {best[obj]:.4g} (candidate {int(best['id'])})")
+            parts.append(f"best {obj} {best[obj]:.4g} (candidate {best['id']})")
     return (f"{len(s.history)} candidates evaluated, {len(s.pareto)} on the front of "
             f"{' and '.join(s.objectives)}: {'; '.join(parts)}.")
 
@@ -163,11 +252,11 @@ def _copy_front(s: SearchOutput, path: Path) -> str | None:
     return _front_caption(s)
 
 
-def search_table(s: SearchOutput) -> Table:
+def search_table(s: SearchOutput, index: int = 0) -> Table:
     cols = ["id", *[c for c in s.objectives if c in s.pareto.columns]]
-    t = Table(f"Search front: {s.path.name}", cols)
+    t = Table(f"Search front {index}: {s.path.name}", cols)
     for _, row in s.pareto.sort_values(cols[1] if len(cols) > 1 else "id").iterrows():
-        t.add([int(row["id"]), *[f"{row[c]:.6g}" for c in cols[1:]]])
+        t.add([row["id"], *[f"{row[c]:.6g}" for c in cols[1:]]])
     t.note = _front_caption(s)
     return t
 
@@ -200,7 +289,8 @@ def report_from(paths: Sequence[str | Path], out: Path) -> list[Path]:
                          "area_breakdown_mm2")])))
     for i, s in enumerate(got.searches):
         plan.append((f"search_{i}.png", f"Search: {s.path.name}", partial(_copy_front, s)))
-    tables = ([runs_table(runs)] if runs else []) + [search_table(s) for s in got.searches]
+    tables = ([runs_table(runs)] if runs else []) + [search_table(s, i)
+                                                     for i, s in enumerate(got.searches)]
     from edgesim.report.glance import at_a_glance
 
     return publish(out, TITLE, got.inputs, plan, tables, at_a_glance(runs, runs))

@@ -17,25 +17,28 @@ def _winners(runs: Sequence[Run], key: str, word: str) -> str | None:
             for m in models}
     if not best:
         return None
-    counts = Counter(r.hardware for r in best.values())
+    counts = Counter(r.chip_label for r in best.values())
     parts = []
     for chip, n in counts.most_common():
-        which = [m for m, r in best.items() if r.hardware == chip]
+        which = [m for m, r in best.items() if r.chip_label == chip]
         parts.append(f"{chip} for {n} of {len(models)} models ({', '.join(which)})")
     return f"{word}: {'; '.join(parts)}."
 
 
 def _why_least_energy(runs: Sequence[Run]) -> str | None:
-    """Per model, what the least-energy chip saves against the runner-up, by kind."""
+    """Per model, what the least-energy chip saves against the best other chip, by kind."""
     notes = []
     for model in unique([r.model for r in runs]):
         rs = sorted((r for r in runs if r.model == model), key=lambda r: r.energy_j)
-        if len(rs) < 2:
+        others = [r for r in rs[1:] if r.hardware != rs[0].hardware]
+        if not rs or not others:
             continue
-        a, b = rs[0].by_kind("energy_breakdown_j"), rs[1].by_kind("energy_breakdown_j")
+        a, b = rs[0].by_kind("energy_breakdown_j"), others[0].by_kind("energy_breakdown_j")
         kind = max(KIND_ORDER, key=lambda k: b[k] - a[k])
-        notes.append(f"{model}: {rs[0].hardware} spends {mj(b[kind] - a[kind])} less on "
-                     f"{kind.value} than {rs[1].hardware}")
+        if b[kind] - a[kind] <= 0 or kind == Kind.OTHER:
+            continue  # a tie, or totals without a breakdown: nothing to explain
+        notes.append(f"{model}: {rs[0].chip_label} spends {mj(b[kind] - a[kind])} less on "
+                     f"{kind.value} than {others[0].chip_label}")
     return f"Why: {'; '.join(notes)}." if notes else None
 
 
@@ -49,10 +52,12 @@ def _compression(var_runs: Sequence[Run]) -> str | None:
             continue
         best = min(on, key=lambda r: r.energy_j)
         d = dense[best.model, chip]
+        if d.energy_j <= 0 or d.latency_s <= 0:
+            continue
         parts.append(f"{chip}: {best.variant} ({best.energy_j / d.energy_j - 1:+.0%} energy, "
                      f"{best.latency_s / d.latency_s - 1:+.0%} latency)")
-    return f"Best compression for energy, per chip, against its dense model: {'; '.join(parts)}." \
-        if parts else None
+    return (f"Lowest-energy compressed variant per chip, against its dense model: "
+            f"{'; '.join(parts)}.") if parts else None
 
 
 def _adder(var_runs: Sequence[Run], pair: tuple[tuple[str, str], tuple[str, str]]) -> str | None:
@@ -61,6 +66,9 @@ def _adder(var_runs: Sequence[Run], pair: tuple[tuple[str, str], tuple[str, str]
         return None
     a, t = by[pair[0]], by[pair[1]]
     ea, et = a.by_kind("energy_breakdown_j"), t.by_kind("energy_breakdown_j")
+    mem_t = et[Kind.ONCHIP] + et[Kind.OFFCHIP]
+    if min(t.energy_j, et[Kind.COMPUTE], mem_t) <= 0:
+        return None
     return (f"AdderNet on {a.hardware} uses {a.energy_j / t.energy_j - 1:+.0%} energy against "
             f"the CNN on its MAC twin {t.hardware}: compute {ea[Kind.COMPUTE] / et[Kind.COMPUTE] - 1:+.0%}"
             f", memory {(ea[Kind.ONCHIP] + ea[Kind.OFFCHIP]) / (et[Kind.ONCHIP] + et[Kind.OFFCHIP]) - 1:+.0%}.")
@@ -68,11 +76,13 @@ def _adder(var_runs: Sequence[Run], pair: tuple[tuple[str, str], tuple[str, str]
 
 def _fits(runs: Sequence[Run]) -> str | None:
     notes = []
-    for chip in unique([r.hardware for r in runs]):
-        rs = [r for r in runs if r.hardware == chip]
-        held = [r.model for r in rs if r.fits]
-        if len(held) < len(rs):
-            notes.append(f"{chip} holds {len(held)} of the {len(rs)} models"
+    known = [r for r in runs if r.fit_known]
+    for chip in unique([r.hardware for r in known]):
+        models = unique([r.model for r in known if r.hardware == chip])
+        held = [m for m in models if all(r.fits for r in known
+                                         if r.hardware == chip and r.model == m)]
+        if len(held) < len(models):
+            notes.append(f"{chip} holds {len(held)} of the {len(models)} models"
                          + (f" ({', '.join(held)})" if held else ""))
     return f"Capacity: {'; '.join(notes)}." if notes else None
 

@@ -128,8 +128,13 @@ def write_report(out: Path, title: str, inputs: dict[str, tuple[str, str]],
     figures' PNGs already are); return every file of the report."""
     prov = provenance(inputs)
     files: list[Path] = [f.path for f in figures]
+    slugs: set[str] = set()
     for t in tables:
-        p = out / f"{t.slug}.csv"
+        slug, n = t.slug, 2
+        while slug in slugs:  # two tables of one title keep a file each
+            slug, n = f"{t.slug}_{n}", n + 1
+        slugs.add(slug)
+        p = out / f"{slug}.csv"
         p.write_text(t.to_csv())
         files.append(p)
     for name, text in (("report.md", markdown(title, prov, figures, tables, glance)),

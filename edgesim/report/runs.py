@@ -73,11 +73,17 @@ class Run:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        return tuple(self.result.get("warnings", ()))
+        return tuple(self.result.get("warnings") or ())
+
+    @property
+    def fit_known(self) -> bool:
+        """Whether the run says if the chip holds the model (a compare CSV row does not)."""
+        return self.result.get("warnings") is not None
 
     @property
     def fits(self) -> bool:
-        """Whether the chip holds the model: no capacity warning (the check ``simulate`` makes)."""
+        """Whether the chip holds the model: no capacity warning (the check ``simulate`` makes;
+        a run that does not say is drawn as if it did)."""
         return not self.warnings
 
     @property

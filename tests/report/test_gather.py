@@ -61,3 +61,48 @@ def test_report_from_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "r.json: not valid JSON" in err
     assert not any((tmp_path / "o").glob("*.html"))
+
+
+BAD = {  # file name -> text -> what the one error line names
+    "latency.csv": ("hardware,workload,variant,mode,latency_s,energy_j\n"
+                    "edge-npu,lenet5,dense,analytic,abc,1e-3\n", "row 0.latency_s"),
+    "breakdown.json": ('{"hardware": "edge-npu", "workload": "w", "latency_s": 1, "energy_j": 1,'
+                       ' "energy_breakdown_j": [1, 2], "layers": []}', "energy_breakdown_j"),
+    "layer.json": ('{"hardware": "edge-npu", "workload": "w", "latency_s": 1, "energy_j": 1,'
+                   ' "energy_breakdown_j": {}, "layers": [{"latency_s": "x"}]}',
+                   "layers[0].latency_s"),
+    "s/pareto.csv": ("", "pareto.csv: not a readable CSV"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_malformed_saved_outputs_are_one_clear_error(name: str, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    text, needle = BAD[name]
+    path = tmp_path / "in" / name
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    if name.startswith("s/"):
+        (path.parent / "history.csv").write_text("id,latency_s\n0,1.0\n")
+    assert main(["report", "--from", str(tmp_path / "in"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and needle in err[0]
+
+
+def test_odd_but_valid_inputs_still_report(tmp_path: Path, saved: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Two search folders of one name, a run with zero energy, a compare CSV without areas."""
+    import shutil
+
+    src = tmp_path / "in"
+    for sub in ("a", "b"):
+        shutil.copytree(saved / "search", src / sub / "search")
+    (src / "cmp.csv").write_text("hardware,workload,variant,mode,latency_s,energy_j\n"
+                                 "edge-npu,w,dense,analytic,1e-3,0\n"
+                                 "edge-npu,w,int8,analytic,5e-4,0\n")
+    assert main(["report", "--from", str(src), "--out", str(tmp_path / "o")]) == 0
+    names = {p.name for p in (tmp_path / "o").iterdir()}
+    assert {"search_front_0_search.csv", "search_front_1_search.csv"} <= names
+    page = (tmp_path / "o" / "index.html").read_text()
+    assert "0 mm2" not in page and "Capacity" not in page  # no area, no fit said: neither claimed
+    capsys.readouterr()
