@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edgesim.provenance import canonical_sha256
 from edgesim.report.tables import Table
 from edgesim.version import __version__
 
@@ -128,6 +129,10 @@ def write_report(out: Path, title: str, inputs: dict[str, tuple[str, str]],
     figures' PNGs already are); return every file of the report."""
     prov = provenance(inputs)
     files: list[Path] = [f.path for f in figures]
+    # Every CSV row carries edgesim's version and one hash over the inputs (each input's hash
+    # is in provenance.json beside it).
+    stamp = {"edgesim_version": prov["edgesim"],
+             "inputs_sha256": canonical_sha256(prov["inputs"])}
     slugs: set[str] = set()
     for t in tables:
         slug, n = t.slug, 2
@@ -135,7 +140,7 @@ def write_report(out: Path, title: str, inputs: dict[str, tuple[str, str]],
             slug, n = f"{t.slug}_{n}", n + 1
         slugs.add(slug)
         p = out / f"{slug}.csv"
-        p.write_text(t.to_csv())
+        p.write_text(t.to_csv(stamp))
         files.append(p)
     for name, text in (("report.md", markdown(title, prov, figures, tables, glance)),
                        ("provenance.json", json.dumps(prov, indent=2) + "\n"),

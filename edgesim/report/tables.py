@@ -43,11 +43,13 @@ class Table:
             out += ["", self.note]
         return "\n".join(out) + "\n"
 
-    def to_csv(self) -> str:
+    def to_csv(self, stamp: dict[str, str] | None = None) -> str:
+        """The table as CSV; ``stamp``: columns of one value on every row (provenance)."""
+        extra = stamp or {}
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(self.columns)
-        w.writerows(self.rows)
+        w.writerow([*self.columns, *extra])
+        w.writerows([*r, *extra.values()] for r in self.rows)
         return buf.getvalue()
 
     @property

@@ -61,6 +61,8 @@ def test_comparison_covers_every_model_and_spec_in_numeric_columns(demo: Path) -
                 float(r[c])  # a number or blank: no "26/48", no "ofmap_buf (44%)"
     ran = [r for r in rows if r["fits"] == "yes"]
     assert all(float(r["latency ms"]) > 0 and float(r["energy mJ"]) > 0 for r in ran)
+    assert {r["edgesim_version"] for r in rows} == {__version__}  # provenance on every row
+    assert len({r["inputs_sha256"] for r in rows}) == 1
 
 
 def test_fits_is_simulates_own_capacity_check(demo: Path) -> None:
