@@ -86,7 +86,7 @@ def _sparse(wl: Workload, fraction: float, pattern: str) -> Workload:
                            for lay in wl.layers])
 
 
-def _shared_indices(wl: Workload) -> Workload:
+def shared_weight_indices(wl: Workload) -> Workload:
     """Deep Compression's shared-weight indices: 8 bits in conv layers, 5 in FC layers."""
     from edgesim.vocab import OpKind, Precision
 
@@ -131,7 +131,7 @@ def _compressed_module(variant: Variant, source: ModelSource) -> Workload:
         out = compress.prune_unstructured(module, pattern="2:4")
     elif variant == Variant.DEEP_COMPRESSION:
         pruned = compress.prune_unstructured(module, amount=0.9)
-        return _shared_indices(trace(pruned, inputs, name=source.workload.name))
+        return shared_weight_indices(trace(pruned, inputs, name=source.workload.name))
     else:
         out = compress.to_addernet(module, keep_first_last=True)
     return trace(out, inputs, name=source.workload.name)
@@ -154,7 +154,7 @@ def apply_variant(variant: Variant, source: ModelSource) -> Workload:
     if variant == Variant.ADDER:
         return _adder(wl)
     if variant == Variant.DEEP_COMPRESSION:
-        return _shared_indices(_sparse(wl, 0.9, "unstructured"))
+        return shared_weight_indices(_sparse(wl, 0.9, "unstructured"))
     return _sparse(wl, 0.5, "2:4")
 
 
@@ -221,4 +221,4 @@ def compare(hw: str | Path | Sequence[str | Path], model: object,
     return pd.DataFrame(rows)
 
 
-__all__ = ["RESULT_COLUMNS", "Variant", "apply_variant", "compare", "variants"]
+__all__ = ["RESULT_COLUMNS", "Variant", "apply_variant", "compare", "shared_weight_indices", "variants"]

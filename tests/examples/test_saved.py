@@ -48,3 +48,23 @@ def test_cars_macs_misorder_latency_in_the_full_run() -> None:
     s = _saved("cars")
     assert s["spearman_macs_latency"] < 0.98 and s["only_on_macs_front"] > 0
     assert f"rank correlation {s['spearman_macs_latency']:.2f}" in README
+
+
+def test_deep_compression_memory_dominates_and_readme_quotes_it() -> None:
+    import importlib.util
+
+    s = _saved("deep_compression")
+    spec = importlib.util.spec_from_file_location("deep_compression",
+                                                  ROOT / "examples" / "deep_compression.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    les = module.lessons(s)
+    share = min(les["memory_share_dense"].values())
+    assert share > 0.5
+    assert f"memory is {share:.1%} of dense AlexNet's energy" in README
+    r = les["storage_ratio"]
+    assert f"{r['pruned']:.1f}x / {r['shared']:.1f}x / {r['huffman']:.1f}x" in README
+    e = les["energy_vs_dense"]
+    assert f"{e['edge-npu']['huffman']:.3f}x of dense on `edge-npu`" in README
+    assert f"{e['sparse-npu']['huffman']:.3f}x on `sparse-npu`" in README
