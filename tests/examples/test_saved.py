@@ -68,3 +68,15 @@ def test_deep_compression_memory_dominates_and_readme_quotes_it() -> None:
     e = les["energy_vs_dense"]
     assert f"{e['edge-npu']['huffman']:.3f}x of dense on `edge-npu`" in README
     assert f"{e['sparse-npu']['huffman']:.3f}x on `sparse-npu`" in README
+
+
+def test_binary_saved_verdict_is_the_readme_s() -> None:
+    s = _saved("binary")
+    by = {(r["kind"], r["width"]): r for r in s["rows"]}
+    a = s["anchor_width"]
+    ratio = by["int8", a]["energy_j"] / by["binary", a]["energy_j"]
+    assert f"binary at width {a} takes {ratio:.2f}x less energy than int8" in README
+    gap = (s["accuracy"][f"binary-w{a}"] - s["accuracy"][f"int8-w{a}"]) * 100
+    widest = {b["widest_binary"] for b in s["budgets"].values()}
+    if widest == {a}:
+        assert f"can only be as wide (1.0x), and it measures {abs(gap):.1f} points less" in README
