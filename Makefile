@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-search examples golden clean
+.PHONY: demo test lint bench bench-search bench-calibration examples golden clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ bench: $(STAMP)
 
 bench-search: $(STAMP)
 	$(BIN)/python benchmarks/search.py
+
+# Calibrate to this machine, then predicted vs measured on models calibration never saw.
+bench-calibration: $(STAMP)
+	$(BIN)/python benchmarks/calibration.py
 
 # The seed-system examples in full (minutes each); their summaries land in examples/results/,
 # which the demo reads.

@@ -293,13 +293,53 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         parent = next((q for q in (out, *out.parents) if q.exists()), Path("."))
         if not os.access(parent, os.W_OK | os.X_OK):
             raise _UsageError(f"cannot write under {str(parent)!r}", field="--out")
-    tables = validate(checks or None, out, stderr_progress)
+    if args.hw and Check("host") not in checks:
+        raise _UsageError("--hw names the spec of the host check: add --device host",
+                          field="--hw")
+    tables = validate(checks or None, out, stderr_progress, host_spec=args.hw or "host-cpu")
     for check, df in tables.items():
         print(f"== {check.value} ==")
         print(df.to_string(index=False))
         print()
     if out is not None:
         print(f"tables: {out}/")
+    return 0
+
+
+def _line_progress() -> Callable[[str], None]:
+    """Progress lines on stderr: rewritten in place on a terminal, one per line otherwise."""
+    tty = sys.stderr.isatty()
+
+    def say(msg: str) -> None:
+        if tty:
+            print("\r" + msg[:110].ljust(110), end="", file=sys.stderr, flush=True)
+        else:
+            print(msg, file=sys.stderr, flush=True)
+
+    return say
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from edgesim.calibrate.run import calibrate, measurements_path, summary_lines
+
+    out = Path(args.out)
+    if out.suffix not in (".yaml", ".yml"):
+        raise _UsageError(f"expected a .yaml file to write the spec to, got {args.out!r}",
+                          field="--out")
+    _outputs_have_directories([(args.out, "--out")])
+    if not os.access(out.parent, os.W_OK | os.X_OK):
+        raise _UsageError(f"cannot write under {str(out.parent)!r}", field="--out")
+    if args.threads < 1:
+        raise _UsageError(f"expected a positive number of threads, got {args.threads}",
+                          field="--threads")
+    say = _line_progress()
+    result = calibrate(out, threads=args.threads, form=args.form, quick=args.quick,
+                       from_path=Path(args.from_file) if args.from_file else None, progress=say)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print("\n".join(summary_lines(result)))
+    print(f"spec: {out}")
+    print(f"measurements: {measurements_path(out) if not args.from_file else args.from_file}")
     return 0
 
 
@@ -381,7 +421,26 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--device", choices=["host"], default=None,
                      help="also predicted vs measured on this machine (host: the host-cpu spec "
                           "against torch, measured here; takes minutes)")
+    val.add_argument("--hw", default=None, metavar="NAME|PATH",
+                     help="the spec the host check predicts with (default host-cpu; e.g. one "
+                          "written by edgesim calibrate)")
     val.set_defaults(func=_cmd_validate)
+
+    cal = sub.add_parser("calibrate", help="fit a CPU spec to microbenchmarks measured on this "
+                                           "machine (takes minutes)")
+    cal.add_argument("--out", required=True, metavar="SPEC.yaml",
+                     help="the spec to write (its measurements go beside it, "
+                          "SPEC.measurements.json)")
+    cal.add_argument("--threads", type=int, default=1, help="torch threads = the spec's cores")
+    cal.add_argument("--form", choices=["eager", "frozen"], default="eager",
+                     help="what torch runs: eager modules (BatchNorm separate) or a frozen "
+                          "TorchScript graph (BatchNorm folded)")
+    cal.add_argument("--from", dest="from_file", metavar="MEASUREMENTS.json", default=None,
+                     help="refit stored measurements instead of measuring")
+    cal.add_argument("--quick", action="store_true",
+                     help="a dozen cases instead of the grid (seconds; a smoke test, not a fit "
+                          "to trust)")
+    cal.set_defaults(func=_cmd_calibrate)
 
     rep = sub.add_parser("report", help="a report over saved outputs (simulate JSONs, compare "
                                          "CSVs, search folders), nothing re-simulated")

@@ -104,4 +104,19 @@ def measure(module: nn.Module, example_inputs: tuple[Any, ...], threads: int = 1
                        p90_s=_quantile(s, 0.9), samples_s=tuple(samples), threads=threads)
 
 
-__all__ = ["Measurement", "measure"]
+def frozen(module: nn.Module, example_inputs: tuple[Any, ...]) -> nn.Module:
+    """The frozen TorchScript form of ``module`` (``torch.jit.freeze(torch.jit.trace(...))``:
+    BatchNorm folded into convs, constants inlined), as ``edgesim calibrate --form frozen``
+    measures it. TorchScript is deprecated in recent torch; its warnings are silenced here."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        out: nn.Module = torch.jit.freeze(torch.jit.trace(module.eval(), example_inputs))
+    return out
+
+
+__all__ = ["Measurement", "frozen", "measure"]

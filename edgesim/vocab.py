@@ -34,6 +34,29 @@ GEMM_OPS = frozenset({*CONV_OPS, OpKind.CONV_TRANSPOSE2D, OpKind.LINEAR, OpKind.
 WEIGHTED_OPS = frozenset({*CONV_OPS, OpKind.CONV_TRANSPOSE2D, OpKind.LINEAR})
 
 
+class KernelClass(StrEnum):
+    """Classes of library kernel a programmable unit runs, each with its own calibrated
+    efficiency and per-call overhead (a simd unit's ``kernels``; ``edgesim calibrate`` fits them)."""
+
+    CONV1X1 = "conv1x1"
+    CONV3X3 = "conv3x3"  # kernels of up to 3x3 (2x2 included)
+    CONV5X5 = "conv5x5"
+    CONV7X7 = "conv7x7"  # 7x7 and larger
+    DEPTHWISE = "depthwise"  # grouped convs of at most a few filters per group
+    GROUPED = "grouped"  # other grouped convs
+    LINEAR = "linear"
+    MATMUL = "matmul"  # batched GEMM between activations (attention)
+    ELEMENTWISE = "elementwise"  # relu, add, mul, piecewise-linear activations (hardswish ...)
+    ACTIVATION = "activation"  # transcendental activations: gelu, sigmoid, tanh, silu ...
+    POOL = "pool"  # windowed max / average pooling
+    GLOBAL_POOL = "global_pool"  # pooling over the whole feature map (a reduction)
+    SOFTMAX = "softmax"
+    LAYERNORM = "layernorm"
+    BATCHNORM = "batchnorm"  # a BatchNorm left in the graph, or a folded one run on its own
+    CONCAT = "concat"  # copies: concat, embedding rows
+    UPSAMPLE = "upsample"
+
+
 class OpClass(StrEnum):
     """Classes of arithmetic operation a unit executes and the technology tables price."""
 

@@ -12,13 +12,14 @@ from edgesim.hardware.model import (
     DvfsPoint,
     Hardware,
     HardwareKind,
+    KernelFit,
     MemoryLevel,
     MemoryType,
     Operation,
     UnitType,
 )
 from edgesim.hardware.spec import ComputeUnitSpec, HardwareSpec, MemoryLevelSpec
-from edgesim.vocab import OpClass, Precision
+from edgesim.vocab import KernelClass, OpClass, Precision
 
 _J_TO_PJ = 1e12
 
@@ -78,6 +79,22 @@ def _pe_count(u: ComputeUnitSpec) -> int:
     return (u.rows or 1) * (u.cols or 1)
 
 
+def _kernels(u: ComputeUnitSpec) -> tuple[tuple[KernelClass, KernelFit], ...]:
+    """The unit's calibrated kernel classes, in the vocabulary's order."""
+    if not u.kernels:
+        return ()
+    out = []
+    for cls in KernelClass:
+        k = u.kernels.get(cls)
+        if k is None:
+            continue
+        pts = (((1, float(k.efficiency)),) if isinstance(k.efficiency, float | int)
+               else tuple((int(a), float(b)) for a, b in k.efficiency))
+        out.append((cls, KernelFit(points=pts, overhead_cycles=k.overhead_cycles,
+                                   axis=k.axis)))
+    return tuple(out)
+
+
 def build_unit(u: ComputeUnitSpec, node_nm: float) -> ComputeUnit:
     """Build one compute unit."""
     energies, source = _unit_energies(u, node_nm)
@@ -93,6 +110,7 @@ def build_unit(u: ComputeUnitSpec, node_nm: float) -> ComputeUnit:
         ops=tuple(u.ops) if u.ops is not None else None, fuses=tuple(u.fuses),
         efficiency=u.efficiency,
         layer_overhead_cycles=u.layer_overhead_cycles, fill_cycles=u.fill_cycles,
+        kernels=_kernels(u), batchnorm=u.batchnorm,
         packs_channels=u.packs_channels, packs_narrow=u.packs_narrow, bit_serial=u.bit_serial,
         op_energy_pj=energies, pe_area_mm2=pe_area, leakage_w=u.leakage or 0.0,
         energy_source=source,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from edgesim.errors import SpecError
 from edgesim.hardware.tech import DramType
-from edgesim.vocab import OpClass, OpKind, Precision
+from edgesim.vocab import KernelClass, OpClass, OpKind, Precision
 
 
 class HardwareKind(StrEnum):
@@ -82,6 +83,43 @@ class DramOverlap(StrEnum):
     NONE = "none"  # every DRAM transfer stalls the unit
 
 
+class BatchnormForm(StrEnum):
+    """How the software on a programmable unit runs a BatchNorm the workload folded away."""
+
+    FOLDED = "folded"  # folded into its producer (a frozen / deployed graph): no cost of its own
+    SEPARATE = "separate"  # its own pass over the producer's output (torch eager), a norm kernel
+
+
+@dataclass(frozen=True)
+class KernelFit:
+    """Calibrated cost of one kernel class on a simd unit: sustained efficiency, as a function of
+    one GEMM dimension (``axis``: ``k`` the reduction length, or ``m`` the output rows), piecewise
+    linear in its log2 through ``points`` and constant beyond them; and the fixed cycles of one
+    call."""
+
+    points: tuple[tuple[int, float], ...]  # (size, efficiency), size increasing; one: constant
+    overhead_cycles: int
+    axis: str = "k"  # "k" (reduction length) or "m" (output rows: pixels x batch, tokens)
+
+    def efficiency_at(self, k: int, m: int) -> float:
+        """Efficiency of a GEMM of reduction length ``k`` and ``m`` output rows."""
+        return self.efficiency(m if self.axis == "m" else k)
+
+    def efficiency(self, k: int) -> float:
+        """Efficiency at reduction length ``k`` (any ``k`` for a one-point fit)."""
+        pts = self.points
+        if len(pts) == 1 or k <= pts[0][0]:
+            return pts[0][1]
+        if k >= pts[-1][0]:
+            return pts[-1][1]
+        x = math.log2(k)
+        for (k0, e0), (k1, e1) in zip(pts, pts[1:], strict=False):
+            if k <= k1:
+                t = (x - math.log2(k0)) / (math.log2(k1) - math.log2(k0))
+                return e0 + (e1 - e0) * t
+        return pts[-1][1]
+
+
 @dataclass(frozen=True)
 class ComputeUnit:
     """A compute unit. Energies are per single operation (pJ) at each supported precision."""
@@ -104,6 +142,8 @@ class ComputeUnit:
     fuses: tuple[OpKind, ...] = ()  # ops its output stage runs on its own results (fusion)
     efficiency: float = 1.0  # simd: sustained fraction of peak on GEMM-like work
     layer_overhead_cycles: int = 0  # simd: fixed cycles per GEMM layer (call/launch overhead)
+    kernels: tuple[tuple[KernelClass, KernelFit], ...] = ()  # simd: calibrated kernel classes
+    batchnorm: BatchnormForm = BatchnormForm.FOLDED  # simd: how a folded BatchNorm runs
     fill_cycles: int | None = None  # cube: cycles to a GEMM's first result (None: ``depth``)
     packs_channels: bool = False  # cube: depthwise channels packed into fractals
     packs_narrow: bool = False  # True: k-bit operands on a native-b-bit PE run b//k ops per cycle
@@ -118,7 +158,7 @@ class ComputeUnit:
         # Names are accepted where enums are expected (a unit built in code), and normalised.
         for key, enum in (("type", UnitType), ("operation", Operation), ("dataflow", Dataflow),
                           ("zero_skip", ZeroSkip), ("zero_gating", ZeroSkip),
-                          ("dram_overlap", DramOverlap)):
+                          ("dram_overlap", DramOverlap), ("batchnorm", BatchnormForm)):
             object.__setattr__(self, key, enum(getattr(self, key)))
         object.__setattr__(self, "precisions", tuple(Precision(p) for p in self.precisions))
         if self.ops is not None:
@@ -127,6 +167,14 @@ class ComputeUnit:
         object.__setattr__(self, "op_energy_pj", {
             OpClass(op): {Precision(p): e for p, e in table.items()}
             for op, table in self.op_energy_pj.items()})
+
+    def kernel(self, cls: KernelClass) -> KernelFit | None:
+        """The calibrated fit of kernel class ``cls`` (None: the unit's own efficiency and
+        ``layer_overhead_cycles`` apply)."""
+        for c, fit in self.kernels:
+            if c == cls:
+                return fit
+        return None
 
     @property
     def pe_count(self) -> int:

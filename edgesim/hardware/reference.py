@@ -14,13 +14,21 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from edgesim.hardware.spec import ComputeUnitSpec, DvfsPointSpec, HardwareSpec, MemoryLevelSpec
+from edgesim.hardware.spec import (
+    ComputeUnitSpec,
+    DvfsPointSpec,
+    HardwareSpec,
+    KernelSpec,
+    MemoryLevelSpec,
+)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "spec_reference.md"
 # (section title, model, where it sits in a spec file)
 SECTIONS: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("Spec", HardwareSpec, "the top level of a spec file"),
     ("Compute unit", ComputeUnitSpec, "each item of `compute:`"),
+    ("Kernel class", KernelSpec, "each value of a simd unit's `kernels:` (written by "
+     "`edgesim calibrate`)"),
     ("Memory level", MemoryLevelSpec, "each item of `memory:` (outermost first)"),
     ("DVFS point", DvfsPointSpec, "each item of `dvfs:`"),
 )
@@ -63,8 +71,12 @@ def _type_words(annotation: Any, metadata: list[Any]) -> str:
         inner = args[0] if args else Any
         if inner in _MODEL_WORDS:
             return _MODEL_WORDS[inner]
+        if typing.get_origin(inner) is tuple:
+            return "list of [K, efficiency] pairs"
         return f"list of {_type_words(inner, [])}"
     if origin is dict:
+        if args and args[-1] is KernelSpec:
+            return "table (kernel class -> kernel class fields below)"
         return "table (op class -> precision -> energy)"
     if origin is tuple:
         return "number"

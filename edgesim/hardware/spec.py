@@ -16,7 +16,9 @@ from pydantic import (
 )
 
 from edgesim.errors import SpecError, known_keys, unknown_key
+from edgesim.hardware.messages import describe, message, render_loc
 from edgesim.hardware.model import (
+    BatchnormForm,
     Compression,
     Dataflow,
     DramOverlap,
@@ -29,7 +31,7 @@ from edgesim.hardware.model import (
 )
 from edgesim.hardware.tech import DramType
 from edgesim.units import Dimension, parse_quantity
-from edgesim.vocab import GEMM_OPS, OpClass, OpKind, Precision, parse_nm
+from edgesim.vocab import GEMM_OPS, KernelClass, OpClass, OpKind, Precision, parse_nm
 
 PRECISIONS = tuple(p.value for p in Precision)
 OP_CLASS_NAMES = tuple(c.value for c in OpClass)
@@ -82,6 +84,31 @@ class FieldError(ValueError):
 class _Frozen(BaseModel):
     # Each field's docstring is its description: `docs/spec_reference.md` is generated from them.
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class KernelSpec(_Frozen):
+    """Calibrated cost of one kernel class of a simd unit (what `edgesim calibrate` writes)."""
+
+    efficiency: float | list[tuple[PositiveInt, float]]
+    """Sustained fraction of peak: one number, or [size, efficiency] points with the size along `axis` increasing, interpolated in log2 of the size and held constant beyond the ends."""
+    axis: Literal["k", "m"] = "k"
+    """The GEMM dimension the efficiency points follow: `k` (reduction length: input channels x kernel area / groups) or `m` (output rows: output pixels x batch, or tokens)."""
+    overhead_cycles: int = Field(default=0, ge=0, strict=True)
+    """Fixed cycles of one call of the kernel (dispatch, primitive setup, layout reorders)."""
+
+    @field_validator("efficiency")
+    @classmethod
+    def _points(cls, v: float | list[tuple[int, float]]) -> float | list[tuple[int, float]]:
+        values = [v] if isinstance(v, float | int) else [e for _, e in v]
+        if not values:
+            raise ValueError("expected at least one [K, efficiency] point")
+        if any(not 0.0 < e <= 1.0 for e in values):
+            raise ValueError(f"efficiencies must be in (0, 1], got {values}")
+        if not isinstance(v, float | int):
+            ks = [k for k, _ in v]
+            if any(b <= a for a, b in zip(ks, ks[1:], strict=False)):
+                raise ValueError(f"K must increase from point to point, got {ks}")
+        return v
 
 
 class ComputeUnitSpec(_Frozen):
@@ -139,6 +166,10 @@ class ComputeUnitSpec(_Frozen):
     """Per-operation instruction overhead of a programmable unit (fetch, decode, issue, operand delivery) at the native precision; packed narrower operands share it."""
     layer_overhead_cycles: int = Field(default=0, ge=0, strict=True)
     """SIMD only: fixed cycles per GEMM layer outside the inner loop (library call, packing setup, thread fork/join; a GPU's kernel launch)."""
+    kernels: dict[KernelClass, KernelSpec] | None = None
+    """SIMD only: calibrated kernel classes (conv1x1, conv3x3, conv5x5, conv7x7, depthwise, grouped, linear, matmul, elementwise, pool, softmax, norm, concat, upsample), each with its own `efficiency` and `overhead_cycles` in place of the unit's; classes not listed use the unit's."""
+    batchnorm: BatchnormForm = BatchnormForm.FOLDED
+    """SIMD only: how the software runs a BatchNorm the workload folded into its producer: `folded` (a frozen / deployed graph: no cost) or `separate` (torch eager: its own pass over the output, priced as the `norm` kernel)."""
     fill_cycles: int | None = Field(default=None, ge=0, strict=True)
     """Cube only: cycles from a GEMM's start to its first result (pipeline fill; default the K edge, `depth`)."""
     packs_channels: bool = False
@@ -227,6 +258,10 @@ class ComputeUnitSpec(_Frozen):
         if self.bit_serial and any(not p.startswith("int") for p in self.precisions):
             raise FieldError("bit_serial", "a bit-serial unit computes on integers: list "
                              "integer precisions only")
+        for f, unset in (("kernels", self.kernels is None),
+                         ("batchnorm", self.batchnorm == BatchnormForm.FOLDED)):
+            if not unset and t != UnitType.SIMD:
+                raise FieldError(f, f"`{f}` applies only to simd units")
         if self.layer_overhead_cycles and t != UnitType.SIMD:
             raise FieldError("layer_overhead_cycles", "`layer_overhead_cycles` applies only to "
                              "simd units")
@@ -396,35 +431,6 @@ class HardwareSpec(_Frozen):
         return self
 
 
-def render_loc(loc: tuple[int | str, ...]) -> str:
-    """``("memory", 1, "size") -> "memory[1].size"`` (pydantic's union tags dropped)."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.startswith(("function-", "tagged-union", "lax-or-strict")) or part in (
-                "float", "tuple[float]", "int", "str", "constrained-str"):
-            continue
-        else:
-            out += f".{part}" if out else part
-    return out
-
-
-def _message(err: Any) -> str:
-    """The detail of one pydantic error, in the words of a spec author."""
-    kind = err.get("type", "")
-    if kind == "value_error" and "error" in err.get("ctx", {}):
-        return str(err["ctx"]["error"])
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind == "missing":
-        return "missing required key"
-    msg = str(err.get("msg", "invalid"))
-    if "input" in err and kind not in ("model_type",):
-        msg += f", got {err['input']!r}"
-    return msg
-
-
 def spec_error(exc: ValidationError, file: str | None) -> SpecError:
     """Turn the first pydantic error into a SpecError ``file: loc: message``."""
     errors = exc.errors()
@@ -444,23 +450,10 @@ def spec_error(exc: ValidationError, file: str | None) -> SpecError:
     cause = err.get("ctx", {}).get("error")
     if isinstance(cause, FieldError):
         loc = (*loc, cause.field)
-    msg = _message(err)
+    msg = message(err)
     if err.get("type") == "extra_forbidden" and loc:
         msg = unknown_key(str(loc[-1]), known_keys(HardwareSpec, loc))
     return SpecError(msg, file=file, field=render_loc(loc) or None)
-
-
-def describe(value: object) -> str:
-    """``[1] -> "a list"``, ``3 -> "a number"``: how a YAML value reads to a spec author."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return f"a {type(value).__name__}"
 
 
 def validate_spec_dict(raw: object, file: str | None = None) -> HardwareSpec:

@@ -87,12 +87,13 @@ def unit_signature(hw: Hardware, unit: ComputeUnit) -> str:
 
 def layer_key(layer: Layer) -> tuple[object, ...]:
     """Everything of a layer its counts depend on: all but its name, producers' names and
-    provenance (how many producers it names does matter)."""
+    provenance (how many producers it names does matter), except whether a BatchNorm was
+    folded into it (a unit that runs BatchNorm separately prices that pass)."""
     return (layer.op, len(layer.inputs), layer.in_shapes, layer.out_shape, layer.kernel,
             layer.stride, layer.padding, layer.dilation, layer.groups, layer.weight_shape,
             layer.has_bias, layer.variant, layer.weight_precision, layer.act_precision,
             layer.weight_sparsity, layer.act_sparsity, layer.sparsity_pattern,
-            layer.fresh_inputs)
+            layer.fresh_inputs, any(k == "folded" for k, _ in layer.extra))
 
 
 def memoized(layer: Layer, hw: Hardware, unit: ComputeUnit, context: tuple[object, ...],

@@ -40,13 +40,17 @@ from __future__ import annotations
 import math
 
 from edgesim.hardware.model import ComputeUnit, Hardware, Operand, Operation
+from edgesim.mapping.kernels import (
+    REGISTER_TILE_ROWS,
+    is_channelwise,
+    kernel_cost,
+    separate_batchnorm_cycles,
+)
 from edgesim.mapping.mapper import ComputeResult, GemmView
 from edgesim.mapping.storage import Sizes
 from edgesim.mapping.traffic import ArraySide
 from edgesim.vocab import OpKind
-from edgesim.workload.layer import Layer
 
-REGISTER_TILE_ROWS = 4
 ADDER_INSTRUCTIONS_ON_MAC = 2
 
 
@@ -55,12 +59,6 @@ def vector_fill(width: int, vector: int) -> float:
     if width <= 0 or vector <= 0:
         return 1.0
     return width / (math.ceil(width / vector) * vector)
-
-
-def is_channelwise(layer: Layer) -> bool:
-    """Whether a grouped layer runs channel-vectorized (depthwise-like: few filters per group)."""
-    g = layer.gemm()
-    return g is not None and g[0] > 1 and g[2] <= REGISTER_TILE_ROWS
 
 
 def map_simd(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> ComputeResult:
@@ -78,11 +76,13 @@ def map_simd(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> Comp
         lane_use = vector_fill(n, vec)
         tiles = groups * math.ceil(m / REGISTER_TILE_ROWS) * math.ceil(n / vec)
     cores_used = min(unit.cores, max(1, tiles))
-    rate = vec * cores_used * unit.efficiency * lane_use
+    cost = kernel_cost(g.layer, unit, k, m)
+    rate = vec * cores_used * cost.efficiency * lane_use
     if emulated:
         rate /= ADDER_INSTRUCTIONS_ON_MAC
     paced = math.ceil(g.dense_ops * g.cycle_fraction)  # useful ops, slowest lane's pace
-    cycles = max(1, math.ceil(paced / rate)) + unit.layer_overhead_cycles
+    bn_cycles = separate_batchnorm_cycles(g.layer, unit)
+    cycles = max(1, math.ceil(paced / rate)) + cost.overhead_cycles + bn_cycles
     w_b = g.b_bits / 8
     a_b = g.act_bits / 8
     if channelwise:  # each MAC loads its input; the K weights of a channel stay in registers
@@ -95,9 +95,11 @@ def map_simd(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> Comp
                                    Operand.WEIGHTS: math.ceil(w_reads)},
                       output_write_bytes=sizes.outputs_bytes)
     note = (f"simd {cores_used}/{unit.cores} cores x {unit.lanes} lanes x{g.pack} pack, "
-            f"efficiency {unit.efficiency:g}, lane use {lane_use:.2f}"
+            f"{cost.cls.value + ' ' if cost.calibrated else ''}efficiency {cost.efficiency:.3g}, "
+            f"lane use {lane_use:.2f}"
             f"{', channel-vectorized' if channelwise else ''}"
             f"{', |x-w| emulated in 2 instructions' if emulated else ''}"
-            f"{f', +{unit.layer_overhead_cycles} overhead cycles' if unit.layer_overhead_cycles else ''}")
+            f"{f', +{cost.overhead_cycles} overhead cycles' if cost.overhead_cycles else ''}"
+            f"{f', +{bn_cycles} cycles of its BatchNorm run separately' if bn_cycles else ''}")
     return ComputeResult(cycles, useful, {g.op_class: useful}, g.dense_ops, array, note,
                          {"lane_use": lane_use})

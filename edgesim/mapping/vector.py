@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 from edgesim.hardware.model import ComputeUnit, Operand, UnitType
+from edgesim.mapping.kernels import kernel_cost
 from edgesim.mapping.mapper import ComputeResult
 from edgesim.mapping.storage import Sizes
 from edgesim.mapping.traffic import ArraySide
@@ -23,24 +24,27 @@ from edgesim.vocab import OpClass, OpKind
 from edgesim.workload.layer import Layer
 
 
-def vector_lanes(unit: ComputeUnit) -> float:
-    """Elements per cycle a unit's vector path processes at its native precision."""
+def vector_lanes(unit: ComputeUnit, efficiency: float | None = None) -> float:
+    """Elements per cycle a unit's vector path processes at its native precision (a simd unit
+    at ``efficiency``, by default its own)."""
     if unit.type == UnitType.SIMD:
-        return unit.lanes * unit.cores * unit.efficiency
+        return unit.lanes * unit.cores * (unit.efficiency if efficiency is None else efficiency)
     return float(unit.cols)
 
 
-def packed_vector_lanes(unit: ComputeUnit, act_bits: int) -> float:
+def packed_vector_lanes(unit: ComputeUnit, act_bits: int, efficiency: float | None = None
+                        ) -> float:
     """Elements per cycle of the vector path at ``act_bits`` (narrow operands packed where the
     unit packs them)."""
     native = unit.native_precision.bits
     pack = native // act_bits if unit.packs_narrow and act_bits < native else 1
-    return vector_lanes(unit) * pack
+    return vector_lanes(unit, efficiency) * pack
 
 
 def vector_op(layer: Layer, unit: ComputeUnit, sizes: Sizes, act_bits: int) -> ComputeResult:
     """Pooling, elementwise, activation, softmax, norm, upsample and concat on any unit."""
-    lanes = packed_vector_lanes(unit, act_bits)
+    cost = kernel_cost(layer, unit)
+    lanes = packed_vector_lanes(unit, act_bits, cost.efficiency)
     reads = {Operand.INPUTS: sizes.inputs_bytes}
     if layer.op in (OpKind.CONCAT, OpKind.EMBEDDING):
         work = layer.output_elems  # a copy: one element moved per lane per cycle
@@ -51,7 +55,9 @@ def vector_op(layer: Layer, unit: ComputeUnit, sizes: Sizes, act_bits: int) -> C
         work = layer.vector_ops
         ops = {OpClass.ADD: work}
     # A programmable unit pays its fixed per-layer cost (library call, kernel launch) here too.
-    cycles = max(1, math.ceil(work / lanes)) + unit.layer_overhead_cycles
+    overhead = cost.overhead_cycles if unit.type == UnitType.SIMD else 0
+    cycles = max(1, math.ceil(work / lanes)) + overhead
     array = ArraySide(reads_bytes=reads, output_write_bytes=sizes.outputs_bytes)
+    label = f"{cost.cls.value} " if cost.calibrated else ""
     return ComputeResult(cycles, work, ops, work, array,
-                         note=f"vector path {lanes:g} elem/cycle")
+                         note=f"vector path {label}{lanes:g} elem/cycle")

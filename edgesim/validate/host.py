@@ -146,16 +146,29 @@ def pruned_cases(base: Case, ratios: Sequence[float] = (0.0, 0.25, 0.5, 0.75)) -
             for r in ratios]
 
 
-def _row(group: str, case: Case, threads: int, repeats: int | None) -> dict[str, Any]:
+def form_of(spec: str) -> str:
+    """What torch form a spec prices: ``frozen`` for a calibrated spec whose unit runs
+    BatchNorm folded, else ``eager``."""
     from edgesim.hardware import load_hardware
-    from edgesim.measurement import measure
+    from edgesim.hardware.model import BatchnormForm
+
+    unit = load_hardware(spec).main_unit
+    return "frozen" if unit.kernels and unit.batchnorm == BatchnormForm.FOLDED else "eager"
+
+
+def _row(group: str, case: Case, threads: int, repeats: int | None, spec: str = "host-cpu",
+         form: str = "eager") -> dict[str, Any]:
+    from edgesim.hardware import load_hardware
+    from edgesim.measurement import frozen, measure
     from edgesim.sim import simulate
     from edgesim.workload.trace import trace
 
     name, module, inputs = case
-    main = load_hardware("host-cpu").main_unit.name
-    hw = load_hardware("host-cpu", {f"compute.{main}.cores": threads})
+    main = load_hardware(spec).main_unit.name
+    hw = load_hardware(spec, {f"compute.{main}.cores": threads})
     predicted = simulate(trace(module, inputs, name=name), hw).latency_s
+    if form == "frozen":
+        module = frozen(module, inputs)
     m = measure(module, inputs, threads=threads, repeats=repeats)
     return {"group": group, "model": name, "threads": threads,
             "predicted_ms": predicted * 1e3, "measured_ms": m.median_s * 1e3,
@@ -195,8 +208,10 @@ def summary_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def table(progress: Callable[[str], None], threads: Sequence[int] | None = None,
           zoo: Sequence[str] = ZOO, generated: int = 14, pruned_base: str = "resnet18",
-          repeats: int | None = None, seed: int = 0) -> pd.DataFrame:
-    """The host check: one row per model and thread count, then the summary rows."""
+          repeats: int | None = None, seed: int = 0, spec: str = "host-cpu") -> pd.DataFrame:
+    """The host check: one row per model and thread count, then the summary rows. ``spec`` is
+    the spec predicted with (its ``cores`` set to the thread count); the torch form measured is
+    the one it prices (:func:`form_of`)."""
     import os
 
     import pandas as pd
@@ -205,15 +220,16 @@ def table(progress: Callable[[str], None], threads: Sequence[int] | None = None,
     cases = ([("zoo", c) for c in zoo_cases(zoo)]
              + [("generated", c) for c in generated_cases(seed, generated)]
              + [("pruned", c) for c in pruned_cases(zoo_cases([pruned_base])[0])])
+    form = form_of(spec)
     rows = []
     for n in threads:
         for i, (group, case) in enumerate(cases):
             progress(f"validate: host, {n} thread(s), {case[0]} ({i + 1}/{len(cases)})")
-            rows.append(_row(group, case, n, repeats))
+            rows.append(_row(group, case, n, repeats, spec, form))
     df = pd.DataFrame([*rows, *summary_rows(rows)])
     return df[["group", "model", "threads", "predicted_ms", "measured_ms", "ratio", "spread",
                "value"]] if "value" in df else df
 
 
-__all__ = ["KINDS", "ZOO", "generated_cases", "pruned_cases", "spearman", "summary_rows",
+__all__ = ["KINDS", "ZOO", "form_of", "generated_cases", "pruned_cases", "spearman", "summary_rows",
            "table", "zoo_cases"]

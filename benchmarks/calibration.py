@@ -1,0 +1,75 @@
+"""Calibration benchmark (``make bench-calibration``): does a calibrated spec predict this
+machine's latency on models calibration never saw?
+
+Runs ``edgesim calibrate`` (or takes ``--spec`` already written), then the host check of
+``edgesim validate --device host`` with that spec: the zoo models, ``--generated`` models drawn
+from ``--seed`` (conv stacks, residual and concat joins, depthwise and grouped convs, MLPs,
+attention blocks; none of them is a calibration case), and the pruned variants of ResNet-18.
+Prints the per-model ratios and, per thread count, the share within +-10% and +-20%, the median
+error and the Spearman rank correlation of the pruned variants, against the targets (at 1
+thread: >= 90% of generated models within +-20%, Spearman >= 0.95). Measurements are not
+reproducible to the bit: figures vary from run to run on a shared machine. Not part of the
+test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from edgesim.calibrate.run import calibrate, summary_lines  # noqa: E402
+from edgesim.validate.host import table  # noqa: E402
+
+TARGET_WITHIN_20 = 0.90
+TARGET_SPEARMAN = 0.95
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--spec", default=None, help="a calibrated spec (default: calibrate now)")
+    ap.add_argument("--threads", default=None,
+                    help="thread counts to validate at, e.g. 1,2 (default 1 and every core)")
+    ap.add_argument("--generated", type=int, default=28, help="generated models")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the generated models")
+    args = ap.parse_args(argv)
+    threads = ([int(t) for t in args.threads.split(",")] if args.threads
+               else sorted({1, os.cpu_count() or 1}))
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = args.spec
+        if spec is None:
+            spec = str(Path(tmp) / "calibrated.yaml")
+            t0 = time.perf_counter()
+            result = calibrate(Path(spec), threads=1,
+                               progress=lambda m: print(m, file=sys.stderr, flush=True)
+                               if m.endswith("1/2)") or "round 2/2" not in m and m[-4:] == "00)"
+                               else None)
+            print(f"calibrate: {time.perf_counter() - t0:.0f} s")
+            print("\n".join(summary_lines(result)))
+        t0 = time.perf_counter()
+        df = table(lambda m: print(m, file=sys.stderr, flush=True), threads=threads,
+                   generated=args.generated, seed=args.seed, spec=spec)
+        print(f"validate: {time.perf_counter() - t0:.0f} s, spec {args.spec or 'just calibrated'}")
+    rows = df[df["group"] != "summary"]
+    print(rows[["group", "model", "threads", "predicted_ms", "measured_ms", "ratio", "spread"]]
+          .to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    summary = df[df["group"] == "summary"][["model", "threads", "value"]]
+    print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    one = summary[summary["threads"] == 1].set_index("model")["value"]
+    within = one.get("generated: share within 20%", float("nan"))
+    rho = one.get("pruned: Spearman rank correlation", float("nan"))
+    print(f"at 1 thread: generated within +-20%: {within:.0%} (target >= "
+          f"{TARGET_WITHIN_20:.0%}: {'met' if within >= TARGET_WITHIN_20 else 'NOT met'}); "
+          f"Spearman {rho:.3f} (target >= {TARGET_SPEARMAN}: "
+          f"{'met' if rho >= TARGET_SPEARMAN else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""Least-squares fit of a simd unit's kernel classes to measured microbenchmarks.
+
+Each measured case is priced by edgesim itself on the machine's base spec (every kernel class
+at efficiency 1 and no overhead): per layer, its compute time, the slowest on-chip level's
+transfer time and its DRAM transfers. With a class's efficiency ``e(K)`` and per-call overhead
+``o``, a layer then takes what edgesim's timing says (``sim.timing``): a double-buffered
+pipeline of DRAM loads and stores around ``max(compute / e(K) + o, on-chip)``. The case was
+timed warm (the same call repeated), so a case whose operands fit the last cache level has no
+DRAM transfers. ``e`` is piecewise linear in the log2 of one GEMM dimension through up to three
+knots spanning the class's cases: the reduction length ``K`` or the output rows ``M``, whichever
+fits the class better (one knot for the vector classes).
+
+First the on-chip level bandwidths: each within a factor of 4 of what streaming measured,
+fitted together with one efficiency and overhead on the elementwise and copy cases (the cases
+that move the most bytes per operation), so that they mean what edgesim's traffic counts need.
+Then the classes, one at a time, minimising the squared log ratios of predicted to measured
+time with ``scipy.optimize.least_squares`` (bounded, deterministic): the vector classes first,
+then the GEMM classes, matmul last (its cases are fused attention, whose softmax is priced with
+the already fitted softmax class). Same measurements, same fit, bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from edgesim.calibrate.cases import Case
+from edgesim.hardware.model import Hardware, KernelFit
+from edgesim.mapping.kernels import kernel_class
+from edgesim.sim import schedule_for
+from edgesim.sim.timing import HardwareTiming, pipeline_latency_s
+from edgesim.vocab import GEMM_OPS, KernelClass
+from edgesim.workload.ir import Workload
+
+K = KernelClass
+VECTOR_CLASSES = (K.ELEMENTWISE, K.ACTIVATION, K.BATCHNORM, K.LAYERNORM, K.SOFTMAX, K.POOL,
+                  K.GLOBAL_POOL, K.CONCAT, K.UPSAMPLE)
+FIT_ORDER = (*VECTOR_CLASSES, K.CONV1X1, K.CONV3X3, K.CONV5X5, K.CONV7X7, K.DEPTHWISE,
+             K.GROUPED, K.LINEAR, K.MATMUL)
+EFFICIENCY_BOUNDS = (0.002, 1.0)
+MEMORY_PROBES = (K.ELEMENTWISE, K.CONCAT)  # the cases the on-chip bandwidths are fitted on
+BANDWIDTH_FACTOR = 4.0  # a fitted bandwidth stays within this factor of the streamed one
+OVERHEAD_BOUNDS_S = (0.0, 2e-3)
+
+
+@dataclass(frozen=True)
+class LayerTerm:
+    """One layer of a case priced at efficiency 1 and no overhead (seconds)."""
+
+    cls: KernelClass
+    k: int
+    m: int
+    compute_s: float
+    level_bytes: tuple[tuple[str, int], ...]  # bytes moved at each on-chip level
+    dram_read_s: float
+    dram_write_s: float
+    steps: int
+
+    def time_s(self, efficiency: float, overhead_s: float, bandwidths: dict[str, float]) -> float:
+        """The layer's time at ``efficiency`` with ``overhead_s`` per call and these on-chip
+        level bandwidths (bytes/s)."""
+        onchip = max((b / bandwidths[name] for name, b in self.level_bytes), default=0.0)
+        busy = max(self.compute_s / efficiency + overhead_s, onchip)
+        n = self.steps
+        return pipeline_latency_s(self.dram_read_s / n, busy / n, self.dram_write_s / n, n)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A case, its measured median time, and its layers priced on the base spec."""
+
+    case: Case
+    measured_s: float
+    terms: tuple[LayerTerm, ...]
+
+    @property
+    def cls(self) -> KernelClass:
+        """The class the case measures: its GEMM layer's, else its first layer's."""
+        gemm = [t.cls for t in self.terms if t.cls not in VECTOR_CLASSES]
+        return gemm[0] if gemm else self.terms[0].cls
+
+
+def unit_base(hw: Hardware) -> Hardware:
+    """``hw`` with every kernel class of its main unit at efficiency 1 and no overhead."""
+    unit = hw.main_unit
+    ideal = tuple((c, KernelFit(((1, 1.0),), 0)) for c in KernelClass)
+    units = tuple(replace(u, kernels=ideal) if u.name == unit.name else u for u in hw.compute)
+    return replace(hw, compute=units)
+
+
+def terms_of(wl: Workload, base: Hardware, warm_bytes: float) -> tuple[LayerTerm, ...]:
+    """The layer terms of ``wl`` on ``base`` (from :func:`unit_base`); DRAM transfers are
+    dropped when the case's operands fit in ``warm_bytes`` (timed warm, they stay cached)."""
+    sched = schedule_for(wl, base)
+    timing = HardwareTiming(base)
+    by_name = {lay.name: lay for lay in wl.layers}
+    footprint = sum(sum(lay.operand_bytes(base.main_unit.native_precision.value).values())
+                    for lay in wl.layers)
+    warm = footprint <= warm_bytes
+    out = []
+    for lc in sched.layers:
+        lay = by_name[lc.layer]
+        t = timing.layer(lc)
+        g = lay.gemm() if lay.op in GEMM_OPS else None
+        moved = tuple((name, lc.reads_bytes.get(name, 0) + lc.writes_bytes.get(name, 0))
+                      for name in timing.onchip_bw)
+        out.append(LayerTerm(kernel_class(lay), g[3] if g else 1, g[1] if g else 1, t.compute_s,
+                             tuple(m for m in moved if m[1]),
+                             0.0 if warm else t.dram_read_s, 0.0 if warm else t.dram_write_s,
+                             t.steps))
+    return tuple(out)
+
+
+def knots(ks: Sequence[int], cls: KernelClass) -> tuple[int, ...]:
+    """Where a class's efficiency curve has knots: up to three K values spanning its cases."""
+    if cls in VECTOR_CLASSES or not ks:
+        return (1,)
+    lo, hi = min(ks), max(ks)
+    if hi < 4 * lo:
+        return (lo,)
+    if hi < 32 * lo:
+        return (lo, hi)
+    return (lo, round(math.sqrt(lo * hi)), hi)
+
+
+def _fit_of(x: Sequence[float], ks: tuple[int, ...], axis: str = "k"
+            ) -> tuple[KernelFit, float]:
+    return (KernelFit(tuple(zip(ks, (float(v) for v in x[:-1]), strict=True)), 0, axis),
+            float(x[-1]))
+
+
+def predict_s(m: Measured, fits: dict[KernelClass, tuple[KernelFit, float]],
+              default: tuple[KernelFit, float], bandwidths: dict[str, float]) -> float:
+    """A case's predicted time with per-class (efficiency curve, overhead seconds)."""
+    total = 0.0
+    for t in m.terms:
+        fit, over = fits.get(t.cls, default)
+        total += t.time_s(fit.efficiency_at(t.k, t.m), over, bandwidths)
+    return total
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Fitted classes (efficiency curve; overhead in seconds) and every case's prediction."""
+
+    fits: dict[KernelClass, tuple[KernelFit, float]]
+    bandwidths: dict[str, float]  # effective on-chip level bandwidths (bytes/s)
+    rows: tuple[tuple[Case, KernelClass, float, float], ...]  # case, class, measured, predicted
+
+    def errors(self, cls: KernelClass | None = None) -> list[float]:
+        """|predicted / measured - 1| of the cases (of one class)."""
+        return [abs(p / m - 1.0) for _, k, m, p in self.rows if cls is None or k == cls]
+
+    def summary(self) -> list[dict[str, float | str | int]]:
+        """Per class: cases, median and 90th-percentile error, share within 10% and 20%."""
+        out: list[dict[str, float | str | int]] = []
+        for cls in FIT_ORDER:
+            errs = sorted(self.errors(cls))
+            if not errs:
+                continue
+            out.append({"class": cls.value, "cases": len(errs),
+                        "median_error": statistics.median(errs),
+                        "p90_error": errs[min(len(errs) - 1, int(0.9 * len(errs)))],
+                        "within_10": sum(e <= 0.1 for e in errs) / len(errs),
+                        "within_20": sum(e <= 0.2 for e in errs) / len(errs)})
+        return out
+
+    def worst(self, share: float) -> list[Case]:
+        """The worst-predicted ``share`` of the cases (at least one per class that has any)."""
+        ranked = sorted(self.rows, key=lambda r: -abs(math.log(r[3] / r[2])))
+        n = max(1, round(share * len(ranked)))
+        return [r[0] for r in ranked[:n]]
+
+
+def _solve(residuals: Callable[[Sequence[float]], list[float]], x0: list[float],
+           lo: list[float], hi: list[float]) -> list[float]:
+    from scipy.optimize import least_squares
+
+    sol = least_squares(residuals, x0, bounds=(lo, hi), method="trf", x_scale="jac")
+    return [float(v) for v in sol.x]
+
+
+def fit(measured: Sequence[Measured], streamed: dict[str, float],
+        default_efficiency: float = 0.5) -> FitResult:
+    """Fit the on-chip bandwidths, then every class that has cases (module docstring)."""
+    default = (KernelFit(((1, default_efficiency),), 0), 0.0)
+    levels = sorted(streamed)
+    probes = [m for m in measured if m.cls in MEMORY_PROBES]
+    bandwidths = dict(streamed)
+    if probes:  # elementwise and copy cases, with one efficiency and overhead of their own
+
+        def memory(x: Sequence[float]) -> list[float]:
+            bw = {n: streamed[n] * math.exp(v) for n, v in zip(levels, x, strict=False)}
+            trial = dict.fromkeys(MEMORY_PROBES, _fit_of(x[len(levels):], (1,)))
+            return [math.log(predict_s(m, trial, default, bw) / m.measured_s) for m in probes]
+
+        span = math.log(BANDWIDTH_FACTOR)
+        x = _solve(memory, [0.0] * len(levels) + [0.5, 1e-6],
+                   [-span] * len(levels) + [EFFICIENCY_BOUNDS[0], OVERHEAD_BOUNDS_S[0]],
+                   [span] * len(levels) + [EFFICIENCY_BOUNDS[1], OVERHEAD_BOUNDS_S[1]])
+        bandwidths = {n: streamed[n] * math.exp(v) for n, v in zip(levels, x, strict=False)}
+    fits: dict[KernelClass, tuple[KernelFit, float]] = {}
+    for cls in FIT_ORDER:
+        mine = [m for m in measured if m.cls == cls]
+        if not mine:
+            continue
+        fastest = min(m.measured_s for m in mine)
+        best: tuple[float, tuple[KernelFit, float]] | None = None
+        for axis in ("k", "m") if cls not in VECTOR_CLASSES else ("k",):
+            sizes = sorted({getattr(t, axis) for m in mine for t in m.terms if t.cls == cls})
+            ks = knots(sizes, cls)
+
+            def residuals(x: Sequence[float], mine: list[Measured] = mine,
+                          ks: tuple[int, ...] = ks, cls: KernelClass = cls,
+                          axis: str = axis) -> list[float]:
+                trial = {**fits, cls: _fit_of(x, ks, axis)}
+                return [math.log(predict_s(m, trial, default, bandwidths) / m.measured_s)
+                        for m in mine]
+
+            x0 = [0.5] * len(ks) + [min(0.5 * fastest, OVERHEAD_BOUNDS_S[1] / 2)]
+            lo = [EFFICIENCY_BOUNDS[0]] * len(ks) + [OVERHEAD_BOUNDS_S[0]]
+            hi = [EFFICIENCY_BOUNDS[1]] * len(ks) + [OVERHEAD_BOUNDS_S[1]]
+            x = _solve(residuals, x0, lo, hi)
+            cost = sum(r * r for r in residuals(x))
+            if best is None or cost < best[0] * (1 - 1e-9):
+                best = (cost, _fit_of(x, ks, axis))
+        assert best is not None
+        fits[cls] = best[1]
+    rows = tuple((m.case, m.cls, m.measured_s, predict_s(m, fits, default, bandwidths))
+                 for m in measured)
+    return FitResult(fits, bandwidths, rows)
+
+
+__all__ = ["FIT_ORDER", "FitResult", "LayerTerm", "Measured", "fit", "knots", "predict_s",
+           "terms_of", "unit_base"]

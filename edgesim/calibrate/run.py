@@ -1,0 +1,268 @@
+"""``edgesim calibrate``: measure this machine, fit a spec to it, write both.
+
+Steps: read the machine (:mod:`edgesim.calibrate.machine`); stream each cache level and DRAM;
+time every case of the grid (:mod:`edgesim.calibrate.cases`) with ``es.measure`` in the chosen
+form, in two rounds (each case keeps its faster round's median); fit (:mod:`edgesim.calibrate.fit`); time the cases around the worst-fitted 5% and fit
+again; write the spec (:mod:`edgesim.calibrate.spec_text`) and, beside it, every measurement
+(``NAME.measurements.json``) so that ``--from`` refits without measuring. The fit depends only
+on the stored measurements: the same file gives the same spec, byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+
+from edgesim.calibrate.cases import Case, build, densify, grid
+from edgesim.calibrate.fit import FitResult, Measured, fit, terms_of, unit_base
+from edgesim.calibrate.machine import (
+    FMA_PIPES,
+    Machine,
+    describe,
+    gemm_rate,
+    stream_bandwidth,
+)
+from edgesim.calibrate.spec_text import Level, render
+from edgesim.errors import EdgesimError, SpecError
+from edgesim.fileio import write_atomic
+from edgesim.hardware.build import build_hardware
+from edgesim.hardware.model import Hardware
+from edgesim.hardware.spec import validate_spec_dict
+from edgesim.version import __version__
+from edgesim.vocab import GEMM_OPS
+from edgesim.yamlutil import load_yaml
+
+FORMS = ("eager", "frozen")
+DENSIFY_SHARE = 0.05
+ROUNDS = 2
+FORMAT = 1  # of the measurements file
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One timed case: median seconds and spread ((p90 - p10) / median)."""
+
+    case: Case
+    median_s: float
+    spread: float
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Everything a fit needs, as stored beside the spec."""
+
+    machine: Machine
+    threads: int
+    form: str
+    date: str
+    version: str
+    levels: tuple[Level, ...]
+    gemm_macs_per_s: float
+    samples: tuple[Sample, ...]
+
+    def to_json(self) -> str:
+        d = {"format": FORMAT, "machine": self.machine.to_dict(), "threads": self.threads,
+             "form": self.form, "date": self.date, "edgesim_version": self.version,
+             "levels": [asdict(lv) for lv in self.levels],
+             "gemm_macs_per_s": self.gemm_macs_per_s,
+             "samples": [{**s.case.to_dict(), "median_s": s.median_s, "spread": s.spread}
+                         for s in self.samples]}
+        return json.dumps(d, indent=1, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, file: str) -> Measurements:
+        try:
+            d = json.loads(text)
+            if d.get("format") != FORMAT:
+                raise EdgesimError(f"not a measurements file of this edgesim (format "
+                                   f"{d.get('format')!r}, expected {FORMAT})", file=file,
+                                   field="format")
+            return cls(machine=Machine.from_dict(d["machine"]), threads=int(d["threads"]),
+                       form=str(d["form"]), date=str(d["date"]),
+                       version=str(d["edgesim_version"]),
+                       levels=tuple(Level(**lv) for lv in d["levels"]),
+                       gemm_macs_per_s=float(d["gemm_macs_per_s"]),
+                       samples=tuple(Sample(Case.from_dict(s), float(s["median_s"]),
+                                            float(s["spread"])) for s in d["samples"]))
+        except EdgesimError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise EdgesimError(f"not a readable measurements file: {type(exc).__name__}: {exc}",
+                               file=file) from None
+
+
+def measurements_path(spec_path: Path) -> Path:
+    """Where the measurements of ``spec_path`` are stored: ``NAME.measurements.json``."""
+    return spec_path.with_name(spec_path.stem + ".measurements.json")
+
+
+def _levels(machine: Machine, threads: int, quick: bool) -> tuple[Level, ...]:
+    caches = {lvl: (size, n) for lvl, size, n in machine.cache_bytes}
+    out = []
+    llc = max(caches)
+    llc_bytes = caches[llc][0] * caches[llc][1]
+    dram_buf = 64 * 1024**2 if quick else max(256 * 1024**2, 4 * llc_bytes)
+    out.append(Level("dram", machine.memory_bytes,
+                     stream_bandwidth(dram_buf, threads, 0.05 if quick else 0.3), dram_buf))
+    for lvl in sorted(caches, reverse=True):
+        size, n = caches[lvl]
+        total = size * (min(n, threads) if n > 1 else 1)
+        buf = max(4096, total // 4)
+        out.append(Level(f"l{lvl}", total, stream_bandwidth(buf, threads,
+                                                            0.02 if quick else 0.1), buf))
+    return tuple(out)
+
+
+def _time_case(case: Case, threads: int, form: str, quick: bool) -> Sample:
+    from edgesim.measurement import frozen, measure
+
+    module, inputs = build(case)
+    if form == "frozen":
+        module = frozen(module, inputs)
+    m = measure(module, inputs, threads=threads, warmup=3, min_time_s=0.02 if quick else 0.06,
+                min_repeats=5, max_repeats=60 if quick else 200)
+    return Sample(case, m.median_s, m.spread if math.isfinite(m.spread) else 0.0)
+
+
+def _macs(case: Case) -> int:
+    from edgesim.workload.trace import trace
+
+    module, inputs = build(case)
+    total = 0
+    for lay in trace(module, inputs, name=case.id).layers:
+        g = lay.gemm() if lay.op in GEMM_OPS else None
+        if g is not None:
+            total += g[0] * g[1] * g[2] * g[3]
+    return total
+
+
+def clock_of(meas: Measurements) -> tuple[float, str]:
+    """The spec's clock: what /proc/cpuinfo reports, raised to the clock the fastest GEMM
+    implies at the full FMA peak (a virtual machine reports its TSC, not the running clock)."""
+    lanes = FMA_PIPES * meas.machine.vector_fp32 * meas.threads
+    best = meas.gemm_macs_per_s
+    for s in meas.samples:
+        if s.case.op in ("conv", "linear") and s.case.groups == 1:
+            best = max(best, _macs(s.case) / s.median_s)
+    implied = best / lanes
+    reported = meas.machine.mhz_reported * 1e6
+    if implied > reported:
+        return implied, (f"the fastest kernel ran {best / 1e9:.1f} G MAC/s = {lanes} lanes x "
+                         f"{implied / 1e9:.3f} GHz, above the {reported / 1e9:.3f} GHz "
+                         "/proc/cpuinfo reports (a guest's TSC): a lower bound of the running clock")
+    return reported, "/proc/cpuinfo cpu MHz (above what the fastest kernel implies)"
+
+
+def base_hardware(meas: Measurements, clock: tuple[float, str]) -> Hardware:
+    """The machine's spec without kernel classes, every class at efficiency 1, no overhead."""
+    text = render(meas.machine, meas.threads, meas.form, clock[0], clock[1], meas.levels, None,
+                  meas.date, meas.version, meas.gemm_macs_per_s)
+    return unit_base(build_hardware(validate_spec_dict(load_yaml(text, None, SpecError))))
+
+
+def fit_measurements(meas: Measurements, progress: Callable[[str], None] | None = None
+                     ) -> tuple[str, FitResult]:
+    """The spec text and fit of stored measurements (deterministic)."""
+    from edgesim.workload.trace import trace
+
+    clock = clock_of(meas)
+    base = base_hardware(meas, clock)
+    llc = max(lv.size_bytes for lv in meas.levels if lv.name != "dram")
+    measured = []
+    for i, s in enumerate(meas.samples):
+        if progress is not None and i % 50 == 0:
+            progress(f"calibrate: pricing case {i + 1}/{len(meas.samples)}")
+        module, inputs = build(s.case)
+        wl = trace(module, inputs, name=s.case.id)
+        measured.append(Measured(s.case, s.median_s, terms_of(wl, base, llc / 2)))
+    result = fit(measured, {lv.name: lv.bandwidth_bytes_per_s for lv in meas.levels
+                            if lv.name != "dram"})
+    text = render(meas.machine, meas.threads, meas.form, clock[0], clock[1], meas.levels, result,
+                  meas.date, meas.version, meas.gemm_macs_per_s)
+    return text, result
+
+
+def measure_machine(threads: int, form: str, quick: bool,
+                    progress: Callable[[str], None], cases: Sequence[Case] | None = None,
+                    densify_share: float = DENSIFY_SHARE) -> Measurements:
+    """Measure this machine: streams, the peak GEMM, the grid, then cases around the worst."""
+    machine = describe()
+    progress("calibrate: streaming each memory level")
+    levels = _levels(machine, threads, quick)
+    gemm = gemm_rate(threads, min_time_s=0.05 if quick else 0.2)
+    date = datetime.date.today().isoformat()
+    todo = list(cases) if cases is not None else grid(quick)
+    rounds = 1 if quick else ROUNDS
+    samples = _time_all(todo, threads, form, quick, rounds, progress, "timing")
+    meas = Measurements(machine, threads, form, date, __version__, levels, gemm, tuple(samples))
+    if densify_share <= 0:
+        return meas
+    _, first = fit_measurements(meas)
+    extra = densify(first.worst(densify_share), {s.case for s in samples})
+    samples += _time_all(extra, threads, form, quick, rounds, progress,
+                         "densifying around the worst fits")
+    return Measurements(machine, threads, form, date, __version__, levels, gemm, tuple(samples))
+
+
+def _time_all(cases: Sequence[Case], threads: int, form: str, quick: bool, rounds: int,
+              progress: Callable[[str], None], what: str) -> list[Sample]:
+    """Each case timed once per round, rounds one after the other; a case keeps its fastest
+    round's median (a neighbour's burst of load slows one round, not all)."""
+    best: dict[Case, Sample] = {}
+    for r in range(rounds):
+        for i, case in enumerate(cases):
+            progress(f"calibrate: {what}, round {r + 1}/{rounds}, {case.id} "
+                     f"({i + 1}/{len(cases)})")
+            s = _time_case(case, threads, form, quick)
+            if case not in best or s.median_s < best[case].median_s:
+                best[case] = s
+    return [best[c] for c in cases]
+
+
+def calibrate(out: Path, threads: int = 1, form: str = "eager", quick: bool = False,
+              from_path: Path | None = None, progress: Callable[[str], None] | None = None
+              ) -> FitResult:
+    """Measure (or read ``from_path``), fit, and write ``out`` and its measurements file."""
+    say = progress or (lambda _msg: None)
+    if form not in FORMS:
+        raise EdgesimError(f"unknown form {form!r} (use {' or '.join(FORMS)})", field="--form")
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise EdgesimError(f"expected a positive number of threads, got {threads!r}",
+                           field="--threads")
+    if from_path is not None:
+        try:
+            text = Path(from_path).read_text()
+        except OSError as exc:
+            raise EdgesimError(f"cannot read: {exc.strerror}", file=str(from_path)) from None
+        meas = Measurements.from_json(text, str(from_path))
+    else:
+        meas = measure_machine(threads, form, quick, say)
+    spec_text, result = fit_measurements(meas, say)
+    out = Path(out)
+    if from_path is None or Path(from_path).resolve() != measurements_path(out).resolve():
+        write_atomic(measurements_path(out), partial(_write, meas.to_json()))
+    write_atomic(out, partial(_write, spec_text))
+    return result
+
+
+def _write(text: str, path: Path) -> None:
+    path.write_text(text)
+
+
+def summary_lines(result: FitResult) -> list[str]:
+    """The fit's error per class, as the command prints it."""
+    lines = ["class         cases  median error  p90 error  within 10%  within 20%"]
+    for r in result.summary():
+        lines.append(f"{r['class']:<13} {r['cases']:>5}  {float(r['median_error']):11.1%}  "
+                     f"{float(r['p90_error']):9.1%}  {float(r['within_10']):9.0%}  "
+                     f"{float(r['within_20']):9.0%}")
+    return lines
+
+
+__all__ = ["FORMS", "Measurements", "Sample", "calibrate", "clock_of", "fit_measurements",
+           "measure_machine", "measurements_path", "summary_lines"]

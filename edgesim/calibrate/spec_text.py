@@ -1,0 +1,137 @@
+"""The spec ``edgesim calibrate`` writes: a ``cpu`` spec with one simd unit whose kernel classes
+carry the fitted efficiencies and overheads, measured cache bandwidths, and a header that says
+where every figure comes from (machine, threads, form, torch, date, fit residuals)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from edgesim.calibrate.fit import FitResult
+from edgesim.calibrate.machine import FMA_PIPES, Machine
+from edgesim.hardware import tech
+from edgesim.vocab import KernelClass
+
+# Horowitz (ISSCC 2014): ~70 pJ of instruction overhead (fetch, decode, issue) per instruction
+# of a 45 nm core; scaled to the node and shared by an instruction's fp32 lanes.
+INSTRUCTION_PJ_45NM = 70.0
+STATIC_W_PER_CORE = 1.0  # assumption: leakage of one server core (not measurable: see header)
+
+
+@dataclass(frozen=True)
+class Level:
+    """A measured memory level: name, size and streaming bandwidth (bytes, bytes/s)."""
+
+    name: str
+    size_bytes: int
+    bandwidth_bytes_per_s: float
+    buffer_bytes: int  # the buffer streamed to measure it
+
+
+def node_nm(m: Machine) -> tuple[float, str]:
+    """The process node of the CPU (for energy only) and where the figure comes from."""
+    if "AMD" in m.cpu.upper() or "EPYC" in m.cpu.upper() or "RYZEN" in m.cpu.upper():
+        if "avx512_bf16" in m.flags and "avx512f" in m.flags and "avx_vnni" in m.flags:
+            return 4.0, "assumption: an AVX-512 BF16 + AVX-VNNI AMD core is Zen 5 (TSMC N4P)"
+        if "avx512f" in m.flags:
+            return 5.0, "assumption: an AVX-512 AMD core is Zen 4 (TSMC N5)"
+        return 7.0, "assumption: an AVX2 EPYC/Ryzen core of this era is Zen 2/3 (TSMC N7)"
+    return 7.0, "assumption: process node unknown from /proc/cpuinfo; 7 nm"
+
+
+def _bytes(n: float) -> str:
+    for unit, div in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= div and n % div == 0:
+            return f"{int(n // div)} {unit}"
+    return f"{int(n)} B"
+
+
+def _points(fit: tuple[tuple[int, float], ...]) -> str:
+    if len(fit) == 1:
+        return f"{fit[0][1]:.4g}"
+    return "[" + ", ".join(f"[{k}, {e:.4g}]" for k, e in fit) + "]"
+
+
+def render(machine: Machine, threads: int, form: str, clock_hz: float, clock_note: str,
+           levels: Sequence[Level], result: FitResult | None, date: str, version: str,
+           gemm_macs_per_s: float, extra_header: Mapping[str, str] | None = None,
+           name: str = "host-cpu") -> str:
+    """The spec text (``result`` None: the base spec without kernel classes, used to price the
+    cases before fitting)."""
+    lanes = FMA_PIPES * machine.vector_fp32
+    node, node_src = node_nm(machine)
+    op_pj = INSTRUCTION_PJ_45NM * tech.energy_scale(node) / machine.vector_fp32
+    static_w = STATIC_W_PER_CORE * threads
+    h = [f"# {name}: written by `edgesim calibrate` (edgesim {version}) on {date}.",
+         f"#  - CPU: {machine.cpu} ({machine.arch}, {machine.isa}, {machine.cores} logical CPUs; "
+         f"/proc/cpuinfo); torch {machine.torch}.",
+         f"#  - measured with {threads} thread(s), form `{form}` "
+         + ("(eager modules under torch.inference_mode: each BatchNorm its own op, "
+            "`batchnorm: separate`)" if form == "eager" else
+            "(torch.jit.freeze(torch.jit.trace(...)): BatchNorm folded into convs, "
+            "`batchnorm: folded`)") + ".",
+         f"#  - lanes {lanes} = {FMA_PIPES} FMA pipes (assumption) x {machine.vector_fp32} fp32 "
+         f"per {machine.isa} vector; cores = threads.",
+         f"#  - clock {clock_hz / 1e9:.3f} GHz: {clock_note}.",
+         f"#  - best GEMM (512^3 torch.mm): {gemm_macs_per_s / 1e9:.1f} G MAC/s on {threads} "
+         f"thread(s).",
+         "#  - memory levels: sizes from sysfs (per-core caches x threads); bandwidth = "
+         "torch.sum over a buffer of a quarter of the level, repeated (best of calls):"]
+    fitted = result.bandwidths if result is not None else {}
+    for lv in levels:
+        h.append(f"#      {lv.name}: {lv.bandwidth_bytes_per_s / 1e9:.1f} GB/s over "
+                 f"{_bytes(lv.buffer_bytes)}"
+                 + (f"; fitted on the elementwise and copy cases: "
+                    f"{fitted[lv.name] / 1e9:.1f} GB/s (the spec's)" if lv.name in fitted else ""))
+    h += [f"#  - energy (not measured): RAPL {machine.rapl}; so the documented power model: "
+          f"technology {node:g} nm ({node_src}), op_overhead_energy {op_pj:.3g} pJ = "
+          f"{INSTRUCTION_PJ_45NM:g} pJ per 45 nm instruction (Horowitz ISSCC 2014) x node scaling "
+          f"/ {machine.vector_fp32} lanes, static power {STATIC_W_PER_CORE:g} W per core "
+          "(assumption)."]
+    for k, v in (extra_header or {}).items():
+        h.append(f"#  - {k}: {v}")
+    if result is not None:
+        h += ["#  - kernel classes fitted by least squares on log time (edgesim/calibrate/fit.py);"
+              " fit error |predicted/measured - 1| per class:",
+              "#      class        cases  median   p90   within 10%  within 20%"]
+        for r in result.summary():
+            h.append(f"#      {r['class']:<12} {r['cases']:>5}  {float(r['median_error']):6.1%}"
+                     f" {float(r['p90_error']):6.1%}  {float(r['within_10']):9.0%}  "
+                     f"{float(r['within_20']):9.0%}")
+    body = [f"name: {name}", "kind: cpu", f"technology_nm: {node:g}",
+            f"clock: {clock_hz / 1e6:.1f} MHz",
+            f"description: {machine.cpu}, {threads} thread(s), calibrated ({form} torch)",
+            "source: edgesim calibrate (microbenchmarks measured on this machine; see header)",
+            f"static_power: {static_w:g} W", "area_overhead: 1.0", "compute:",
+            f"  - name: {machine.isa}", "    type: simd", f"    lanes: {lanes}",
+            f"    cores: {threads}", "    operation: mac", "    precisions: [fp32]"]
+    if result is not None:
+        gemm = [result.fits[c] for c in (KernelClass.CONV3X3, KernelClass.CONV1X1)
+                if c in result.fits]
+        if gemm:
+            fit, over = gemm[0]
+            body += [f"    efficiency: {min(1.0, max(e for _, e in fit.points)):.4g}  "
+                     "# classes not listed below",
+                     f"    layer_overhead_cycles: {round(over * clock_hz)}"]
+    body += [f"    op_overhead_energy: {op_pj:.4g} pJ",
+             f"    batchnorm: {'separate' if form == 'eager' else 'folded'}"]
+    if result is not None:
+        body.append("    kernels:  # [size, efficiency] points along axis k (reduction length, "
+                    "the default) or m (output rows); overhead_cycles per call")
+        for cls in KernelClass:
+            if cls in result.fits:
+                fit, over = result.fits[cls]
+                axis = f", axis: {fit.axis}" if len(fit.points) > 1 and fit.axis != "k" else ""
+                body.append(f"      {cls.value}: {{efficiency: {_points(fit.points)}{axis}, "
+                            f"overhead_cycles: {round(over * clock_hz)}}}")
+    body.append("memory:  # outermost first")
+    for lv in levels:
+        bw = fitted.get(lv.name, lv.bandwidth_bytes_per_s)
+        kind = "dram" if lv.name == "dram" else "cache"
+        dram = ", dram_type: ddr4" if kind == "dram" else ""
+        body.append(f"  - {{name: {lv.name}, type: {kind}{dram}, size: {_bytes(lv.size_bytes)}, "
+                    f"bandwidth: {bw / 1e9:.2f} GB/s, word: 64 B}}")
+    return "\n".join(h + body) + "\n"
+
+
+__all__ = ["Level", "node_nm", "render"]

@@ -1,0 +1,97 @@
+"""Which calibrated kernel class a layer runs as on a programmable unit, and that class's cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edgesim.hardware.model import BatchnormForm, ComputeUnit
+from edgesim.vocab import KernelClass, OpKind
+from edgesim.workload.layer import Layer
+
+REGISTER_TILE_ROWS = 4
+
+_VECTOR_CLASS = {
+    OpKind.POOL2D: KernelClass.POOL, OpKind.ADD: KernelClass.ELEMENTWISE,
+    OpKind.MUL: KernelClass.ELEMENTWISE, OpKind.RELU: KernelClass.ELEMENTWISE,
+    OpKind.ACTIVATION: KernelClass.ACTIVATION, OpKind.SOFTMAX: KernelClass.SOFTMAX,
+    OpKind.LAYERNORM: KernelClass.LAYERNORM, OpKind.BATCHNORM: KernelClass.BATCHNORM,
+    OpKind.CONCAT: KernelClass.CONCAT, OpKind.EMBEDDING: KernelClass.CONCAT,
+    OpKind.UPSAMPLE: KernelClass.UPSAMPLE,
+}
+
+
+# Activation functions that are piecewise linear (compares, clamps, a multiply): as cheap as a
+# ReLU, unlike the transcendental ones (exp, erf, tanh) of the activation class.
+PIECEWISE_LINEAR = frozenset({"hardswish", "hardsigmoid", "hardtanh", "leaky_relu", "prelu"})
+
+
+def is_channelwise(layer: Layer) -> bool:
+    """Whether a grouped layer runs channel-vectorized (depthwise-like: few filters per group)."""
+    g = layer.gemm()
+    return g is not None and g[0] > 1 and g[2] <= REGISTER_TILE_ROWS
+
+
+def kernel_class(layer: Layer) -> KernelClass:
+    """The kernel class of ``layer``: convs by grouping and kernel size (up to 3x3 -> conv3x3,
+    up to 5x5 -> conv5x5, larger -> conv7x7), linear, matmul, then the vector ops' classes."""
+    op = layer.op
+    if op in (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D, OpKind.CONV_TRANSPOSE2D):
+        if layer.groups > 1:
+            return KernelClass.DEPTHWISE if is_channelwise(layer) else KernelClass.GROUPED
+        size = max(layer.kernel)
+        if size <= 1:
+            return KernelClass.CONV1X1
+        return (KernelClass.CONV3X3 if size <= 3 else KernelClass.CONV5X5 if size <= 5
+                else KernelClass.CONV7X7)
+    if op == OpKind.LINEAR:
+        return KernelClass.LINEAR
+    if op == OpKind.MATMUL:
+        return KernelClass.MATMUL
+    if op == OpKind.ACTIVATION and layer.variant in PIECEWISE_LINEAR:
+        return KernelClass.ELEMENTWISE
+    if op == OpKind.POOL2D and layer.in_shapes and tuple(layer.kernel) == _in_hw(layer):
+        return KernelClass.GLOBAL_POOL
+    return _VECTOR_CLASS[op]
+
+
+def _in_hw(layer: Layer) -> tuple[int, int]:
+    shape = layer.in_shapes[0]
+    return (shape[-2], shape[-1]) if len(shape) >= 4 else (1, shape[-1])
+
+
+@dataclass(frozen=True)
+class KernelCost:
+    """What one call of a layer's kernel class costs on a unit: efficiency and fixed cycles."""
+
+    cls: KernelClass
+    efficiency: float
+    overhead_cycles: int
+    calibrated: bool
+
+
+def kernel_cost(layer: Layer, unit: ComputeUnit, k: int = 1, m: int = 1) -> KernelCost:
+    """The unit's calibrated cost of ``layer``'s class for a GEMM of reduction length ``k`` and
+    ``m`` output rows; a class the unit was not calibrated for costs the unit's ``efficiency``
+    and ``layer_overhead_cycles``."""
+    cls = kernel_class(layer)
+    fit = unit.kernel(cls)
+    if fit is None:
+        return KernelCost(cls, unit.efficiency, unit.layer_overhead_cycles, False)
+    return KernelCost(cls, fit.efficiency_at(k, m), fit.overhead_cycles, True)
+
+
+def separate_batchnorm_cycles(layer: Layer, unit: ComputeUnit) -> int:
+    """Cycles of the BatchNorm folded into ``layer`` when the unit runs it on its own
+    (``batchnorm: separate``, torch eager): one scale-and-shift per output element on the
+    ``batchnorm`` kernel (or the unit's own efficiency and overhead), 0 otherwise."""
+    if unit.batchnorm != BatchnormForm.SEPARATE or not any(k == "folded" for k, _ in layer.extra):
+        return 0
+    fit = unit.kernel(KernelClass.BATCHNORM)
+    eff, over = ((fit.efficiency(1), fit.overhead_cycles) if fit is not None
+                 else (unit.efficiency, unit.layer_overhead_cycles))
+    ops = 2 * layer.output_elems  # scale and shift
+    return int(-(-ops // max(1.0, unit.lanes * unit.cores * eff))) + over
+
+
+__all__ = ["REGISTER_TILE_ROWS", "KernelCost", "is_channelwise", "kernel_class", "kernel_cost",
+           "separate_batchnorm_cycles"]

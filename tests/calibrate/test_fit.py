@@ -1,0 +1,97 @@
+"""The calibration fit: it recovers known parameters, it is deterministic on recorded
+measurements, and the spec it writes prices the cases as the fit did."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from edgesim.calibrate.cases import Case, build
+from edgesim.calibrate.fit import Measured, fit, predict_s, terms_of
+from edgesim.calibrate.run import (
+    Measurements,
+    base_hardware,
+    clock_of,
+    fit_measurements,
+)
+from edgesim.hardware import load_hardware
+from edgesim.hardware.model import KernelFit
+from edgesim.sim import simulate
+from edgesim.vocab import KernelClass
+from edgesim.workload.trace import trace
+
+RECORDED = Path(__file__).parent / "data" / "quick.measurements.json"
+
+
+@pytest.fixture(scope="module")
+def recorded() -> Measurements:
+    return Measurements.from_json(RECORDED.read_text(), str(RECORDED))
+
+
+def test_the_same_measurements_give_the_same_spec_byte_for_byte(recorded: Measurements) -> None:
+    a, ra = fit_measurements(recorded)
+    b, rb = fit_measurements(Measurements.from_json(recorded.to_json(), "again"))
+    assert a == b
+    assert ra.rows == rb.rows
+    assert "kernels:" in a and "batchnorm: separate" in a
+    assert recorded.machine.cpu in a and recorded.date in a  # provenance in the header
+
+
+def test_the_written_spec_prices_each_case_as_the_fit_predicted(recorded: Measurements,
+                                                                 tmp_path: Path) -> None:
+    """As the fit predicted, plus the DRAM transfers a single-layer workload starts and ends
+    with (the fit leaves them out: its cases were timed warm)."""
+    text, result = fit_measurements(recorded)
+    spec = tmp_path / "fitted.yaml"
+    spec.write_text(text)
+    hw = load_hardware(spec)
+    assert {c for c, _ in hw.main_unit.kernels} == set(result.fits)
+    llc = max(lv.size_bytes for lv in recorded.levels if lv.name != "dram")
+    for case, _cls, _measured, predicted in result.rows:
+        if case.op != "conv" or case.groups > 1:
+            continue  # compute-bound cases: no DRAM term that the warm fit leaves out
+        module, inputs = build(case)
+        wl = trace(module, inputs, name=case.id)
+        assert sum(sum(lay.operand_bytes("fp32").values()) for lay in wl.layers) <= llc / 2
+        res = simulate(wl, hw)
+        dram_s = (res.dram_read_bytes + res.dram_write_bytes) / hw.outermost.bandwidth_bytes_per_s
+        assert predicted * 0.99 <= res.latency_s <= (predicted + dram_s) * 1.01, case.id
+
+
+def test_the_fit_recovers_parameters_that_generated_the_times(recorded: Measurements) -> None:
+    """Times made by edgesim's own timing with known efficiencies and overheads are fitted
+    back to them (the least squares is not a no-op and has the right model)."""
+    clock = clock_of(recorded)
+    base = base_hardware(recorded, clock)
+    streamed = {lv.name: lv.bandwidth_bytes_per_s for lv in recorded.levels if lv.name != "dram"}
+    cases = [Case(KernelClass.CONV3X3, "conv", c, c, s, 3) for c in (8, 16, 32, 64, 128)
+             for s in (7, 14, 28)]
+    truth = {KernelClass.CONV3X3: (KernelFit(((72, 0.3), (1152, 0.8)), 0), 20e-6)}
+    measured = []
+    for case in cases:
+        module, inputs = build(case)
+        terms = terms_of(trace(module, inputs, name=case.id), base, 1e6)
+        m = Measured(case, 1.0, terms)
+        measured.append(replace(m, measured_s=predict_s(m, truth, truth[KernelClass.CONV3X3],
+                                                        streamed)))
+    result = fit(measured, streamed)
+    got, over = result.fits[KernelClass.CONV3X3]
+    assert got.axis == "k" and [k for k, _ in got.points] == [72, 1152]
+    assert over == pytest.approx(20e-6, rel=0.02)
+    for k in (72, 1152):
+        assert got.efficiency(k) == pytest.approx(truth[KernelClass.CONV3X3][0].efficiency(k),
+                                                  rel=0.02)
+    assert max(result.errors()) < 0.02
+
+
+def test_measurements_files_are_checked(tmp_path: Path) -> None:
+    from edgesim.errors import EdgesimError
+
+    with pytest.raises(EdgesimError, match="format"):
+        Measurements.from_json('{"format": 99}', "x.json")
+    with pytest.raises(EdgesimError, match="not a readable measurements file"):
+        Measurements.from_json('{"format": 1}', "x.json")
+    assert math.isfinite(Measurements.from_json(RECORDED.read_text(), "r").gemm_macs_per_s)

@@ -1,0 +1,49 @@
+"""The `kernels` and `batchnorm` fields of a simd unit: accepted as written, refused with the
+field named where they do not apply or do not make sense."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgesim.errors import SpecError
+from edgesim.hardware.spec import validate_spec_dict
+from edgesim.vocab import KernelClass
+
+
+def _spec(unit: dict) -> dict:
+    return {"name": "k", "kind": "cpu", "technology_nm": 7, "clock": "2 GHz",
+            "compute": [unit],
+            "memory": [{"name": "dram", "type": "dram", "size": "1 GiB",
+                        "bandwidth": "10 GB/s"},
+                       {"name": "l1", "type": "cache", "size": "32 KiB",
+                        "bandwidth": "100 GB/s"}]}
+
+
+SIMD = {"name": "v", "type": "simd", "lanes": 16, "precisions": ["fp32"]}
+
+
+def test_kernels_are_read() -> None:
+    spec = validate_spec_dict(_spec({**SIMD, "batchnorm": "separate", "kernels": {
+        "conv3x3": {"efficiency": [[16, 0.2], [256, 0.7]], "overhead_cycles": 1000},
+        "linear": {"efficiency": [[1, 0.2], [64, 0.8]], "axis": "m"},
+        "elementwise": {"efficiency": 0.3}}}))
+    kernels = spec.compute[0].kernels
+    assert kernels is not None and set(kernels) == {KernelClass.CONV3X3, KernelClass.LINEAR,
+                                                    KernelClass.ELEMENTWISE}
+
+
+@pytest.mark.parametrize("unit, field", [
+    ({**SIMD, "kernels": {"conv9x9": {"efficiency": 0.5}}}, "kernels"),
+    ({**SIMD, "kernels": {"conv3x3": {"efficiency": 1.5}}}, "efficiency"),
+    ({**SIMD, "kernels": {"conv3x3": {"efficiency": [[64, 0.5], [16, 0.6]]}}}, "efficiency"),
+    ({**SIMD, "kernels": {"conv3x3": {"efficiency": 0.5, "axis": "n"}}}, "axis"),
+    ({**SIMD, "kernels": {"conv3x3": {"efficiency": 0.5, "fill": 3}}}, "fill"),
+    ({"name": "a", "type": "systolic", "rows": 8, "cols": 8, "precisions": ["int8"],
+      "kernels": {"conv3x3": {"efficiency": 0.5}}}, "kernels"),
+    ({"name": "a", "type": "systolic", "rows": 8, "cols": 8, "precisions": ["int8"],
+      "batchnorm": "separate"}, "batchnorm"),
+])
+def test_bad_kernels_name_the_field(unit: dict, field: str) -> None:
+    with pytest.raises(SpecError) as err:
+        validate_spec_dict(_spec(unit), "k.yaml")
+    assert field in str(err.value) and "k.yaml" in str(err.value)

@@ -1,0 +1,83 @@
+"""Calibrated kernel classes on simd units: which class a layer is, how a class's efficiency
+curve and overhead price it, and a BatchNorm run separately (torch eager)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from edgesim.hardware import load_hardware
+from edgesim.hardware.model import BatchnormForm, KernelFit
+from edgesim.mapping.kernels import kernel_class
+from edgesim.sim import simulate
+from edgesim.vocab import KernelClass, OpKind
+from edgesim.workload.ir import Workload
+from edgesim.workload.layer import Layer
+
+
+def _conv(k: int, groups: int = 1, c: int = 32, name: str = "c", extra: tuple = ()) -> Layer:
+    return Layer(name, OpKind.CONV2D, (), ((1, c, 14, 14),), (1, c, 14, 14), kernel=(k, k),
+                 padding=(k // 2, k // 2), groups=groups, weight_shape=(c, c // groups, k, k),
+                 extra=extra)
+
+
+@pytest.mark.parametrize("layer, cls", [
+    (_conv(1), KernelClass.CONV1X1), (_conv(3), KernelClass.CONV3X3),
+    (_conv(5), KernelClass.CONV5X5), (_conv(7), KernelClass.CONV7X7),
+    (_conv(3, groups=32), KernelClass.DEPTHWISE), (_conv(3, groups=2), KernelClass.GROUPED),
+    (Layer("a", OpKind.ACTIVATION, (), ((1, 8),), (1, 8), variant="gelu"),
+     KernelClass.ACTIVATION),
+    (Layer("h", OpKind.ACTIVATION, (), ((1, 8),), (1, 8), variant="hardswish"),
+     KernelClass.ELEMENTWISE),
+    (Layer("g", OpKind.POOL2D, (), ((1, 8, 7, 7),), (1, 8, 1, 1), kernel=(7, 7)),
+     KernelClass.GLOBAL_POOL),
+    (Layer("p", OpKind.POOL2D, (), ((1, 8, 8, 8),), (1, 8, 4, 4), kernel=(2, 2), stride=(2, 2)),
+     KernelClass.POOL),
+])
+def test_kernel_class(layer: Layer, cls: KernelClass) -> None:
+    assert kernel_class(layer) == cls
+
+
+def test_efficiency_is_piecewise_linear_in_log2_and_flat_beyond_the_ends() -> None:
+    fit = KernelFit(((16, 0.2), (256, 0.6)), 0)
+    assert fit.efficiency(4) == 0.2 and fit.efficiency(1024) == 0.6
+    assert fit.efficiency(64) == pytest.approx(0.4)  # halfway in log2
+    assert KernelFit(((8, 0.1), (64, 0.9)), 0, "m").efficiency_at(k=8, m=64) == 0.9
+
+
+def _with_kernels(kernels: tuple, batchnorm: BatchnormForm = BatchnormForm.FOLDED) -> object:
+    hw = load_hardware("host-cpu")
+    unit = replace(hw.main_unit, kernels=kernels, batchnorm=batchnorm)
+    return replace(hw, compute=(unit,))
+
+
+def test_a_class_efficiency_and_overhead_set_the_compute_cycles() -> None:
+    wl = Workload("w", [_conv(3)])
+    hw = load_hardware("host-cpu")
+    unit = hw.main_unit
+    base = simulate(wl, _with_kernels(((KernelClass.CONV3X3, KernelFit(((1, 0.5),), 0)),)))
+    slow = simulate(wl, _with_kernels(((KernelClass.CONV3X3, KernelFit(((1, 0.25),), 0)),)))
+    over = simulate(wl, _with_kernels(((KernelClass.CONV3X3, KernelFit(((1, 0.5),), 1000)),)))
+    macs = 32 * 32 * 9 * 14 * 14
+    lanes = unit.lanes * unit.cores  # N = 32 fills the vectors
+    assert base.layers[0].compute_cycles == pytest.approx(macs / (lanes * 0.5), abs=1)
+    assert slow.layers[0].compute_cycles == pytest.approx(2 * base.layers[0].compute_cycles,
+                                                          abs=2)
+    assert over.layers[0].compute_cycles == base.layers[0].compute_cycles + 1000
+    other = simulate(wl, _with_kernels(((KernelClass.CONV1X1, KernelFit(((1, 0.1),), 9),),)))
+    plain = simulate(wl, hw)  # an uncalibrated class keeps the unit's efficiency and overhead
+    assert other.layers[0].compute_cycles == plain.layers[0].compute_cycles
+
+
+def test_a_folded_batchnorm_costs_a_norm_pass_only_where_the_unit_runs_it_separately() -> None:
+    folded = _conv(3, extra=(("folded", "bn"),))
+    kernels = ((KernelClass.CONV3X3, KernelFit(((1, 0.5),), 0)),
+               (KernelClass.BATCHNORM, KernelFit(((1, 0.25),), 500)))
+    eager = simulate(Workload("w", [folded]), _with_kernels(kernels, BatchnormForm.SEPARATE))
+    frozen = simulate(Workload("w", [folded]), _with_kernels(kernels))
+    unfolded = simulate(Workload("w", [_conv(3)]), _with_kernels(kernels, BatchnormForm.SEPARATE))
+    lanes = load_hardware("host-cpu").main_unit.lanes * load_hardware("host-cpu").main_unit.cores
+    bn = -(-2 * 32 * 14 * 14 // int(lanes * 0.25)) + 500
+    assert eager.layers[0].compute_cycles == frozen.layers[0].compute_cycles + bn
+    assert unfolded.layers[0].compute_cycles == frozen.layers[0].compute_cycles
