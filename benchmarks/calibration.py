@@ -24,7 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from edgesim.calibrate.run import calibrate, summary_lines  # noqa: E402
+from edgesim.calibrate.machine import gemm_rate  # noqa: E402
+from edgesim.calibrate.run import (  # noqa: E402
+    Measurements,
+    calibrate,
+    measurements_path,
+    summary_lines,
+)
 from edgesim.validate.host import table  # noqa: E402
 
 TARGET_WITHIN_20 = 0.90
@@ -52,10 +58,19 @@ def main(argv: list[str] | None = None) -> int:
                                else None)
             print(f"calibrate: {time.perf_counter() - t0:.0f} s")
             print("\n".join(summary_lines(result)))
+        before = gemm_rate(1)
         t0 = time.perf_counter()
         df = table(lambda m: print(m, file=sys.stderr, flush=True), threads=threads,
                    generated=args.generated, seed=args.seed, spec=spec)
         print(f"validate: {time.perf_counter() - t0:.0f} s, spec {args.spec or 'just calibrated'}")
+        after = gemm_rate(1)
+        stored = measurements_path(Path(spec))
+        if stored.exists():
+            meas = Measurements.from_json(stored.read_text(), str(stored))
+            at_cal = meas.gemm_macs_per_s / meas.threads
+            print(f"machine speed (best 512^3 GEMM, 1 thread): {at_cal / 1e9:.1f} G MAC/s at "
+                  f"calibration ({meas.date}); {before / 1e9:.1f} before and {after / 1e9:.1f} "
+                  f"after validating (a shared machine drifts: ratios move with it)")
     rows = df[df["group"] != "summary"]
     print(rows[["group", "model", "threads", "predicted_ms", "measured_ms", "ratio", "spread"]]
           .to_string(index=False, float_format=lambda v: f"{v:.3g}"))

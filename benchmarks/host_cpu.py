@@ -1,4 +1,4 @@
-"""Host-CPU fidelity check: edgesim's predicted latency on ``host-cpu`` vs torch CPU latency here.
+"""Hand-set CPU fidelity check: edgesim's predicted latency on ``epyc-zen5`` vs torch CPU latency here.
 
 Usage: ``.venv/bin/python benchmarks/host_cpu.py [--repeats N] [--models a,b] [--layers-only]``.
 
@@ -134,10 +134,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="torch threads; the spec's cores are set to match (default: the spec's)")
     args = ap.parse_args(argv)
     overrides = {"compute.avx512.cores": args.threads} if args.threads > 0 else None
-    hw = es.load_hardware("host-cpu", overrides)
+    hw = es.load_hardware("epyc-zen5", overrides)
     cores = hw.main_unit.cores
     torch.set_num_threads(cores)
-    print(f"host-cpu: {cores} threads, torch {torch.__version__}, "
+    print(f"epyc-zen5: {cores} threads, torch {torch.__version__}, "
           f"{torch.backends.cpu.get_cpu_capability()}")
     header = (f"{'case':<26} {'pred ms':>9} {'eager ms':>9} {'ratio':>6} {'deployed':>9} "
               f"{'ratio':>6}  bound (most layers)")

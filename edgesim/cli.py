@@ -339,7 +339,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     print("\n".join(summary_lines(result)))
     print(f"spec: {out}")
-    print(f"measurements: {measurements_path(out) if not args.from_file else args.from_file}")
+    print(f"measurements: {measurements_path(out)}")
     return 0
 
 

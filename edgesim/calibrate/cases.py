@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 K = KernelClass
+CHAIN = 3
 
 
 @dataclass(frozen=True, order=True)
@@ -36,6 +37,7 @@ class Case:
     stride: int = 1
     groups: int = 1
     tokens: int = 1  # rows of a linear / softmax / layernorm input, sequence length of sdpa
+    chain: int = 1  # copies run one after the other (each reads the previous one's output)
 
     @property
     def id(self) -> str:
@@ -53,6 +55,8 @@ class Case:
             parts.append(f"g{self.groups}")
         if self.tokens > 1:
             parts.append(f"t{self.tokens}")
+        if self.chain > 1:
+            parts.append(f"x{self.chain}")
         return "-".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,7 +138,7 @@ def grid(quick: bool = False) -> list[Case]:
         for t in (1, 16, 64, 197):
             out.append(Case(K.LAYERNORM, "layernorm", dim, tokens=t))
             out.append(Case(K.SOFTMAX, "softmax", dim, tokens=t))
-    return sorted(set(out))
+    return sorted({chained(c) for c in out})
 
 
 def densify(worst: list[Case], known: set[Case]) -> list[Case]:
@@ -185,8 +189,34 @@ def _joins() -> dict[str, type[nn.Module]]:
     return {"add": Add, "concat": Cat, "sdpa": Attention}
 
 
+def chained(case: Case) -> Case:
+    """``case`` run as a chain of ``CHAIN`` ops where each can feed the next (one input, stride
+    1): copies of it, or, where it changes the channels (``c -> c'``), itself alternating with
+    its mirror (``c' -> c``, the same kind of op). Tensors are then produced and consumed as in a
+    model (fresh outputs, inputs just written by another op), not re-read by the same call."""
+    chainable = (case.op not in ("add", "concat", "sdpa", "gap", "maxpool", "avgpool",
+                                 "upsample") and case.stride == 1 and case.groups == 1
+                 or case.op == "conv" and case.stride == 1 and case.c_out == case.c_in)
+    return replace(case, chain=CHAIN) if chainable else case
+
+
 def build(case: Case) -> tuple[nn.Module, tuple[torch.Tensor, ...]]:
     """The torch module and inputs of ``case`` (eval mode, fixed seed 0)."""
+    import copy
+
+    from torch import nn
+
+    module, inputs = _build_one(replace(case, chain=1))
+    if case.chain > 1:
+        mirror = module
+        if case.c_out not in (0, case.c_in):
+            mirror = _build_one(replace(case, c_in=case.c_out, c_out=case.c_in, chain=1))[0]
+        module = nn.Sequential(*[copy.deepcopy(module if i % 2 == 0 else mirror)
+                                 for i in range(case.chain)]).eval()
+    return module, inputs
+
+
+def _build_one(case: Case) -> tuple[nn.Module, tuple[torch.Tensor, ...]]:
     import torch
     from torch import nn
 

@@ -6,9 +6,9 @@ transfer time and its DRAM transfers. With a class's efficiency ``e(K)`` and per
 ``o``, a layer then takes what edgesim's timing says (``sim.timing``): a double-buffered
 pipeline of DRAM loads and stores around ``max(compute / e(K) + o, on-chip)``. The case was
 timed warm (the same call repeated), so a case whose operands fit the last cache level has no
-DRAM transfers. ``e`` is piecewise linear in the log2 of one GEMM dimension through up to three
-knots spanning the class's cases: the reduction length ``K`` or the output rows ``M``, whichever
-fits the class better (one knot for the vector classes).
+DRAM transfers. ``e`` is piecewise linear in the log2 of one dimension through up to three knots
+spanning the class's cases: the reduction length ``K`` or the output rows ``M`` of a GEMM (the
+output elements of a vector op, whose ``K`` is 1), whichever fits the class better.
 
 First the on-chip level bandwidths: each within a factor of 4 of what streaming measured,
 fitted together with one efficiency and overhead on the elementwise and copy cases (the cases
@@ -40,6 +40,7 @@ VECTOR_CLASSES = (K.ELEMENTWISE, K.ACTIVATION, K.BATCHNORM, K.LAYERNORM, K.SOFTM
 FIT_ORDER = (*VECTOR_CLASSES, K.CONV1X1, K.CONV3X3, K.CONV5X5, K.CONV7X7, K.DEPTHWISE,
              K.GROUPED, K.LINEAR, K.MATMUL)
 EFFICIENCY_BOUNDS = (0.002, 1.0)
+ROBUST_SCALE = 0.1  # soft-L1 loss beyond a 10% log error: a noisy case pulls less
 MEMORY_PROBES = (K.ELEMENTWISE, K.CONCAT)  # the cases the on-chip bandwidths are fitted on
 BANDWIDTH_FACTOR = 4.0  # a fitted bandwidth stays within this factor of the streamed one
 OVERHEAD_BOUNDS_S = (0.0, 2e-3)
@@ -106,7 +107,8 @@ def terms_of(wl: Workload, base: Hardware, warm_bytes: float) -> tuple[LayerTerm
         g = lay.gemm() if lay.op in GEMM_OPS else None
         moved = tuple((name, lc.reads_bytes.get(name, 0) + lc.writes_bytes.get(name, 0))
                       for name in timing.onchip_bw)
-        out.append(LayerTerm(kernel_class(lay), g[3] if g else 1, g[1] if g else 1, t.compute_s,
+        out.append(LayerTerm(kernel_class(lay), g[3] if g else 1,
+                             g[1] if g else lay.output_elems, t.compute_s,
                              tuple(m for m in moved if m[1]),
                              0.0 if warm else t.dram_read_s, 0.0 if warm else t.dram_write_s,
                              t.steps))
@@ -115,7 +117,8 @@ def terms_of(wl: Workload, base: Hardware, warm_bytes: float) -> tuple[LayerTerm
 
 def knots(ks: Sequence[int], cls: KernelClass) -> tuple[int, ...]:
     """Where a class's efficiency curve has knots: up to three K values spanning its cases."""
-    if cls in VECTOR_CLASSES or not ks:
+    del cls
+    if not ks:
         return (1,)
     lo, hi = min(ks), max(ks)
     if hi < 4 * lo:
@@ -178,7 +181,8 @@ def _solve(residuals: Callable[[Sequence[float]], list[float]], x0: list[float],
            lo: list[float], hi: list[float]) -> list[float]:
     from scipy.optimize import least_squares
 
-    sol = least_squares(residuals, x0, bounds=(lo, hi), method="trf", x_scale="jac")
+    sol = least_squares(residuals, x0, bounds=(lo, hi), method="trf", x_scale="jac",
+                        loss="soft_l1", f_scale=ROBUST_SCALE)
     return [float(v) for v in sol.x]
 
 
@@ -208,7 +212,7 @@ def fit(measured: Sequence[Measured], streamed: dict[str, float],
             continue
         fastest = min(m.measured_s for m in mine)
         best: tuple[float, tuple[KernelFit, float]] | None = None
-        for axis in ("k", "m") if cls not in VECTOR_CLASSES else ("k",):
+        for axis in ("k", "m"):
             sizes = sorted({getattr(t, axis) for m in mine for t in m.terms if t.cls == cls})
             ks = knots(sizes, cls)
 

@@ -2,7 +2,7 @@
 
 Steps: read the machine (:mod:`edgesim.calibrate.machine`); stream each cache level and DRAM;
 time every case of the grid (:mod:`edgesim.calibrate.cases`) with ``es.measure`` in the chosen
-form, in two rounds (each case keeps its faster round's median); fit (:mod:`edgesim.calibrate.fit`); time the cases around the worst-fitted 5% and fit
+form, in three rounds (each case keeps its fastest round's median); fit (:mod:`edgesim.calibrate.fit`); time the cases around the worst-fitted 5% and fit
 again; write the spec (:mod:`edgesim.calibrate.spec_text`) and, beside it, every measurement
 (``NAME.measurements.json``) so that ``--from`` refits without measuring. The fit depends only
 on the stored measurements: the same file gives the same spec, byte for byte.
@@ -39,7 +39,7 @@ from edgesim.yamlutil import load_yaml
 
 FORMS = ("eager", "frozen")
 DENSIFY_SHARE = 0.05
-ROUNDS = 2
+ROUNDS = 3
 FORMAT = 1  # of the measurements file
 
 

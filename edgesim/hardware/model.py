@@ -99,7 +99,7 @@ class KernelFit:
 
     points: tuple[tuple[int, float], ...]  # (size, efficiency), size increasing; one: constant
     overhead_cycles: int
-    axis: str = "k"  # "k" (reduction length) or "m" (output rows: pixels x batch, tokens)
+    axis: str = "k"  # "k" (reduction length) or "m" (output rows; a vector op's output elements)
 
     def efficiency_at(self, k: int, m: int) -> float:
         """Efficiency of a GEMM of reduction length ``k`` and ``m`` output rows."""

@@ -92,7 +92,7 @@ class KernelSpec(_Frozen):
     efficiency: float | list[tuple[PositiveInt, float]]
     """Sustained fraction of peak: one number, or [size, efficiency] points with the size along `axis` increasing, interpolated in log2 of the size and held constant beyond the ends."""
     axis: Literal["k", "m"] = "k"
-    """The GEMM dimension the efficiency points follow: `k` (reduction length: input channels x kernel area / groups) or `m` (output rows: output pixels x batch, or tokens)."""
+    """The dimension the efficiency points follow: `k` (a GEMM's reduction length: input channels x kernel area / groups) or `m` (a GEMM's output rows: output pixels x batch, or tokens; a vector op's output elements)."""
     overhead_cycles: int = Field(default=0, ge=0, strict=True)
     """Fixed cycles of one call of the kernel (dispatch, primitive setup, layout reorders)."""
 

@@ -71,7 +71,7 @@ class KernelCost:
 
 def kernel_cost(layer: Layer, unit: ComputeUnit, k: int = 1, m: int = 1) -> KernelCost:
     """The unit's calibrated cost of ``layer``'s class for a GEMM of reduction length ``k`` and
-    ``m`` output rows; a class the unit was not calibrated for costs the unit's ``efficiency``
+    ``m`` output rows (a vector op: ``k`` 1, ``m`` its output elements); a class the unit was not calibrated for costs the unit's ``efficiency``
     and ``layer_overhead_cycles``."""
     cls = kernel_class(layer)
     fit = unit.kernel(cls)
@@ -87,7 +87,8 @@ def separate_batchnorm_cycles(layer: Layer, unit: ComputeUnit) -> int:
     if unit.batchnorm != BatchnormForm.SEPARATE or not any(k == "folded" for k, _ in layer.extra):
         return 0
     fit = unit.kernel(KernelClass.BATCHNORM)
-    eff, over = ((fit.efficiency(1), fit.overhead_cycles) if fit is not None
+    eff, over = ((fit.efficiency_at(1, layer.output_elems), fit.overhead_cycles)
+                 if fit is not None
                  else (unit.efficiency, unit.layer_overhead_cycles))
     ops = 2 * layer.output_elems  # scale and shift
     return int(-(-ops // max(1.0, unit.lanes * unit.cores * eff))) + over

@@ -43,7 +43,7 @@ def packed_vector_lanes(unit: ComputeUnit, act_bits: int, efficiency: float | No
 
 def vector_op(layer: Layer, unit: ComputeUnit, sizes: Sizes, act_bits: int) -> ComputeResult:
     """Pooling, elementwise, activation, softmax, norm, upsample and concat on any unit."""
-    cost = kernel_cost(layer, unit)
+    cost = kernel_cost(layer, unit, 1, layer.output_elems)
     lanes = packed_vector_lanes(unit, act_bits, cost.efficiency)
     reads = {Operand.INPUTS: sizes.inputs_bytes}
     if layer.op in (OpKind.CONCAT, OpKind.EMBEDDING):

@@ -47,14 +47,14 @@ def test_efficiency_is_piecewise_linear_in_log2_and_flat_beyond_the_ends() -> No
 
 
 def _with_kernels(kernels: tuple, batchnorm: BatchnormForm = BatchnormForm.FOLDED) -> object:
-    hw = load_hardware("host-cpu")
+    hw = load_hardware("epyc-zen5")  # a hand-set simd spec (no kernel classes of its own)
     unit = replace(hw.main_unit, kernels=kernels, batchnorm=batchnorm)
     return replace(hw, compute=(unit,))
 
 
 def test_a_class_efficiency_and_overhead_set_the_compute_cycles() -> None:
     wl = Workload("w", [_conv(3)])
-    hw = load_hardware("host-cpu")
+    hw = load_hardware("epyc-zen5")
     unit = hw.main_unit
     base = simulate(wl, _with_kernels(((KernelClass.CONV3X3, KernelFit(((1, 0.5),), 0)),)))
     slow = simulate(wl, _with_kernels(((KernelClass.CONV3X3, KernelFit(((1, 0.25),), 0)),)))
@@ -77,7 +77,7 @@ def test_a_folded_batchnorm_costs_a_norm_pass_only_where_the_unit_runs_it_separa
     eager = simulate(Workload("w", [folded]), _with_kernels(kernels, BatchnormForm.SEPARATE))
     frozen = simulate(Workload("w", [folded]), _with_kernels(kernels))
     unfolded = simulate(Workload("w", [_conv(3)]), _with_kernels(kernels, BatchnormForm.SEPARATE))
-    lanes = load_hardware("host-cpu").main_unit.lanes * load_hardware("host-cpu").main_unit.cores
+    lanes = load_hardware("epyc-zen5").main_unit.lanes * load_hardware("epyc-zen5").main_unit.cores
     bn = -(-2 * 32 * 14 * 14 // int(lanes * 0.25)) + 500
     assert eager.layers[0].compute_cycles == frozen.layers[0].compute_cycles + bn
     assert unfolded.layers[0].compute_cycles == frozen.layers[0].compute_cycles

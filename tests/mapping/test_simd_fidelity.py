@@ -66,11 +66,11 @@ def _conv(cin: int, cout: int, hw_px: int, k: int, groups: int = 1) -> Layer:
 
 
 def test_layer_overhead_cycles_added_once_per_gemm_layer() -> None:
-    # The spec's fixed per-layer cost (host-cpu: 35000 cycles, torch eager call overhead measured
-    # in hardware_specs/host-cpu.yaml) is added to a GEMM layer's cycles, exactly once.
+    # The spec's fixed per-layer cost (epyc-zen5: 35000 cycles, torch eager call overhead measured
+    # in hardware_specs/epyc-zen5.yaml) is added to a GEMM layer's cycles, exactly once.
     layer = _conv(64, 64, 14, 3)
-    with_oh = es.load_hardware("host-cpu")
-    without = es.load_hardware("host-cpu", {"compute.avx512.layer_overhead_cycles": 0})
+    with_oh = es.load_hardware("epyc-zen5")
+    without = es.load_hardware("epyc-zen5", {"compute.avx512.layer_overhead_cycles": 0})
     delta = map_layer(layer, with_oh).compute_cycles - map_layer(layer, without).compute_cycles
     assert delta == with_oh.main_unit.layer_overhead_cycles == 35000
 
@@ -79,7 +79,7 @@ def test_depthwise_is_channel_vectorized_and_cache_bound() -> None:
     # A depthwise conv vectorizes across channels (144 channels in 32-lane vectors: 144/160 of
     # the lanes busy), not along its 9-tap reduction, and loads each input once per tap (9x the
     # input bytes from L1): it is bound by memory, not by the FMA rate.
-    hw = es.load_hardware("host-cpu", {"compute.avx512.layer_overhead_cycles": 0})
+    hw = es.load_hardware("epyc-zen5", {"compute.avx512.layer_overhead_cycles": 0})
     dw = _conv(144, 144, 56, 3, groups=144)
     counts = map_layer(dw, hw)
     assert counts.extra["lane_use"] == pytest.approx(144 / 160)

@@ -40,7 +40,8 @@ def test_the_prediction_is_the_simulation_of_the_traced_model(small: object) -> 
 
     assert isinstance(small, pd.DataFrame)
     name, module, inputs = host.zoo_cases(["lenet5"])[0]
-    hw = es.load_hardware("host-cpu", {"compute.avx512.cores": 1})
+    main = es.load_hardware("host-cpu").main_unit.name
+    hw = es.load_hardware("host-cpu", {f"compute.{main}.cores": 1})
     want = es.simulate(es.trace(module, inputs, name=name), hw).latency_s * 1e3
     assert small.set_index("model").loc["lenet5", "predicted_ms"] == want
 
