@@ -296,6 +296,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if args.hw and Check("host") not in checks:
         raise _UsageError("--hw names the spec of the host check: add --device host",
                           field="--hw")
+    if args.hw:  # a bad spec is bad input before minutes of cross-checks, not after
+        from edgesim.hardware import load_hardware
+        from edgesim.hardware.model import UnitType
+
+        if load_hardware(args.hw).main_unit.type != UnitType.SIMD:
+            raise _UsageError(f"{args.hw!r} has no simd main unit: the host check predicts a "
+                              "CPU", field="--hw")
     tables = validate(checks or None, out, stderr_progress, host_spec=args.hw or "host-cpu")
     for check, df in tables.items():
         print(f"== {check.value} ==")
@@ -329,11 +336,18 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     _outputs_have_directories([(args.out, "--out")])
     if not os.access(out.parent, os.W_OK | os.X_OK):
         raise _UsageError(f"cannot write under {str(out.parent)!r}", field="--out")
-    if args.threads < 1:
-        raise _UsageError(f"expected a positive number of threads, got {args.threads}",
+    if args.from_file:
+        given = [f for f, v in (("--threads", args.threads), ("--form", args.form),
+                                ("--quick", args.quick or None)) if v is not None]
+        if given:
+            raise _UsageError(f"{given[0]} is what was measured: the measurements file says it "
+                              "(drop it with --from)", field=given[0])
+    threads = 1 if args.threads is None else args.threads
+    if threads < 1:
+        raise _UsageError(f"expected a positive number of threads, got {threads}",
                           field="--threads")
     say = _line_progress()
-    result = calibrate(out, threads=args.threads, form=args.form, quick=args.quick,
+    result = calibrate(out, threads=threads, form=args.form or "eager", quick=args.quick,
                        from_path=Path(args.from_file) if args.from_file else None, progress=say)
     if sys.stderr.isatty():
         print(file=sys.stderr)
@@ -431,10 +445,11 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--out", required=True, metavar="SPEC.yaml",
                      help="the spec to write (its measurements go beside it, "
                           "SPEC.measurements.json)")
-    cal.add_argument("--threads", type=int, default=1, help="torch threads = the spec's cores")
-    cal.add_argument("--form", choices=["eager", "frozen"], default="eager",
-                     help="what torch runs: eager modules (BatchNorm separate) or a frozen "
-                          "TorchScript graph (BatchNorm folded)")
+    cal.add_argument("--threads", type=int, default=None,
+                     help="torch threads = the spec's cores (default 1)")
+    cal.add_argument("--form", choices=["eager", "frozen"], default=None,
+                     help="what torch runs: eager modules (BatchNorm separate; the default) or a "
+                          "frozen TorchScript graph (BatchNorm folded)")
     cal.add_argument("--from", dest="from_file", metavar="MEASUREMENTS.json", default=None,
                      help="refit stored measurements instead of measuring")
     cal.add_argument("--quick", action="store_true",

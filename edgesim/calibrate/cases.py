@@ -141,9 +141,32 @@ def grid(quick: bool = False) -> list[Case]:
     return sorted({chained(c) for c in out})
 
 
+OPS = ("conv", "linear", "sdpa", "relu", "relu6", "add", "hardswish", "gelu", "sigmoid", "silu",
+       "maxpool", "avgpool", "gap", "softmax", "layernorm", "batchnorm", "concat", "upsample")
+
+
+def check_case(case: Case) -> str:
+    """Why ``case`` cannot be built ('' when it can): a case read back from a file."""
+    if case.op not in OPS:
+        return f"unknown op {case.op!r}"
+    for f in ("c_in", "size", "kernel", "stride", "groups", "tokens", "chain"):
+        if getattr(case, f) < 1:
+            return f"{f} must be at least 1"
+    if case.c_out < 0 or (case.op in ("conv", "linear") and case.c_out < 1):
+        return "c_out must be at least 1"
+    if case.c_in % case.groups or (case.c_out and case.c_out % case.groups):
+        return f"groups {case.groups} must divide c_in {case.c_in} and c_out {case.c_out}"
+    if case.op == "sdpa" and case.c_in % case.groups:
+        return "the attention width must be a multiple of the heads (groups)"
+    if _work(case) > 4e9:
+        return "too large a case"
+    return ""
+
+
 def densify(worst: list[Case], known: set[Case]) -> list[Case]:
     """New cases between the worst-fitted ones and their neighbours: channels x1.5 and /1.5,
-    sizes x1.5 (rounded; nothing already measured, nothing larger than the grid's largest)."""
+    sizes and tokens x1.5 and /1.5 (rounded; nothing already measured, no more work than the
+    grid's cap)."""
     out: list[Case] = []
     for c in worst:
         for f in (1.5, 1 / 1.5):

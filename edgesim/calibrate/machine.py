@@ -75,17 +75,21 @@ def _caches(cores: int) -> tuple[tuple[int, int, int], ...]:
                 continue
             level = int((idx / "level").read_text())
             size = _size((idx / "size").read_text())
-            shared = (idx / "shared_cpu_list").read_text().strip()
+            sharing = 0
+            for part in (idx / "shared_cpu_list").read_text().strip().split(","):
+                a, _, b = part.partition("-")
+                sharing += int(b) - int(a) + 1 if b else 1
         except (OSError, ValueError):
             continue
-        sharing = 0
-        for part in shared.split(","):
-            a, _, b = part.partition("-")
-            sharing += int(b) - int(a) + 1 if b else 1
         found[level] = (size, max(1, cores // max(1, sharing)))
-    if not found:  # no sysfs (a container without it): a typical desktop hierarchy, said so
-        return ((1, 32 * 1024, cores), (2, 512 * 1024, cores), (3, 8 * 1024**2, 1))
+    if not found:  # no sysfs (a container without it): a typical hierarchy (fallback_caches)
+        return fallback_caches(cores)
     return tuple((lvl, size, n) for lvl, (size, n) in sorted(found.items()))
+
+
+def fallback_caches(cores: int) -> tuple[tuple[int, int, int], ...]:
+    """The cache hierarchy assumed where sysfs lists none (the spec's header says so)."""
+    return ((1, 32 * 1024, cores), (2, 512 * 1024, cores), (3, 8 * 1024**2, 1))
 
 
 def _rapl() -> str:
@@ -112,6 +116,8 @@ def describe() -> Machine:
         width, isa = 16, "avx512"
     elif "avx2" in flags and "fma" in flags:
         width, isa = 8, "avx2"
+    elif "avx" in flags:
+        width, isa = 8, "avx"
     elif arch in ("aarch64", "arm64") or "asimd" in flags:
         width, isa = 4, "neon"
     else:
@@ -177,4 +183,4 @@ def gemm_rate(threads: int, n: int = 512, min_time_s: float = 0.2) -> float:
         torch.set_num_threads(before)
 
 
-__all__ = ["FMA_PIPES", "Machine", "describe", "gemm_rate", "stream_bandwidth"]
+__all__ = ["FMA_PIPES", "Machine", "describe", "fallback_caches", "gemm_rate", "stream_bandwidth"]

@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
-from edgesim.calibrate.cases import Case, build, densify, grid
+from edgesim.calibrate.cases import Case, build, check_case, densify, grid
 from edgesim.calibrate.fit import FitResult, Measured, fit, terms_of, unit_base
 from edgesim.calibrate.machine import (
     FMA_PIPES,
@@ -82,10 +83,12 @@ class Measurements:
                 raise EdgesimError(f"not a measurements file of this edgesim (format "
                                    f"{d.get('format')!r}, expected {FORMAT})", file=file,
                                    field="format")
-            return cls(machine=Machine.from_dict(d["machine"]), threads=int(d["threads"]),
+            meas = cls(machine=Machine.from_dict(d["machine"]), threads=int(d["threads"]),
                        form=str(d["form"]), date=str(d["date"]),
                        version=str(d["edgesim_version"]),
-                       levels=tuple(Level(**lv) for lv in d["levels"]),
+                       levels=tuple(Level(str(lv["name"]), int(lv["size_bytes"]),
+                                          float(lv["bandwidth_bytes_per_s"]),
+                                          int(lv["buffer_bytes"])) for lv in d["levels"]),
                        gemm_macs_per_s=float(d["gemm_macs_per_s"]),
                        samples=tuple(Sample(Case.from_dict(s), float(s["median_s"]),
                                             float(s["spread"])) for s in d["samples"]))
@@ -94,6 +97,38 @@ class Measurements:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise EdgesimError(f"not a readable measurements file: {type(exc).__name__}: {exc}",
                                file=file) from None
+        meas.check(file)
+        return meas
+
+    def check(self, file: str) -> None:
+        """Refuse measurements no fit can use, naming the field (one error line)."""
+        def bad(field: str, why: str) -> EdgesimError:
+            return EdgesimError(why, file=file, field=field)
+
+        if self.form not in FORMS:
+            raise bad("form", f"unknown form {self.form!r} (use {' or '.join(FORMS)})")
+        if self.threads < 1:
+            raise bad("threads", f"expected a positive number of threads, got {self.threads}")
+        m = self.machine
+        if m.vector_fp32 < 1 or not (math.isfinite(m.mhz_reported) and m.mhz_reported >= 0):
+            raise bad("machine", "expected a positive vector width and a clock >= 0")
+        if not any(lv.name != "dram" for lv in self.levels) or not any(
+                lv.name == "dram" for lv in self.levels):
+            raise bad("levels", "expected a dram level and at least one cache level")
+        for i, lv in enumerate(self.levels):
+            if not (lv.size_bytes > 0 and lv.bandwidth_bytes_per_s > 0
+                    and math.isfinite(lv.bandwidth_bytes_per_s)):
+                raise bad(f"levels[{i}]", "expected a positive size and bandwidth")
+        if not (self.gemm_macs_per_s > 0 and math.isfinite(self.gemm_macs_per_s)):
+            raise bad("gemm_macs_per_s", f"expected a positive rate, got {self.gemm_macs_per_s}")
+        if not self.samples:
+            raise bad("samples", "no measured case")
+        for i, smp in enumerate(self.samples):
+            why = check_case(smp.case)
+            if why:
+                raise bad(f"samples[{i}]", why)
+            if not (smp.median_s > 0 and math.isfinite(smp.median_s)):
+                raise bad(f"samples[{i}].median_s", f"expected a positive time, got {smp.median_s}")
 
 
 def measurements_path(spec_path: Path) -> Path:
@@ -152,10 +187,18 @@ def clock_of(meas: Measurements) -> tuple[float, str]:
     implied = best / lanes
     reported = meas.machine.mhz_reported * 1e6
     if implied > reported:
+        said = (f"above the {reported / 1e9:.3f} GHz /proc/cpuinfo reports (a guest reports its "
+                "TSC)" if reported > 0 else "/proc/cpuinfo reports no clock")
         return implied, (f"the fastest kernel ran {best / 1e9:.1f} G MAC/s = {lanes} lanes x "
-                         f"{implied / 1e9:.3f} GHz, above the {reported / 1e9:.3f} GHz "
-                         "/proc/cpuinfo reports (a guest's TSC): a lower bound of the running clock")
+                         f"{implied / 1e9:.3f} GHz, {said}: a lower bound of the running clock")
     return reported, "/proc/cpuinfo cpu MHz (above what the fastest kernel implies)"
+
+
+def spec_name(path: Path) -> str:
+    """A spec name from a file name: ``mine.yaml -> mine`` (characters a name cannot hold
+    become ``-``)."""
+    name = re.sub(r"[^A-Za-z0-9_\-]", "-", path.stem)[:64] or "calibrated"
+    return name if re.match(r"[A-Za-z_]", name) else f"cpu-{name}"[:64]
 
 
 def base_hardware(meas: Measurements, clock: tuple[float, str]) -> Hardware:
@@ -165,8 +208,8 @@ def base_hardware(meas: Measurements, clock: tuple[float, str]) -> Hardware:
     return unit_base(build_hardware(validate_spec_dict(load_yaml(text, None, SpecError))))
 
 
-def fit_measurements(meas: Measurements, progress: Callable[[str], None] | None = None
-                     ) -> tuple[str, FitResult]:
+def fit_measurements(meas: Measurements, progress: Callable[[str], None] | None = None,
+                     name: str = "host-cpu") -> tuple[str, FitResult]:
     """The spec text and fit of stored measurements (deterministic)."""
     from edgesim.workload.trace import trace
 
@@ -183,7 +226,7 @@ def fit_measurements(meas: Measurements, progress: Callable[[str], None] | None 
     result = fit(measured, {lv.name: lv.bandwidth_bytes_per_s for lv in meas.levels
                             if lv.name != "dram"})
     text = render(meas.machine, meas.threads, meas.form, clock[0], clock[1], meas.levels, result,
-                  meas.date, meas.version, meas.gemm_macs_per_s)
+                  meas.date, meas.version, meas.gemm_macs_per_s, name=name)
     return text, result
 
 
@@ -242,8 +285,14 @@ def calibrate(out: Path, threads: int = 1, form: str = "eager", quick: bool = Fa
         meas = Measurements.from_json(text, str(from_path))
     else:
         meas = measure_machine(threads, form, quick, say)
-    spec_text, result = fit_measurements(meas, say)
     out = Path(out)
+    try:
+        spec_text, result = fit_measurements(meas, say, spec_name(out))
+    except EdgesimError:
+        raise
+    except (ValueError, RuntimeError, ZeroDivisionError) as exc:  # torch or scipy refusing a case
+        raise EdgesimError(f"the measurements cannot be fitted: {type(exc).__name__}: {exc}",
+                           file=str(from_path) if from_path else None) from None
     if from_path is None or Path(from_path).resolve() != measurements_path(out).resolve():
         write_atomic(measurements_path(out), partial(_write, meas.to_json()))
     write_atomic(out, partial(_write, spec_text))

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from edgesim.calibrate.fit import FitResult
-from edgesim.calibrate.machine import FMA_PIPES, Machine
+from edgesim.calibrate.machine import FMA_PIPES, Machine, fallback_caches
 from edgesim.hardware import tech
 from edgesim.vocab import KernelClass
 
@@ -62,7 +62,12 @@ def render(machine: Machine, threads: int, form: str, clock_hz: float, clock_not
     node, node_src = node_nm(machine)
     op_pj = INSTRUCTION_PJ_45NM * tech.energy_scale(node) / machine.vector_fp32
     static_w = STATIC_W_PER_CORE * threads
-    h = [f"# {name}: written by `edgesim calibrate` (edgesim {version}) on {date}.",
+    import torch
+
+    from edgesim.version import __version__
+
+    h = [f"# {name}: written by `edgesim calibrate`: measured by edgesim {version} on {date}, "
+         f"fitted by edgesim {__version__} with torch {torch.__version__}.",
          f"#  - CPU: {machine.cpu} ({machine.arch}, {machine.isa}, {machine.cores} logical CPUs; "
          f"/proc/cpuinfo); torch {machine.torch}.",
          f"#  - measured with {threads} thread(s), form `{form}` "
@@ -75,7 +80,10 @@ def render(machine: Machine, threads: int, form: str, clock_hz: float, clock_not
          f"#  - clock {clock_hz / 1e9:.3f} GHz: {clock_note}.",
          f"#  - best GEMM (512^3 torch.mm): {gemm_macs_per_s / 1e9:.1f} G MAC/s on {threads} "
          f"thread(s).",
-         "#  - memory levels: sizes from sysfs (per-core caches x threads); bandwidth = "
+         "#  - memory levels: sizes "
+         + ("assumed (sysfs lists no caches here)" if machine.cache_bytes
+            == fallback_caches(machine.cores) else "from sysfs")
+         + " (per-core caches x threads); bandwidth = "
          "torch.sum over a buffer of a quarter of the level, repeated (best of calls):"]
     fitted = result.bandwidths if result is not None else {}
     for lv in levels:

@@ -107,7 +107,7 @@ class KernelSpec(_Frozen):
         if not isinstance(v, float | int):
             ks = [k for k, _ in v]
             if any(b <= a for a, b in zip(ks, ks[1:], strict=False)):
-                raise ValueError(f"K must increase from point to point, got {ks}")
+                raise ValueError(f"sizes must increase from point to point, got {ks}")
         return v
 
 
@@ -167,9 +167,9 @@ class ComputeUnitSpec(_Frozen):
     layer_overhead_cycles: int = Field(default=0, ge=0, strict=True)
     """SIMD only: fixed cycles per GEMM layer outside the inner loop (library call, packing setup, thread fork/join; a GPU's kernel launch)."""
     kernels: dict[KernelClass, KernelSpec] | None = None
-    """SIMD only: calibrated kernel classes (conv1x1, conv3x3, conv5x5, conv7x7, depthwise, grouped, linear, matmul, elementwise, pool, softmax, norm, concat, upsample), each with its own `efficiency` and `overhead_cycles` in place of the unit's; classes not listed use the unit's."""
+    """SIMD only: calibrated kernel classes (conv1x1, conv3x3, conv5x5, conv7x7, depthwise, grouped, linear, matmul, elementwise, activation, pool, global_pool, softmax, layernorm, batchnorm, concat, upsample), each with its own `efficiency` and `overhead_cycles` in place of the unit's; classes not listed use the unit's."""
     batchnorm: BatchnormForm = BatchnormForm.FOLDED
-    """SIMD only: how the software runs a BatchNorm the workload folded into its producer: `folded` (a frozen / deployed graph: no cost) or `separate` (torch eager: its own pass over the output, priced as the `norm` kernel)."""
+    """SIMD only: how the software runs a BatchNorm the workload folded into its producer: `folded` (a frozen / deployed graph: no cost) or `separate` (torch eager: its own pass over the output, priced as the `batchnorm` kernel class)."""
     fill_cycles: int | None = Field(default=None, ge=0, strict=True)
     """Cube only: cycles from a GEMM's start to its first result (pipeline fill; default the K edge, `depth`)."""
     packs_channels: bool = False
@@ -259,7 +259,7 @@ class ComputeUnitSpec(_Frozen):
             raise FieldError("bit_serial", "a bit-serial unit computes on integers: list "
                              "integer precisions only")
         for f, unset in (("kernels", self.kernels is None),
-                         ("batchnorm", self.batchnorm == BatchnormForm.FOLDED)):
+                         ("batchnorm", "batchnorm" not in self.model_fields_set)):
             if not unset and t != UnitType.SIMD:
                 raise FieldError(f, f"`{f}` applies only to simd units")
         if self.layer_overhead_cycles and t != UnitType.SIMD:

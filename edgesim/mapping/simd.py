@@ -23,6 +23,11 @@ Efficiency model of a GEMM layer (conv, linear, matmul as ``groups`` GEMMs ``M x
   thread fork/join on a CPU, a kernel launch on a GPU, interpreter dispatch on an MCU) is added
   to every GEMM layer; it dominates small layers.
 
+A calibrated unit (``kernels:``, written by ``edgesim calibrate``) replaces ``efficiency`` and
+``layer_overhead_cycles`` per kernel class (``mapping/kernels.py``: the layer's class, its
+efficiency at the layer's K or M, its overhead per call), and with ``batchnorm: separate`` adds the
+pass of a BatchNorm folded into the layer (torch eager runs it on its own).
+
 Adder layers (AdderNet) on a MAC SIMD unit: ``|x - w|`` accumulate takes
 ``ADDER_INSTRUCTIONS_ON_MAC`` = 2 vector instructions where a MAC takes one FMA (an
 absolute-difference and an add: NEON ``vabd`` + ``vadd``, AVX ``vsubps`` + ``vandps``-abs folded

@@ -28,12 +28,18 @@ def test_a_quick_calibration_measures_fits_and_writes_a_spec(tmp_path: Path,
     unit = hw.main_unit
     assert unit.cores == 1 and unit.batchnorm == BatchnormForm.SEPARATE and unit.kernels
     # a refit of the stored measurements writes the same spec, byte for byte
-    again = tmp_path / "again.yaml"
+    (tmp_path / "re").mkdir()
+    again = tmp_path / "re" / "mine.yaml"  # same name, so the same spec text
     assert main(["calibrate", "--from", str(meas), "--out", str(again)]) == 0
     assert again.read_text() == out.read_text()
+    assert "\nname: mine\n" in out.read_text()
 
 
 def test_frozen_form_writes_a_folded_batchnorm_spec(tmp_path: Path) -> None:
+    import torch
+
+    if not hasattr(torch.jit, "freeze"):
+        pytest.skip("this torch has no TorchScript freeze (the frozen form)")
     from edgesim.calibrate.cases import Case
     from edgesim.calibrate.run import calibrate, measure_machine
     from edgesim.vocab import KernelClass
@@ -60,10 +66,20 @@ def test_frozen_form_writes_a_folded_batchnorm_spec(tmp_path: Path) -> None:
     (["calibrate", "--out", "{tmp}/x.yaml", "--from", "{tmp}/bad.json"],
      "not a readable measurements file"),
     (["validate", "--hw", "host-cpu"], "--hw: --hw names the spec of the host check"),
+    (["validate", "--device", "host", "--check", "host", "--hw", "edge-npu"], "no simd main unit"),
+    (["validate", "--device", "host", "--check", "host", "--hw", "{tmp}/none.yaml"], "none.yaml"),
+    (["calibrate", "--out", "{tmp}/x.yaml", "--from", "{tmp}/bad.json", "--form", "frozen"],
+     "--form: --form is what was measured"),
+    (["calibrate", "--out", "{tmp}/x.yaml", "--from", "{tmp}/ok.json"], "unknown op 'conv9'"),
 ])
 def test_bad_input_is_one_error_line(argv: list[str], message: str, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "bad.json").write_text("{not json")
+    import json
+
+    ok = json.loads(RECORDED.read_text())
+    ok["samples"][0]["op"] = "conv9"
+    (tmp_path / "ok.json").write_text(json.dumps(ok))
     assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and message in err[0], err

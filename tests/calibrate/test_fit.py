@@ -87,6 +87,38 @@ def test_the_fit_recovers_parameters_that_generated_the_times(recorded: Measurem
     assert max(result.errors()) < 0.02
 
 
+@pytest.mark.parametrize("path, value, message", [
+    (("threads",), 0, "threads"), (("form",), "jit", "unknown form"),
+    (("samples", 0, "median_s"), 0.0, "positive time"),
+    (("samples", 0, "groups"), 3, "groups 3 must divide"),
+    (("levels",), [], "expected a dram level"),
+    (("machine", "vector_fp32"), 0, "vector width"),
+])
+def test_measurements_that_no_fit_can_use_are_refused(path: tuple, value: object,
+                                                      message: str) -> None:
+    import json
+
+    from edgesim.errors import EdgesimError
+
+    d = json.loads(RECORDED.read_text())
+    node = d
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    with pytest.raises(EdgesimError, match=message) as err:
+        Measurements.from_json(json.dumps(d), "m.json")
+    assert "m.json" in str(err.value)
+
+
+def test_a_spec_is_named_after_its_file(recorded: Measurements) -> None:
+    from edgesim.calibrate.run import spec_name
+
+    assert spec_name(Path("out/mine.yaml")) == "mine"
+    assert spec_name(Path("2 cores.yaml")) == "cpu-2-cores"
+    text, _ = fit_measurements(recorded, name="mine")
+    assert "\nname: mine\n" in text
+
+
 def test_measurements_files_are_checked(tmp_path: Path) -> None:
     from edgesim.errors import EdgesimError
 
