@@ -9,7 +9,9 @@ Prints the per-model ratios and, per thread count, the share within +-10% and +-
 error and the Spearman rank correlation of the pruned variants, against the targets (at 1
 thread: >= 90% of generated models within +-20%, Spearman >= 0.95). Measurements are not
 reproducible to the bit: figures vary from run to run on a shared machine. Not part of the
-test suite.
+test suite. ``--device cuda`` does the same for this machine's CUDA GPU (``edgesim calibrate
+--device cuda``, CUDA events, TF32 off; skipped, and said so, where there is none); ``--csv``
+keeps the table, ``--keep-spec`` the calibrated spec and its measurements.
 """
 
 from __future__ import annotations
@@ -44,30 +46,50 @@ def main(argv: list[str] | None = None) -> int:
                     help="thread counts to validate at, e.g. 1,2 (default 1 and every core)")
     ap.add_argument("--generated", type=int, default=28, help="generated models")
     ap.add_argument("--seed", type=int, default=1, help="seed of the generated models")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                    help="calibrate and check this CPU (default) or its CUDA GPU")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="measurement rounds (each model keeps its fastest round's median)")
+    ap.add_argument("--csv", default=None, help="also write the table to this CSV file")
+    ap.add_argument("--keep-spec", default=None, metavar="SPEC.yaml",
+                    help="write the calibrated spec (and its measurements) here")
     args = ap.parse_args(argv)
+    cuda = args.device == "cuda"
+    if cuda:
+        from edgesim.measurement import cuda_missing
+
+        missing = cuda_missing()
+        if missing:
+            print(f"skipped: {missing}")
+            return 0
     threads = ([int(t) for t in args.threads.split(",")] if args.threads
-               else sorted({1, os.cpu_count() or 1}))
+               else [1] if cuda else sorted({1, os.cpu_count() or 1}))
+    speed = _cuda_speed if cuda else _cpu_speed
     with tempfile.TemporaryDirectory() as tmp:
         spec = args.spec
         if spec is None:
-            spec = str(Path(tmp) / "calibrated.yaml")
+            spec = args.keep_spec or str(Path(tmp) / "calibrated.yaml")
             t0 = time.perf_counter()
-            result = calibrate(Path(spec), threads=1,
+            result = calibrate(Path(spec), threads=1, device=args.device,
                                progress=lambda m: print(m, file=sys.stderr, flush=True)
                                if "00/" in m or "(1/" in m else None)
             print(f"calibrate: {time.perf_counter() - t0:.0f} s")
             print("\n".join(summary_lines(result)))
-        before = gemm_rate(1)
+        before = speed()
         t0 = time.perf_counter()
         df = table(lambda m: print(m, file=sys.stderr, flush=True), threads=threads,
-                   generated=args.generated, seed=args.seed, spec=spec)
+                   generated=args.generated, seed=args.seed, spec=spec,
+                   device="cuda" if cuda else "cpu", rounds=args.rounds)
         print(f"validate: {time.perf_counter() - t0:.0f} s, spec {args.spec or 'just calibrated'}")
-        after = gemm_rate(1)
+        after = speed()
+        if args.csv:
+            df.to_csv(args.csv, index=False)
         stored = measurements_path(Path(spec))
         if stored.exists():
             meas = Measurements.from_json(stored.read_text(), str(stored))
-            at_cal = meas.gemm_macs_per_s / meas.threads
-            print(f"machine speed (best 512^3 GEMM, 1 thread): {at_cal / 1e9:.1f} G MAC/s at "
+            at_cal = meas.gemm_macs_per_s / (1 if cuda else meas.threads)
+            what = "4096^3 GEMM on the GPU" if cuda else "512^3 GEMM, 1 thread"
+            print(f"machine speed (best {what}): {at_cal / 1e9:.1f} G MAC/s at "
                   f"calibration ({meas.date}); {before / 1e9:.1f} before and {after / 1e9:.1f} "
                   f"after validating (a shared machine drifts: ratios move with it)")
     rows = df[df["group"] != "summary"]
@@ -78,11 +100,22 @@ def main(argv: list[str] | None = None) -> int:
     one = summary[summary["threads"] == 1].set_index("model")["value"]
     within = one.get("generated: share within 20%", float("nan"))
     rho = one.get("pruned: Spearman rank correlation", float("nan"))
-    print(f"at 1 thread: generated within +-20%: {within:.0%} (target >= "
+    where = "on the GPU" if cuda else "at 1 thread"
+    print(f"{where}: generated within +-20%: {within:.0%} (target >= "
           f"{TARGET_WITHIN_20:.0%}: {'met' if within >= TARGET_WITHIN_20 else 'NOT met'}); "
           f"Spearman {rho:.3f} (target >= {TARGET_SPEARMAN}: "
           f"{'met' if rho >= TARGET_SPEARMAN else 'NOT met'})")
     return 0
+
+
+def _cpu_speed() -> float:
+    return gemm_rate(1)
+
+
+def _cuda_speed() -> float:
+    from edgesim.calibrate.gpu import cuda_gemm_rate
+
+    return cuda_gemm_rate()
 
 
 if __name__ == "__main__":

@@ -271,7 +271,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from edgesim.validate import Check, validate
-    from edgesim.validate.run import stderr_progress
+    from edgesim.validate.run import measured_specs, stderr_progress
 
     checks = []
     for name in args.check:
@@ -280,11 +280,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         except ValueError:
             known = ", ".join(c.value for c in Check)
             raise _UsageError(f"unknown check {name!r} (use {known})", field="--check") from None
-    if args.device == "host":
+    device_check = {"host": Check.HOST, "cuda": Check.CUDA}.get(args.device or "")
+    if device_check is not None:
         if not checks:  # with no --check: every cross-check, then this machine
-            checks = [c for c in Check if c.value != "host"]
-        if Check("host") not in checks:
-            checks.append(Check("host"))
+            checks = [c for c in Check if c.value not in ("host", "cuda")]
+        if device_check not in checks:
+            checks.append(device_check)
     out = Path(args.out) if args.out else None
     if out is not None:
         for path in (out, *out.parents):
@@ -293,17 +294,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         parent = next((q for q in (out, *out.parents) if q.exists()), Path("."))
         if not os.access(parent, os.W_OK | os.X_OK):
             raise _UsageError(f"cannot write under {str(parent)!r}", field="--out")
-    if args.hw and Check("host") not in checks:
-        raise _UsageError("--hw names the spec of the host check: add --device host",
-                          field="--hw")
-    if args.hw:  # a bad spec is bad input before minutes of cross-checks, not after
-        from edgesim.hardware import load_hardware
-        from edgesim.hardware.model import UnitType
-
-        if load_hardware(args.hw).main_unit.type != UnitType.SIMD:
-            raise _UsageError(f"{args.hw!r} has no simd main unit: the host check predicts a "
-                              "CPU", field="--hw")
-    tables = validate(checks or None, out, stderr_progress, host_spec=args.hw or "host-cpu")
+    host_spec, gpu_spec = measured_specs(checks, args.hw)
+    tables = validate(checks or None, out, stderr_progress, host_spec=host_spec,
+                      gpu_spec=gpu_spec)
     for check, df in tables.items():
         print(f"== {check.value} ==")
         print(df.to_string(index=False))
@@ -338,7 +331,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         raise _UsageError(f"cannot write under {str(out.parent)!r}", field="--out")
     if args.from_file:
         given = [f for f, v in (("--threads", args.threads), ("--form", args.form),
-                                ("--quick", args.quick or None)) if v is not None]
+                                ("--quick", args.quick or None), ("--device", args.device))
+                 if v is not None]
         if given:
             raise _UsageError(f"{given[0]} is what was measured: the measurements file says it "
                               "(drop it with --from)", field=given[0])
@@ -348,7 +342,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
                           field="--threads")
     say = _line_progress()
     result = calibrate(out, threads=threads, form=args.form or "eager", quick=args.quick,
-                       from_path=Path(args.from_file) if args.from_file else None, progress=say)
+                       from_path=Path(args.from_file) if args.from_file else None, progress=say,
+                       device=args.device or "cpu")
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print("\n".join(summary_lines(result)))
@@ -432,16 +427,17 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--check", action="append", default=[], metavar="NAME",
                      help="run only this check (scalesim, zigzag, eyeriss, jetson-nano, host); "
                           "repeatable")
-    val.add_argument("--device", choices=["host"], default=None,
+    val.add_argument("--device", choices=["host", "cuda"], default=None,
                      help="also predicted vs measured on this machine (host: the host-cpu spec "
-                          "against torch, measured here; takes minutes)")
+                          "or --hw against torch on the CPU; cuda: the GPU spec --hw against "
+                          "torch on this machine's GPU, CUDA events; takes minutes)")
     val.add_argument("--hw", default=None, metavar="NAME|PATH",
                      help="the spec the host check predicts with (default host-cpu; e.g. one "
-                          "written by edgesim calibrate)")
+                          "written by edgesim calibrate); the GPU check's spec (required)")
     val.set_defaults(func=_cmd_validate)
 
-    cal = sub.add_parser("calibrate", help="fit a CPU spec to microbenchmarks measured on this "
-                                           "machine (takes minutes)")
+    cal = sub.add_parser("calibrate", help="fit a CPU (or its GPU) spec to microbenchmarks "
+                                           "measured on this machine (takes minutes)")
     cal.add_argument("--out", required=True, metavar="SPEC.yaml",
                      help="the spec to write (its measurements go beside it, "
                           "SPEC.measurements.json)")
@@ -450,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--form", choices=["eager", "frozen"], default=None,
                      help="what torch runs: eager modules (BatchNorm separate; the default) or a "
                           "frozen TorchScript graph (BatchNorm folded)")
+    cal.add_argument("--device", choices=["cpu", "cuda"], default=None,
+                     help="what to calibrate: this CPU (the default) or its CUDA GPU (CUDA "
+                          "events, TF32 off; writes a gpu spec)")
     cal.add_argument("--from", dest="from_file", metavar="MEASUREMENTS.json", default=None,
                      help="refit stored measurements instead of measuring")
     cal.add_argument("--quick", action="store_true",

@@ -4,8 +4,11 @@ What is measured is the eager module under ``torch.inference_mode`` on ``threads
 threads (restored afterwards), batch as given by the example inputs: ``warmup`` calls first
 (allocations, oneDNN primitive caches), then timed calls (``time.perf_counter`` around each)
 until ``repeats`` calls or, when ``repeats`` is None, at least ``min_time_s`` of timed calls
-(between ``min_repeats`` and ``max_repeats``). A measurement is not bit-reproducible: searches
-that use it (``measured_latency_s``) run it serially in their own process and cache it.
+(between ``min_repeats`` and ``max_repeats``). With ``device="cuda"`` a copy of the module and
+the inputs go to the GPU and each call is timed by a pair of CUDA events (``torch.cuda.Event``:
+from the first kernel's queueing to the last one's end, launch gaps included), synchronised
+after each call. A measurement is not bit-reproducible: searches that use it
+(``measured_latency_s``) run it serially in their own process and cache it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +37,7 @@ class Measurement:
     p90_s: float
     samples_s: tuple[float, ...]
     threads: int
+    device: str = "cpu"
 
     @property
     def spread(self) -> float:
@@ -54,9 +59,40 @@ def _positive_int(value: object, field: str) -> int:
     return value
 
 
+DEVICES = ("cpu", "cuda")
+
+
+def cuda_missing() -> str | None:
+    """Why this machine cannot measure on a CUDA GPU, or None when it can."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return ("no CUDA GPU here (torch.cuda.is_available() is False"
+                + (f"; torch {torch.__version__} is a CPU build" if torch.version.cuda is None
+                   else "") + ")")
+    return None
+
+
+def on_device(module: nn.Module, example_inputs: tuple[Any, ...], device: str
+              ) -> tuple[nn.Module, tuple[Any, ...]]:
+    """``module`` and its inputs on ``device``: a copy of the module when it moves; when every
+    tensor input is there already, the module is taken to be there too (a frozen graph made
+    on the device has no parameters to move)."""
+    import copy
+
+    import torch
+
+    tensors = [x for x in example_inputs if isinstance(x, torch.Tensor)]
+    if device == "cpu" or (tensors and all(x.device.type == device for x in tensors)):
+        return module, example_inputs
+    moved = copy.deepcopy(module).to(device)
+    return moved, tuple(x.to(device) if hasattr(x, "to") else x for x in example_inputs)
+
+
 def measure(module: nn.Module, example_inputs: tuple[Any, ...], threads: int = 1,
             repeats: int | None = None, warmup: int = 2, min_time_s: float = 0.2,
-            min_repeats: int = 5, max_repeats: int = 200) -> Measurement:
+            min_repeats: int = 5, max_repeats: int = 200, device: str = "cpu"
+            ) -> Measurement:
     """Median and spread of ``module(*example_inputs)``'s latency on this machine.
 
     Args:
@@ -67,6 +103,7 @@ def measure(module: nn.Module, example_inputs: tuple[Any, ...], threads: int = 1
         repeats: timed calls; ``None``: enough for ``min_time_s`` (``min_repeats`` to
             ``max_repeats``).
         warmup: untimed calls first.
+        device: ``cpu`` (wall clock) or ``cuda`` (CUDA events; the module is copied there).
     """
     import torch
 
@@ -77,18 +114,25 @@ def measure(module: nn.Module, example_inputs: tuple[Any, ...], threads: int = 1
         raise EdgesimError(f"expected a number of calls >= 0, got {warmup!r}", field="warmup")
     if not isinstance(example_inputs, tuple):
         raise EdgesimError("expected a tuple of example inputs", field="example_inputs")
+    if device not in DEVICES:
+        raise EdgesimError(f"unknown device {device!r} (use {' or '.join(DEVICES)})",
+                           field="device")
+    if device == "cuda":
+        missing = cuda_missing()
+        if missing:
+            raise EdgesimError(missing, field="device")
+    module, example_inputs = on_device(module, example_inputs, device)
+    call = _timer(module, example_inputs, device)
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     samples: list[float] = []
     try:
         with torch.inference_mode():
             for _ in range(warmup):
-                module(*example_inputs)
+                call()
             spent = 0.0
             while True:
-                t0 = time.perf_counter()
-                module(*example_inputs)
-                dt = time.perf_counter() - t0
+                dt = call()
                 samples.append(dt)
                 spent += dt
                 if repeats is not None:
@@ -101,7 +145,50 @@ def measure(module: nn.Module, example_inputs: tuple[Any, ...], threads: int = 1
         torch.set_num_threads(before)
     s = sorted(samples)
     return Measurement(median_s=statistics.median(s), min_s=s[0], p10_s=_quantile(s, 0.1),
-                       p90_s=_quantile(s, 0.9), samples_s=tuple(samples), threads=threads)
+                       p90_s=_quantile(s, 0.9), samples_s=tuple(samples), threads=threads,
+                       device=device)
+
+
+def _timer(module: nn.Module, example_inputs: tuple[Any, ...], device: str
+           ) -> Callable[[], float]:
+    """A function that calls the module once and returns the seconds it took."""
+    import torch
+
+    if device == "cuda":
+        start = torch.cuda.Event(enable_timing=True)
+        end = torch.cuda.Event(enable_timing=True)
+
+        def timed_cuda() -> float:
+            start.record()
+            module(*example_inputs)
+            end.record()
+            end.synchronize()
+            return float(start.elapsed_time(end)) / 1e3
+
+        torch.cuda.synchronize()
+        return timed_cuda
+
+    def timed() -> float:
+        t0 = time.perf_counter()
+        module(*example_inputs)
+        return time.perf_counter() - t0
+
+    return timed
+
+
+@contextmanager
+def fp32_exact() -> Iterator[None]:
+    """TF32 off for cuDNN and cuBLAS inside (restored after): fp32 layers run fp32 math on a
+    GPU, where torch lets cuDNN convolutions use TF32 tensor cores by default."""
+    import torch
+
+    before = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
 
 
 def frozen(module: nn.Module, example_inputs: tuple[Any, ...]) -> nn.Module:
@@ -119,4 +206,5 @@ def frozen(module: nn.Module, example_inputs: tuple[Any, ...]) -> nn.Module:
     return out
 
 
-__all__ = ["Measurement", "frozen", "measure"]
+__all__ = ["DEVICES", "Measurement", "cuda_missing", "fp32_exact", "frozen", "measure",
+           "on_device"]

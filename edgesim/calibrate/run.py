@@ -1,11 +1,13 @@
 """``edgesim calibrate``: measure this machine, fit a spec to it, write both.
 
-Steps: read the machine (:mod:`edgesim.calibrate.machine`); stream each cache level and DRAM;
-time every case of the grid (:mod:`edgesim.calibrate.cases`) with ``es.measure`` in the chosen
-form, in three rounds (each case keeps its fastest round's median); fit (:mod:`edgesim.calibrate.fit`); time the cases around the worst-fitted 5% and fit
-again; write the spec (:mod:`edgesim.calibrate.spec_text`) and, beside it, every measurement
-(``NAME.measurements.json``) so that ``--from`` refits without measuring. The fit depends only
-on the stored measurements: the same file gives the same spec, byte for byte.
+Steps: read the machine (:mod:`edgesim.calibrate.machine`, or :mod:`edgesim.calibrate.gpu`);
+stream each cache level and DRAM; time every case of the grid
+(:mod:`edgesim.calibrate.cases`) with ``es.measure`` in the chosen form, in three rounds (each
+case keeps its fastest round's median); fit (:mod:`edgesim.calibrate.fit`); time the cases
+around the worst-fitted 5% and fit again; write the spec (:mod:`edgesim.calibrate.spec_text`)
+and, beside it, every measurement (``NAME.measurements.json``) so that ``--from`` refits
+without measuring. The fit depends only on the stored measurements: the same file gives the
+same spec, byte for byte.
 """
 
 from __future__ import annotations
@@ -15,12 +17,21 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from edgesim.calibrate.cases import Case, build, check_case, densify, grid
 from edgesim.calibrate.fit import FitResult, Measured, fit, terms_of, unit_base
+from edgesim.calibrate.gpu import (
+    WARP,
+    Gpu,
+    cuda_gemm_rate,
+    cuda_stream_bandwidth,
+    describe_gpu,
+)
 from edgesim.calibrate.machine import (
     FMA_PIPES,
     Machine,
@@ -28,12 +39,13 @@ from edgesim.calibrate.machine import (
     gemm_rate,
     stream_bandwidth,
 )
-from edgesim.calibrate.spec_text import Level, render
+from edgesim.calibrate.spec_text import Level, render, render_gpu
 from edgesim.errors import EdgesimError, SpecError
 from edgesim.fileio import write_atomic
 from edgesim.hardware.build import build_hardware
 from edgesim.hardware.model import Hardware
 from edgesim.hardware.spec import validate_spec_dict
+from edgesim.measurement import DEVICES, cuda_missing, fp32_exact
 from edgesim.version import __version__
 from edgesim.vocab import GEMM_OPS
 from edgesim.yamlutil import load_yaml
@@ -65,14 +77,20 @@ class Measurements:
     levels: tuple[Level, ...]
     gemm_macs_per_s: float
     samples: tuple[Sample, ...]
+    device: str = "cpu"  # or "cuda": then ``gpu`` says which, ``machine`` is its host
+    gpu: Gpu | None = None
 
     def to_json(self) -> str:
-        d = {"format": FORMAT, "machine": self.machine.to_dict(), "threads": self.threads,
-             "form": self.form, "date": self.date, "edgesim_version": self.version,
-             "levels": [asdict(lv) for lv in self.levels],
-             "gemm_macs_per_s": self.gemm_macs_per_s,
-             "samples": [{**s.case.to_dict(), "median_s": s.median_s, "spread": s.spread}
-                         for s in self.samples]}
+        d: dict[str, Any] = {
+            "format": FORMAT, "machine": self.machine.to_dict(), "threads": self.threads,
+            "form": self.form, "date": self.date, "edgesim_version": self.version,
+            "levels": [asdict(lv) for lv in self.levels],
+            "gemm_macs_per_s": self.gemm_macs_per_s,
+            "samples": [{**s.case.to_dict(), "median_s": s.median_s, "spread": s.spread}
+                        for s in self.samples]}
+        if self.device != "cpu":  # a CPU file reads as it did before GPUs were measured
+            d["device"] = self.device
+            d["gpu"] = self.gpu.to_dict() if self.gpu is not None else None
         return json.dumps(d, indent=1, sort_keys=True) + "\n"
 
     @classmethod
@@ -91,7 +109,9 @@ class Measurements:
                                           int(lv["buffer_bytes"])) for lv in d["levels"]),
                        gemm_macs_per_s=float(d["gemm_macs_per_s"]),
                        samples=tuple(Sample(Case.from_dict(s), float(s["median_s"]),
-                                            float(s["spread"])) for s in d["samples"]))
+                                            float(s["spread"])) for s in d["samples"]),
+                       device=str(d.get("device", "cpu")),
+                       gpu=Gpu.from_dict(d["gpu"]) if d.get("gpu") is not None else None)
         except EdgesimError:
             raise
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -107,6 +127,11 @@ class Measurements:
 
         if self.form not in FORMS:
             raise bad("form", f"unknown form {self.form!r} (use {' or '.join(FORMS)})")
+        if self.device not in DEVICES:
+            raise bad("device", f"unknown device {self.device!r} (use {' or '.join(DEVICES)})")
+        if self.device == "cuda" and (self.gpu is None or self.gpu.sms < 1
+                                      or self.gpu.l2_bytes < 1):
+            raise bad("gpu", "a cuda measurement needs its GPU (multiprocessors, L2 size)")
         if self.threads < 1:
             raise bad("threads", f"expected a positive number of threads, got {self.threads}")
         m = self.machine
@@ -153,14 +178,24 @@ def _levels(machine: Machine, threads: int, quick: bool) -> tuple[Level, ...]:
     return tuple(out)
 
 
-def _time_case(case: Case, threads: int, form: str, quick: bool) -> Sample:
-    from edgesim.measurement import frozen, measure
+def _levels_cuda(gpu: Gpu, quick: bool) -> tuple[Level, ...]:
+    dram_buf = 256 * 1024**2 if quick else max(1024**3, 4 * gpu.l2_bytes)
+    l2_buf = max(4096, gpu.l2_bytes // 4)
+    return (Level("dram", gpu.memory_bytes,
+                  cuda_stream_bandwidth(dram_buf, 0.05 if quick else 0.3), dram_buf),
+            Level("l2", gpu.l2_bytes, cuda_stream_bandwidth(l2_buf, 0.02 if quick else 0.1),
+                  l2_buf))
 
-    module, inputs = build(case)
+
+def _time_case(case: Case, threads: int, form: str, quick: bool, device: str = "cpu"
+               ) -> Sample:
+    from edgesim.measurement import frozen, measure, on_device
+
+    module, inputs = on_device(*build(case), device)
     if form == "frozen":
         module = frozen(module, inputs)
     m = measure(module, inputs, threads=threads, warmup=3, min_time_s=0.02 if quick else 0.06,
-                min_repeats=5, max_repeats=60 if quick else 200)
+                min_repeats=5, max_repeats=60 if quick else 200, device=device)
     return Sample(case, m.median_s, m.spread if math.isfinite(m.spread) else 0.0)
 
 
@@ -177,18 +212,28 @@ def _macs(case: Case) -> int:
 
 
 def clock_of(meas: Measurements) -> tuple[float, str]:
-    """The spec's clock: what /proc/cpuinfo reports, raised to the clock the fastest GEMM
-    implies at the full FMA peak (a virtual machine reports its TSC, not the running clock)."""
-    lanes = FMA_PIPES * meas.machine.vector_fp32 * meas.threads
+    """The spec's clock: what /proc/cpuinfo (a GPU: nvidia-smi's maximum SM clock) reports,
+    raised to the clock the fastest GEMM implies at the full FMA peak (a virtual machine
+    reports its TSC, not the running clock)."""
+    gpu = meas.gpu if meas.device == "cuda" else None
+    lanes = (WARP * gpu.warps_per_clock if gpu is not None
+             else FMA_PIPES * meas.machine.vector_fp32 * meas.threads)
+    source = "nvidia-smi clocks.max.sm" if gpu is not None else "/proc/cpuinfo"
     best = meas.gemm_macs_per_s
     for s in meas.samples:
         if s.case.op in ("conv", "linear") and s.case.groups == 1:
             best = max(best, _macs(s.case) / s.median_s)
     implied = best / lanes
-    reported = meas.machine.mhz_reported * 1e6
+    reported = (gpu.max_sm_mhz if gpu is not None else meas.machine.mhz_reported) * 1e6
+    if gpu is not None and reported > 0:  # a GPU reports its real clock: kept
+        above = (f"; the fastest kernel ran {best / 1e12:.1f} T MAC/s = {implied / reported:.2f}x"
+                 " the fp32 peak at it (Winograd or FFT convolutions multiply less than the MACs"
+                 " counted; they fit at efficiency 1)" if implied > reported else "")
+        return reported, f"{source}{above}"
     if implied > reported:
-        said = (f"above the {reported / 1e9:.3f} GHz /proc/cpuinfo reports (a guest reports its "
-                "TSC)" if reported > 0 else "/proc/cpuinfo reports no clock")
+        why = "" if gpu is not None else " (a guest reports its TSC)"
+        said = (f"above the {reported / 1e9:.3f} GHz {source} reports{why}" if reported > 0
+                else f"{source} reports no clock")
         return implied, (f"the fastest kernel ran {best / 1e9:.1f} G MAC/s = {lanes} lanes x "
                          f"{implied / 1e9:.3f} GHz, {said}: a lower bound of the running clock")
     return reported, "/proc/cpuinfo cpu MHz (above what the fastest kernel implies)"
@@ -203,8 +248,7 @@ def spec_name(path: Path) -> str:
 
 def base_hardware(meas: Measurements, clock: tuple[float, str]) -> Hardware:
     """The machine's spec without kernel classes, every class at efficiency 1, no overhead."""
-    text = render(meas.machine, meas.threads, meas.form, clock[0], clock[1], meas.levels, None,
-                  meas.date, meas.version, meas.gemm_macs_per_s)
+    text = _render(meas, clock, None, "calibrated")
     return unit_base(build_hardware(validate_spec_dict(load_yaml(text, None, SpecError))))
 
 
@@ -225,35 +269,56 @@ def fit_measurements(meas: Measurements, progress: Callable[[str], None] | None 
         measured.append(Measured(s.case, s.median_s, terms_of(wl, base, llc / 2)))
     result = fit(measured, {lv.name: lv.bandwidth_bytes_per_s for lv in meas.levels
                             if lv.name != "dram"})
-    text = render(meas.machine, meas.threads, meas.form, clock[0], clock[1], meas.levels, result,
+    return _render(meas, clock, result, name), result
+
+
+def _render(meas: Measurements, clock: tuple[float, str], result: FitResult | None,
+            name: str) -> str:
+    if meas.device == "cuda" and meas.gpu is not None:
+        return render_gpu(meas.gpu, meas.machine, meas.form, clock[0], clock[1], meas.levels,
+                          result, meas.date, meas.version, meas.gemm_macs_per_s, name=name)
+    return render(meas.machine, meas.threads, meas.form, clock[0], clock[1], meas.levels, result,
                   meas.date, meas.version, meas.gemm_macs_per_s, name=name)
-    return text, result
 
 
 def measure_machine(threads: int, form: str, quick: bool,
                     progress: Callable[[str], None], cases: Sequence[Case] | None = None,
-                    densify_share: float = DENSIFY_SHARE) -> Measurements:
-    """Measure this machine: streams, the peak GEMM, the grid, then cases around the worst."""
+                    densify_share: float = DENSIFY_SHARE, device: str = "cpu") -> Measurements:
+    """Measure this machine (``device="cuda"``: its GPU, TF32 off): streams, the peak GEMM,
+    the grid, then cases around the worst."""
+    with fp32_exact() if device == "cuda" else nullcontext():
+        return _measure(threads, form, quick, progress, cases, densify_share, device)
+
+
+def _measure(threads: int, form: str, quick: bool, progress: Callable[[str], None],
+             cases: Sequence[Case] | None, densify_share: float, device: str) -> Measurements:
     machine = describe()
+    gpu = describe_gpu() if device == "cuda" else None
     progress("calibrate: streaming each memory level")
-    levels = _levels(machine, threads, quick)
-    gemm = gemm_rate(threads, min_time_s=0.05 if quick else 0.2)
+    if gpu is not None:
+        levels = _levels_cuda(gpu, quick)
+        gemm = cuda_gemm_rate(min_time_s=0.05 if quick else 0.2)
+    else:
+        levels = _levels(machine, threads, quick)
+        gemm = gemm_rate(threads, min_time_s=0.05 if quick else 0.2)
     date = datetime.date.today().isoformat()
     todo = list(cases) if cases is not None else grid(quick)
     rounds = 1 if quick else ROUNDS
-    samples = _time_all(todo, threads, form, quick, rounds, progress, "timing")
-    meas = Measurements(machine, threads, form, date, __version__, levels, gemm, tuple(samples))
+    timing = partial(_time_all, threads=threads, form=form, quick=quick, rounds=rounds,
+                     progress=progress, device=device)
+    samples = timing(todo, what="timing")
+    meas = Measurements(machine, threads, form, date, __version__, levels, gemm, tuple(samples),
+                        device, gpu)
     if densify_share <= 0:
         return meas
     _, first = fit_measurements(meas)
     extra = densify(first.worst(densify_share), {s.case for s in samples})
-    samples += _time_all(extra, threads, form, quick, rounds, progress,
-                         "densifying around the worst fits")
-    return Measurements(machine, threads, form, date, __version__, levels, gemm, tuple(samples))
+    samples += timing(extra, what="densifying around the worst fits")
+    return replace(meas, samples=tuple(samples))
 
 
 def _time_all(cases: Sequence[Case], threads: int, form: str, quick: bool, rounds: int,
-              progress: Callable[[str], None], what: str) -> list[Sample]:
+              progress: Callable[[str], None], what: str, device: str = "cpu") -> list[Sample]:
     """Each case timed once per round, rounds one after the other; a case keeps its fastest
     round's median (a neighbour's burst of load slows one round, not all)."""
     best: dict[Case, Sample] = {}
@@ -261,17 +326,25 @@ def _time_all(cases: Sequence[Case], threads: int, form: str, quick: bool, round
         for i, case in enumerate(cases):
             progress(f"calibrate: {what}, round {r + 1}/{rounds}, {case.id} "
                      f"({i + 1}/{len(cases)})")
-            s = _time_case(case, threads, form, quick)
+            s = _time_case(case, threads, form, quick, device)
             if case not in best or s.median_s < best[case].median_s:
                 best[case] = s
     return [best[c] for c in cases]
 
 
 def calibrate(out: Path, threads: int = 1, form: str = "eager", quick: bool = False,
-              from_path: Path | None = None, progress: Callable[[str], None] | None = None
-              ) -> FitResult:
-    """Measure (or read ``from_path``), fit, and write ``out`` and its measurements file."""
+              from_path: Path | None = None, progress: Callable[[str], None] | None = None,
+              device: str = "cpu") -> FitResult:
+    """Measure (or read ``from_path``), fit, and write ``out`` and its measurements file;
+    ``device="cuda"`` measures the CUDA GPU (a ``gpu`` spec)."""
     say = progress or (lambda _msg: None)
+    if device not in DEVICES:
+        raise EdgesimError(f"unknown device {device!r} (use {' or '.join(DEVICES)})",
+                           field="--device")
+    if device == "cuda" and from_path is None:
+        missing = cuda_missing()
+        if missing:
+            raise EdgesimError(missing, field="--device")
     if form not in FORMS:
         raise EdgesimError(f"unknown form {form!r} (use {' or '.join(FORMS)})", field="--form")
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
@@ -284,7 +357,7 @@ def calibrate(out: Path, threads: int = 1, form: str = "eager", quick: bool = Fa
             raise EdgesimError(f"cannot read: {exc.strerror}", file=str(from_path)) from None
         meas = Measurements.from_json(text, str(from_path))
     else:
-        meas = measure_machine(threads, form, quick, say)
+        meas = measure_machine(threads, form, quick, say, device=device)
     out = Path(out)
     try:
         spec_text, result = fit_measurements(meas, say, spec_name(out))

@@ -1,6 +1,7 @@
-"""The spec ``edgesim calibrate`` writes: a ``cpu`` spec with one simd unit whose kernel classes
-carry the fitted efficiencies and overheads, measured cache bandwidths, and a header that says
-where every figure comes from (machine, threads, form, torch, date, fit residuals)."""
+"""The spec ``edgesim calibrate`` writes: a ``cpu`` (or, ``--device cuda``, ``gpu``) spec with one
+simd unit whose kernel classes carry the fitted efficiencies and overheads, measured memory
+bandwidths, and a header that says where every figure comes from (machine, threads, form,
+torch, date, fit residuals)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from edgesim.calibrate.fit import FitResult
+from edgesim.calibrate.gpu import WARP, Gpu, technology_nm
 from edgesim.calibrate.machine import FMA_PIPES, Machine, fallback_caches
 from edgesim.hardware import tech
 from edgesim.vocab import KernelClass
@@ -98,14 +100,7 @@ def render(machine: Machine, threads: int, form: str, clock_hz: float, clock_not
           "(assumption)."]
     for k, v in (extra_header or {}).items():
         h.append(f"#  - {k}: {v}")
-    if result is not None:
-        h += ["#  - kernel classes fitted by least squares on log time (edgesim/calibrate/fit.py);"
-              " fit error |predicted/measured - 1| per class:",
-              "#      class        cases  median   p90   within 10%  within 20%"]
-        for r in result.summary():
-            h.append(f"#      {r['class']:<12} {r['cases']:>5}  {float(r['median_error']):6.1%}"
-                     f" {float(r['p90_error']):6.1%}  {float(r['within_10']):9.0%}  "
-                     f"{float(r['within_20']):9.0%}")
+    h += _fit_header(result)
     body = [f"name: {name}", "kind: cpu", f"technology_nm: {node:g}",
             f"clock: {clock_hz / 1e6:.1f} MHz",
             f"description: {machine.cpu}, {threads} thread(s), calibrated ({form} torch)",
@@ -113,6 +108,35 @@ def render(machine: Machine, threads: int, form: str, clock_hz: float, clock_not
             f"static_power: {static_w:g} W", "area_overhead: 1.0", "compute:",
             f"  - name: {machine.isa}", "    type: simd", f"    lanes: {lanes}",
             f"    cores: {threads}", "    operation: mac", "    precisions: [fp32]"]
+    body += _unit_tail(result, clock_hz, op_pj, form)
+    body.append("memory:  # outermost first")
+    for lv in levels:
+        bw = fitted.get(lv.name, lv.bandwidth_bytes_per_s)
+        kind = "dram" if lv.name == "dram" else "cache"
+        dram = ", dram_type: ddr4" if kind == "dram" else ""
+        body.append(f"  - {{name: {lv.name}, type: {kind}{dram}, size: {_bytes(lv.size_bytes)}, "
+                    f"bandwidth: {bw / 1e9:.2f} GB/s, word: 64 B}}")
+    return "\n".join(h + body) + "\n"
+
+
+def _fit_header(result: FitResult | None) -> list[str]:
+    """The header lines of the fit's error per class."""
+    if result is None:
+        return []
+    h = ["#  - kernel classes fitted by least squares on log time (edgesim/calibrate/fit.py);"
+         " fit error |predicted/measured - 1| per class:",
+         "#      class        cases  median   p90   within 10%  within 20%"]
+    for r in result.summary():
+        h.append(f"#      {r['class']:<12} {r['cases']:>5}  {float(r['median_error']):6.1%}"
+                 f" {float(r['p90_error']):6.1%}  {float(r['within_10']):9.0%}  "
+                 f"{float(r['within_20']):9.0%}")
+    return h
+
+
+def _unit_tail(result: FitResult | None, clock_hz: float, op_pj: float, form: str) -> list[str]:
+    """The unit's lines after its precisions: default efficiency and overhead, energy, the
+    BatchNorm form and the fitted kernel classes."""
+    body = []
     if result is not None:
         gemm = [result.fits[c] for c in (KernelClass.CONV3X3, KernelClass.CONV1X1)
                 if c in result.fits]
@@ -132,14 +156,72 @@ def render(machine: Machine, threads: int, form: str, clock_hz: float, clock_not
                 axis = f", axis: {fit.axis}" if len(fit.points) > 1 and fit.axis != "k" else ""
                 body.append(f"      {cls.value}: {{efficiency: {_points(fit.points)}{axis}, "
                             f"overhead_cycles: {round(over * clock_hz)}}}")
+    return body
+
+
+def render_gpu(gpu: Gpu, machine: Machine, form: str, clock_hz: float, clock_note: str,
+               levels: Sequence[Level], result: FitResult | None, date: str, version: str,
+               gemm_macs_per_s: float, name: str = "gpu") -> str:
+    """The spec text of a CUDA GPU (``result`` None: the base spec, as :func:`render`)."""
+    import torch
+
+    from edgesim.version import __version__
+
+    node, node_src = technology_nm(gpu)
+    op_pj = INSTRUCTION_PJ_45NM * tech.energy_scale(node) / WARP
+    peak = WARP * gpu.warps_per_clock * clock_hz
+    static_w, static_src = ((gpu.idle_power_w, "nvidia-smi power.draw with the GPU idle, "
+                             "read before measuring") if gpu.idle_power_w > 0 else
+                            (STATIC_W_PER_CORE * gpu.sms, "assumption: 1 W per multiprocessor"))
+    h = [f"# {name}: written by `edgesim calibrate --device cuda`: measured by edgesim {version} "
+         f"on {date}, fitted by edgesim {__version__} with torch {torch.__version__}.",
+         f"#  - GPU: {gpu.name} (compute capability {gpu.capability[0]}.{gpu.capability[1]}, "
+         f"{gpu.sms} multiprocessors, {_bytes(gpu.memory_bytes)} memory; driver {gpu.driver}, "
+         f"CUDA {gpu.cuda}; torch.cuda and nvidia-smi); host CPU {machine.cpu}, torch "
+         f"{machine.torch}.",
+         f"#  - measured with CUDA events around each call (torch.cuda.Event, synchronised), form "
+         f"`{form}` "
+         + ("(eager modules under torch.inference_mode: each BatchNorm its own kernel, "
+            "`batchnorm: separate`)" if form == "eager" else
+            "(torch.jit.freeze(torch.jit.trace(...)) on the GPU: BatchNorm folded, "
+            "`batchnorm: folded`)")
+         + ", TF32 off (torch.backends.cudnn.allow_tf32 = False: fp32 math, as the spec's "
+           "precision says).",
+         f"#  - lanes {WARP} = a warp; cores {gpu.warps_per_clock} = {gpu.sms} multiprocessors x "
+         f"{gpu.fp32_per_sm} fp32 lanes (CUDA C Programming Guide, arithmetic throughput for "
+         f"compute capability {gpu.capability[0]}.{gpu.capability[1]}) / {WARP}.",
+         f"#  - clock {clock_hz / 1e9:.3f} GHz: {clock_note}; fp32 peak {peak / 1e12:.1f} T MAC/s.",
+         f"#  - best GEMM (4096^3 torch.mm, fp32): {gemm_macs_per_s / 1e12:.1f} T MAC/s = "
+         f"{gemm_macs_per_s / peak:.0%} of that peak.",
+         "#  - memory levels: L2 size from torch.cuda.get_device_properties, memory = its "
+         "total_memory; bandwidth = torch.sum over a buffer (a quarter of L2; 4x L2 or more "
+         "for memory), repeated, CUDA events (best of calls):"]
+    fitted = result.bandwidths if result is not None else {}
+    for lv in levels:
+        h.append(f"#      {lv.name}: {lv.bandwidth_bytes_per_s / 1e9:.1f} GB/s over "
+                 f"{_bytes(lv.buffer_bytes)}"
+                 + (f"; fitted on the elementwise and copy cases: "
+                    f"{fitted[lv.name] / 1e9:.1f} GB/s (the spec's)" if lv.name in fitted else ""))
+    h += [f"#  - energy (not measured): technology {node:g} nm ({node_src}); op_overhead_energy "
+          f"{op_pj:.3g} pJ = {INSTRUCTION_PJ_45NM:g} pJ per 45 nm instruction (Horowitz ISSCC "
+          f"2014) x node scaling / {WARP} lanes of a warp; static power {static_w:g} W "
+          f"({static_src}); device memory priced as hbm2 (edgesim's closest DRAM type)."]
+    h += _fit_header(result)
+    body = [f"name: {name}", "kind: gpu", f"technology_nm: {node:g}",
+            f"clock: {clock_hz / 1e6:.1f} MHz",
+            f"description: {gpu.name}, calibrated ({form} torch, fp32, CUDA events)",
+            "source: edgesim calibrate --device cuda (microbenchmarks measured on this GPU; see "
+            "header)", f"static_power: {static_w:g} W", "area_overhead: 1.0", "compute:",
+            "  - name: cuda_cores", "    type: simd", f"    lanes: {WARP}",
+            f"    cores: {gpu.warps_per_clock}", "    operation: mac", "    precisions: [fp32]"]
+    body += _unit_tail(result, clock_hz, op_pj, form)
     body.append("memory:  # outermost first")
     for lv in levels:
         bw = fitted.get(lv.name, lv.bandwidth_bytes_per_s)
-        kind = "dram" if lv.name == "dram" else "cache"
-        dram = ", dram_type: ddr4" if kind == "dram" else ""
-        body.append(f"  - {{name: {lv.name}, type: {kind}{dram}, size: {_bytes(lv.size_bytes)}, "
+        kind = "dram, dram_type: hbm2" if lv.name == "dram" else "cache"
+        body.append(f"  - {{name: {lv.name}, type: {kind}, size: {_bytes(lv.size_bytes)}, "
                     f"bandwidth: {bw / 1e9:.2f} GB/s, word: 64 B}}")
     return "\n".join(h + body) + "\n"
 
 
-__all__ = ["Level", "node_nm", "render"]
+__all__ = ["Level", "node_nm", "render", "render_gpu"]

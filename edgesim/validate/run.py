@@ -31,9 +31,10 @@ class Check(StrEnum):
     EYERISS = "eyeriss"
     JETSON_NANO = "jetson-nano"
     HOST = "host"  # this machine, measured: --device host or --check host (not by default)
+    CUDA = "cuda"  # this machine's GPU, measured: --device cuda --hw SPEC (not by default)
 
 
-DEVICE_CHECKS = frozenset({Check.HOST})
+DEVICE_CHECKS = frozenset({Check.HOST, Check.CUDA})
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,11 @@ def _host(progress: Callable[[str], None]) -> pd.DataFrame:
     return table(progress)
 
 
+def _no_gpu_spec(progress: Callable[[str], None]) -> pd.DataFrame:
+    raise EdgesimError("the GPU check predicts with a spec written by edgesim calibrate "
+                       "--device cuda: name it with --hw", field="--hw")
+
+
 CHECKS: dict[Check, CheckSpec] = {
     Check.SCALESIM: CheckSpec(
         "Systolic cycles and SRAM reads against SCALE-Sim v3",
@@ -109,6 +115,15 @@ CHECKS: dict[Check, CheckSpec] = {
         "the table's construction and statistics on small models (tests/validate/test_host.py); "
         "no accuracy band: the figures depend on the machine (calibrate the spec to it with "
         "edgesim calibrate; benchmarks/calibration.py reports the bands)", (), _host),
+    Check.CUDA: CheckSpec(
+        "This machine's CUDA GPU: a spec written by edgesim calibrate --device cuda (--hw) "
+        "against torch latency measured on the GPU (the same zoo, generated and pruned models)",
+        "es.measure(device='cuda') on this machine: CUDA events around each call, TF32 off, the "
+        "torch form the spec prices; median of timed calls",
+        "nothing (CI has no GPU): the GPU form of measure and calibrate refuses with one line "
+        "where no GPU is present (tests/calibrate/test_gpu.py); the fit of recorded GPU "
+        "measurements is tested there; figures measured once in docs/validation_gpu.md",
+        (), _no_gpu_spec),
 }
 
 
@@ -132,12 +147,46 @@ def _markdown(df: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body])
 
 
+def measured_specs(checks: Sequence[Check], hw: str | None) -> tuple[str, str | None]:
+    """The specs the measured checks predict with (host, GPU), from ``--hw``: refused, as bad
+    input before minutes of cross-checks, where ``--hw`` has no measured check to serve, names
+    no simd spec, or the GPU check has no spec or no GPU."""
+    gpu = Check.CUDA in checks
+    if hw and Check.HOST not in checks and not gpu:
+        raise EdgesimError("--hw names the spec of the host or GPU check: add --device host "
+                           "or --device cuda", field="--hw")
+    if gpu and Check.HOST in checks:
+        raise EdgesimError("--hw is one spec: check the host and the GPU in two runs",
+                           field="--device")
+    if gpu:
+        if not hw:
+            raise EdgesimError("the GPU check predicts with a spec written by edgesim calibrate "
+                               "--device cuda: name it with --hw", field="--hw")
+        from edgesim.measurement import cuda_missing
+
+        missing = cuda_missing()
+        if missing:
+            raise EdgesimError(missing, field="--device")
+    if hw:
+        from edgesim.hardware import load_hardware
+        from edgesim.hardware.model import UnitType
+
+        if load_hardware(hw).main_unit.type == UnitType.SIMD:
+            return ("host-cpu", hw) if gpu else (hw, None)
+        what = "GPU" if gpu else "CPU"
+        raise EdgesimError(f"{hw!r} has no simd main unit: the {'GPU' if gpu else 'host'} check "
+                           f"predicts a {what} calibrated by edgesim calibrate", field="--hw")
+    return "host-cpu", None
+
+
 def validate(checks: Sequence[Check] | None = None, out: Path | None = None,
              progress: Callable[[str], None] | None = None, host_spec: str = "host-cpu",
-             host_threads: Sequence[int] | None = None) -> dict[Check, pd.DataFrame]:
+             host_threads: Sequence[int] | None = None, gpu_spec: str | None = None
+             ) -> dict[Check, pd.DataFrame]:
     """Run ``checks`` (all by default); with ``out``, write ``<check>.csv`` per check and
     ``validation.md`` with every table, its source and what the suite asserts. The host check
-    predicts with ``host_spec`` at ``host_threads`` (default 1 and every core)."""
+    predicts with ``host_spec`` at ``host_threads`` (default 1 and every core), the GPU check
+    with ``gpu_spec``."""
     chosen = list(checks) if checks else [c for c in Check if c not in DEVICE_CHECKS]
     lacking = missing_peers(chosen)
     if lacking:
@@ -153,6 +202,10 @@ def validate(checks: Sequence[Check] | None = None, out: Path | None = None,
             from edgesim.validate.host import table as host_table
 
             tables[check] = host_table(say, threads=host_threads, spec=host_spec)
+        elif check == Check.CUDA and gpu_spec is not None:
+            from edgesim.validate.host import table as host_table
+
+            tables[check] = host_table(say, spec=gpu_spec, device="cuda")
         else:
             tables[check] = CHECKS[check].build(say)
         say(f"validate: {check.value} done in {time.perf_counter() - t0:.0f} s")

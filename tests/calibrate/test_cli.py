@@ -65,7 +65,7 @@ def test_frozen_form_writes_a_folded_batchnorm_spec(tmp_path: Path) -> None:
     (["calibrate", "--out", "{tmp}/x.yaml", "--from", "{tmp}/missing.json"], "cannot read"),
     (["calibrate", "--out", "{tmp}/x.yaml", "--from", "{tmp}/bad.json"],
      "not a readable measurements file"),
-    (["validate", "--hw", "host-cpu"], "--hw: --hw names the spec of the host check"),
+    (["validate", "--hw", "host-cpu"], "--hw: --hw names the spec of the host or GPU check"),
     (["validate", "--device", "host", "--check", "host", "--hw", "edge-npu"], "no simd main unit"),
     (["validate", "--device", "host", "--check", "host", "--hw", "{tmp}/none.yaml"], "none.yaml"),
     (["calibrate", "--out", "{tmp}/x.yaml", "--from", "{tmp}/bad.json", "--form", "frozen"],
