@@ -425,7 +425,8 @@ def build_parser() -> argparse.ArgumentParser:
                                           "silicon) and write their tables")
     val.add_argument("--out", default=None, help="directory for <check>.csv and validation.md")
     val.add_argument("--check", action="append", default=[], metavar="NAME",
-                     help="run only this check (scalesim, zigzag, eyeriss, jetson-nano, host); "
+                     help="run only this check (scalesim, zigzag, eyeriss, jetson-nano, host, "
+                          "cuda); "
                           "repeatable")
     val.add_argument("--device", choices=["host", "cuda"], default=None,
                      help="also predicted vs measured on this machine (host: the host-cpu spec "

@@ -103,7 +103,9 @@ def measure(module: nn.Module, example_inputs: tuple[Any, ...], threads: int = 1
         repeats: timed calls; ``None``: enough for ``min_time_s`` (``min_repeats`` to
             ``max_repeats``).
         warmup: untimed calls first.
-        device: ``cpu`` (wall clock) or ``cuda`` (CUDA events; the module is copied there).
+        device: ``cpu`` (wall clock) or ``cuda`` (CUDA events; the module is copied there
+            unless the inputs are there already). torch's TF32 settings apply as they are:
+            inside ``fp32_exact()`` fp32 layers run fp32 math, as calibration measures them.
     """
     import torch
 
@@ -121,6 +123,11 @@ def measure(module: nn.Module, example_inputs: tuple[Any, ...], threads: int = 1
         missing = cuda_missing()
         if missing:
             raise EdgesimError(missing, field="device")
+    if device == "cuda" and isinstance(module, torch.jit.ScriptModule) and any(
+            isinstance(x, torch.Tensor) and x.device.type != "cuda" for x in example_inputs):
+        raise EdgesimError("a TorchScript module made on the CPU cannot move to the GPU (a "
+                           "frozen graph inlines its weights): move the module and inputs "
+                           "first (es.measurement.on_device), then freeze", field="module")
     module, example_inputs = on_device(module, example_inputs, device)
     call = _timer(module, example_inputs, device)
     before = torch.get_num_threads()

@@ -26,6 +26,7 @@ FP32_PER_SM = {(5, 0): 128, (5, 2): 128, (5, 3): 128, (6, 0): 64, (6, 1): 128, (
                (7, 0): 64, (7, 2): 64, (7, 5): 64, (8, 0): 64, (8, 6): 128, (8, 7): 128,
                (8, 9): 128, (9, 0): 128, (10, 0): 128, (12, 0): 128}
 FP32_PER_SM_DEFAULT = 128  # assumption for a capability the table does not list
+L2_FALLBACK_BYTES = 4 * 1024**2  # assumed where torch reports no L2 size (the header says so)
 
 
 @dataclass(frozen=True)
@@ -62,17 +63,20 @@ class Gpu:
         return self.sms * self.fp32_per_sm // WARP
 
 
-def _smi(fields: str) -> list[str]:
-    """One GPU's ``nvidia-smi --query-gpu`` values (empty when there is no nvidia-smi)."""
+def _smi(fields: str, gpu_id: str) -> list[str]:
+    """``nvidia-smi --query-gpu`` values of the GPU ``gpu_id`` (a UUID, as torch's device 0 is
+    found whatever CUDA_VISIBLE_DEVICES says; empty when there is no nvidia-smi or no answer)."""
     exe = shutil.which("nvidia-smi")
     if exe is None:
         return []
     try:
         out = subprocess.run([exe, f"--query-gpu={fields}", "--format=csv,noheader,nounits",
-                              "-i", "0"], capture_output=True, text=True, timeout=20, check=True)
+                              "-i", gpu_id], capture_output=True, text=True, timeout=20,
+                             check=True)
     except (OSError, subprocess.SubprocessError):
         return []
-    return [v.strip() for v in out.stdout.strip().splitlines()[0].split(",")] if out.stdout else []
+    lines = out.stdout.strip().splitlines()
+    return [v.strip() for v in lines[0].split(",")] if lines else []
 
 
 def _number(text: str) -> float:
@@ -87,10 +91,12 @@ def describe_gpu() -> Gpu:
     import torch
 
     props = torch.cuda.get_device_properties(0)
-    smi = _smi("clocks.max.sm,power.draw,driver_version")
+    uuid = str(getattr(props, "uuid", "") or "")
+    smi = _smi("clocks.max.sm,power.draw,driver_version",
+               (uuid if uuid.startswith("GPU-") else f"GPU-{uuid}") if uuid else "0")
     l2 = int(getattr(props, "L2_cache_size", 0) or 0)
     return Gpu(name=props.name, capability=(props.major, props.minor),
-               sms=props.multi_processor_count, l2_bytes=l2 or 4 * 1024**2,
+               sms=props.multi_processor_count, l2_bytes=l2 or L2_FALLBACK_BYTES,
                memory_bytes=int(props.total_memory),
                max_sm_mhz=_number(smi[0]) if smi else 0.0,
                idle_power_w=_number(smi[1]) if len(smi) > 1 else 0.0,

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from edgesim.calibrate.fit import FitResult
-from edgesim.calibrate.gpu import WARP, Gpu, technology_nm
+from edgesim.calibrate.gpu import L2_FALLBACK_BYTES, WARP, Gpu, technology_nm
 from edgesim.calibrate.machine import FMA_PIPES, Machine, fallback_caches
 from edgesim.hardware import tech
 from edgesim.vocab import KernelClass
@@ -193,9 +193,11 @@ def render_gpu(gpu: Gpu, machine: Machine, form: str, clock_hz: float, clock_not
          f"#  - clock {clock_hz / 1e9:.3f} GHz: {clock_note}; fp32 peak {peak / 1e12:.1f} T MAC/s.",
          f"#  - best GEMM (4096^3 torch.mm, fp32): {gemm_macs_per_s / 1e12:.1f} T MAC/s = "
          f"{gemm_macs_per_s / peak:.0%} of that peak.",
-         "#  - memory levels: L2 size from torch.cuda.get_device_properties, memory = its "
-         "total_memory; bandwidth = torch.sum over a buffer (a quarter of L2; 4x L2 or more "
-         "for memory), repeated, CUDA events (best of calls):"]
+         "#  - memory levels: L2 size " + ("assumed (torch reports none)" if gpu.l2_bytes
+                                            == L2_FALLBACK_BYTES else
+                                            "from torch.cuda.get_device_properties")
+         + ", memory = its total_memory; bandwidth = torch.sum over a buffer (a quarter of L2; "
+         "4x L2 or more for memory), repeated, CUDA events (best of calls):"]
     fitted = result.bandwidths if result is not None else {}
     for lv in levels:
         h.append(f"#      {lv.name}: {lv.bandwidth_bytes_per_s / 1e9:.1f} GB/s over "

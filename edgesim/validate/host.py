@@ -232,6 +232,11 @@ def table(progress: Callable[[str], None], threads: Sequence[int] | None = None,
 
     from edgesim.measurement import fp32_exact
 
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        from edgesim.errors import EdgesimError
+
+        raise EdgesimError(f"expected a positive number of rounds, got {rounds!r}",
+                           field="rounds")
     if threads is None:
         threads = [1] if device == "cuda" else sorted({1, os.cpu_count() or 1})
     cases = ([("zoo", c) for c in zoo_cases(zoo)]

@@ -149,34 +149,40 @@ def _markdown(df: pd.DataFrame) -> str:
 
 def measured_specs(checks: Sequence[Check], hw: str | None) -> tuple[str, str | None]:
     """The specs the measured checks predict with (host, GPU), from ``--hw``: refused, as bad
-    input before minutes of cross-checks, where ``--hw`` has no measured check to serve, names
-    no simd spec, or the GPU check has no spec or no GPU."""
+    input before minutes of cross-checks, where ``--hw`` has no measured check to serve, is not
+    a simd spec of the right kind (cpu for the host, gpu for the GPU), or the GPU check has no
+    spec or no GPU."""
     gpu = Check.CUDA in checks
     if hw and Check.HOST not in checks and not gpu:
         raise EdgesimError("--hw names the spec of the host or GPU check: add --device host "
                            "or --device cuda", field="--hw")
     if gpu and Check.HOST in checks:
-        raise EdgesimError("--hw is one spec: check the host and the GPU in two runs",
-                           field="--device")
+        raise EdgesimError("the host and the GPU checks run one at a time (each with its "
+                           "--hw): drop --check host or --device cuda", field="--device")
+    if gpu and not hw:
+        raise EdgesimError("the GPU check predicts with a spec written by edgesim calibrate "
+                           "--device cuda: name it with --hw", field="--hw")
+    if hw:
+        from edgesim.hardware import load_hardware
+        from edgesim.hardware.model import UnitType
+
+        spec = load_hardware(hw)
+        want, what = ("gpu", "GPU") if gpu else ("cpu", "CPU")
+        if spec.main_unit.type != UnitType.SIMD:
+            raise EdgesimError(f"{hw!r} has no simd main unit: the {'GPU' if gpu else 'host'} "
+                               f"check predicts a {what} calibrated by edgesim calibrate",
+                               field="--hw")
+        if spec.kind != want:
+            raise EdgesimError(f"{hw!r} is a {spec.kind} spec: the {'GPU' if gpu else 'host'} "
+                               f"check predicts a {what} (a {want} spec)", field="--hw")
     if gpu:
-        if not hw:
-            raise EdgesimError("the GPU check predicts with a spec written by edgesim calibrate "
-                               "--device cuda: name it with --hw", field="--hw")
         from edgesim.measurement import cuda_missing
 
         missing = cuda_missing()
         if missing:
             raise EdgesimError(missing, field="--device")
-    if hw:
-        from edgesim.hardware import load_hardware
-        from edgesim.hardware.model import UnitType
-
-        if load_hardware(hw).main_unit.type == UnitType.SIMD:
-            return ("host-cpu", hw) if gpu else (hw, None)
-        what = "GPU" if gpu else "CPU"
-        raise EdgesimError(f"{hw!r} has no simd main unit: the {'GPU' if gpu else 'host'} check "
-                           f"predicts a {what} calibrated by edgesim calibrate", field="--hw")
-    return "host-cpu", None
+        return "host-cpu", hw
+    return hw or "host-cpu", None
 
 
 def validate(checks: Sequence[Check] | None = None, out: Path | None = None,

@@ -97,6 +97,15 @@ def test_fp32_exact_turns_tf32_off_and_restores_it() -> None:
     assert (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32) == before
 
 
+@pytest.mark.parametrize("path", [RECORDED, Path(__file__).resolve().parents[2] /
+                                  "hardware_specs" / "host-cpu.measurements.json"])
+def test_a_measurements_file_reads_back_byte_for_byte(path: Path) -> None:
+    """A CPU file gains no GPU keys: files measured before GPUs existed still refit as they
+    did (hardware_specs/host-cpu.yaml is one)."""
+    text = path.read_text()
+    assert Measurements.from_json(text, str(path)).to_json() == text
+
+
 def test_on_the_cpu_a_module_is_measured_as_it_is() -> None:
     module, inputs = torch.nn.ReLU(), (torch.randn(4),)
     assert on_device(module, inputs, "cpu") == (module, inputs)
@@ -112,7 +121,7 @@ def test_measuring_on_cuda_without_a_gpu_says_so() -> None:
 @NO_GPU
 @pytest.mark.parametrize("argv", [
     ["calibrate", "--device", "cuda", "--out", "{tmp}/g.yaml"],
-    ["validate", "--device", "cuda", "--hw", "h200"],
+    ["validate", "--device", "cuda", "--hw", "h200", "--out", "{tmp}/check"],
 ])
 def test_the_gpu_commands_without_a_gpu_are_one_error_line(
         argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -126,7 +135,11 @@ def test_the_gpu_commands_without_a_gpu_are_one_error_line(
     (["validate", "--device", "cuda"],
      "--hw: the GPU check predicts with a spec written by edgesim calibrate --device cuda"),
     (["validate", "--device", "cuda", "--check", "host", "--hw", "h200"],
-     "--device: --hw is one spec: check the host and the GPU in two runs"),
+     "--device: the host and the GPU checks run one at a time"),
+    (["validate", "--device", "cuda", "--hw", "host-cpu"],
+     "--hw: 'host-cpu' is a cpu spec: the GPU check predicts a GPU (a gpu spec)"),
+    (["validate", "--device", "host", "--check", "host", "--hw", "h200"],
+     "--hw: 'h200' is a gpu spec: the host check predicts a CPU (a cpu spec)"),
 ])
 def test_the_gpu_check_needs_its_own_spec(argv: list[str], message: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:

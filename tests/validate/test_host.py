@@ -14,7 +14,7 @@ from edgesim.validate import host
 @pytest.fixture(scope="module")
 def small() -> object:
     return host.table(lambda _m: None, threads=[1], zoo=["lenet5"], generated=len(host.KINDS),
-                      pruned_base="lenet5", repeats=3)
+                      pruned_base="lenet5", repeats=3, rounds=2)
 
 
 def test_one_row_per_model_then_the_summary(small: object) -> None:
@@ -62,3 +62,11 @@ def test_device_host_is_not_in_the_default_run() -> None:
     from edgesim.validate.run import DEVICE_CHECKS, Check
 
     assert Check.HOST in DEVICE_CHECKS and Check.EYERISS not in DEVICE_CHECKS
+
+
+def test_rounds_are_counted_from_one() -> None:
+    from edgesim.errors import EdgesimError
+
+    with pytest.raises(EdgesimError) as err:
+        host.table(lambda _m: None, threads=[1], zoo=[], generated=0, rounds=0)
+    assert err.value.field == "rounds"
