@@ -80,3 +80,19 @@ def test_binary_saved_verdict_is_the_readme_s() -> None:
     widest = {b["widest_binary"] for b in s["budgets"].values()}
     if widest == {a}:
         assert f"can only be as wide (1.0x), and it measures {abs(gap):.1f} points less" in README
+
+
+def test_cnnpack_compression_is_not_speed_and_readme_quotes_it() -> None:
+    import importlib.util
+
+    s = _saved("cnnpack")
+    spec = importlib.util.spec_from_file_location("cnnpack", ROOT / "examples" / "cnnpack.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    les = module.lessons(s)
+    comp = max(d["best_compression"] for d in les.values())
+    assert comp > 30 and all(d["best_conv_speedup"] < 1 for d in les.values())
+    assert f"up to {comp:.1f}x compression of the conv layers" in README
+    for chip, d in les.items():
+        assert f"{d['best_conv_speedup']:.2f}x on `{chip}`" in README
