@@ -103,9 +103,16 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+def _per_channel_norm(layer: Layer) -> bool:
+    """An instance norm: traced as a layernorm, but it normalises each channel over its own
+    positions, so channels pass through it as through a BatchNorm."""
+    return layer.op == OpKind.LAYERNORM and layer.variant.startswith("instancenorm")
+
+
 def _channel_dim(layer: Layer) -> int:
     """The dimension of the layer's output that holds channels (features for token tensors)."""
-    if layer.op in (OpKind.LINEAR, OpKind.LAYERNORM):
+    if layer.op == OpKind.LINEAR or (layer.op == OpKind.LAYERNORM
+                                     and not _per_channel_norm(layer)):
         return len(layer.out_shape) - 1
     return 1 if len(layer.out_shape) > 1 else 0
 
@@ -157,6 +164,10 @@ def channel_groups(wl: Workload) -> ChannelGraph:
                 ins.append(lay)  # flatten: C * H * W features, H * W per channel
                 mults.append(math.prod(prod.out_shape[2:]))
                 dims[-1] = 1
+            elif (layer.op in _OWN_SPACE and len(shape) == len(prod.out_shape) > 2
+                  and cdim[prod.name] == 1 and shape[:2] == prod.out_shape[:2]):
+                ins.append(lay)  # a padding the consumer absorbed: the same channels, wider
+                mults.append(1)
             elif (len(shape) == len(prod.out_shape) and shape[cdim[prod.name]] == total
                   and layer.op in _JOIN):
                 ins.append(lay)  # a broadcast operand (e.g. a squeeze-excite scale)
@@ -190,7 +201,7 @@ def channel_groups(wl: Workload) -> ChannelGraph:
                 out_layout[layer.name] = (new_space(out_c, None),)
             else:
                 out_layout[layer.name] = first
-                if layer.op == OpKind.LAYERNORM:
+                if layer.op == OpKind.LAYERNORM and not _per_channel_norm(layer):
                     freeze(first)  # normalising over pruned features: not mirrored here
         elif layer.op in _JOIN and ins and all(x is not None for x in ins):
             layouts = [x for x in ins if x is not None]
@@ -381,7 +392,8 @@ def _reshaped(layer: Layer, in_shapes: tuple[Shape, ...], out_shape: Shape) -> L
     elif layer.op == OpKind.LINEAR and w:
         w = (out_shape[-1], in_shapes[0][-1])
     elif layer.op in (OpKind.BATCHNORM, OpKind.LAYERNORM) and w:
-        w = (out_shape[1] if layer.op == OpKind.BATCHNORM else out_shape[-1],)
+        w = (out_shape[1] if layer.op == OpKind.BATCHNORM or _per_channel_norm(layer)
+             else out_shape[-1],)
     # The op, precisions and names are unchanged (already validated): copy the fields instead of
     # dataclasses.replace, which re-runs validation (a search reshapes ~50 layers a candidate).
     new = object.__new__(Layer)

@@ -34,10 +34,16 @@ def _assert_same(fast_wl, slow_wl, hw) -> None:  # type: ignore[no-untyped-def]
 def test_channel_pruning_fast_path_equals_torch_path(name: str) -> None:
     source = resolve_model(name)
     hw = load_hardware("sparse-npu")  # zero skipping: the measured weight zeros count too
-    if name == "cyclegan_generator":
-        with pytest.raises(Exception, match="no prunable channel group"):
-            ChannelPruning(source, {"granularity": "group"})
-        return
+    if name == "cyclegan_generator":  # the zoo's at 256x256 takes seconds: the same layers
+        # narrower, at 64x64 (instance norms pass channels; padding absorbed by the convs)
+        import torch
+
+        from edgesim.workload.zoo.beyond_cnn import CycleGANGenerator
+
+        torch.manual_seed(0)
+        source = resolve_model((CycleGANGenerator(ngf=8, n_blocks=2).eval(),
+                                (torch.randn(1, 3, 64, 64),)))
+        assert len(ChannelPruning(source, {"granularity": "group"}).groups) >= 4
     rng = random.Random(name)
     for granularity in ("filter",) if name in _SLOW else ("group", "filter"):
         problem = ChannelPruning(source, {"granularity": granularity})
