@@ -96,3 +96,14 @@ def test_cnnpack_compression_is_not_speed_and_readme_quotes_it() -> None:
     assert f"up to {comp:.1f}x compression of the conv layers" in README
     for chip, d in les.items():
         assert f"{d['best_conv_speedup']:.2f}x on `{chip}`" in README
+
+
+def test_ccg_saved_pair_meets_the_target_and_readme_quotes_it() -> None:
+    s = _saved("ccg")
+    a, b = s["best"]["A2B"], s["best"]["B2A"]
+    for best in (a, b):
+        assert best["macs_kept"] <= s["macs_budget"] < best["latency_kept"]
+    assert (f"A2B keeps {a['macs_kept']:.1%} of the MACs and {a['params_kept']:.1%} of the "
+            f"parameters, B2A {b['macs_kept']:.1%} and {b['params_kept']:.1%}") in README
+    assert f"they keep {a['latency_kept']:.1%} and {b['latency_kept']:.1%} of the latency" \
+        in README
