@@ -165,7 +165,8 @@ def channel_groups(wl: Workload) -> ChannelGraph:
                 mults.append(math.prod(prod.out_shape[2:]))
                 dims[-1] = 1
             elif (layer.op in _OWN_SPACE and len(shape) == len(prod.out_shape) > 2
-                  and cdim[prod.name] == 1 and shape[:2] == prod.out_shape[:2]):
+                  and cdim[prod.name] == 1 and shape[:2] == prod.out_shape[:2]
+                  and all(a >= b for a, b in zip(shape[2:], prod.out_shape[2:], strict=True))):
                 ins.append(lay)  # a padding the consumer absorbed: the same channels, wider
                 mults.append(1)
             elif (len(shape) == len(prod.out_shape) and shape[cdim[prod.name]] == total

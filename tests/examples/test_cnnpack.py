@@ -31,12 +31,16 @@ def test_a_dct_basis_expansion_is_exact_on_a_strided_padded_conv() -> None:
         assert torch.allclose(ex.pack_conv(conv)(x), conv(x), atol=1e-5)
     bases = ex.dct_bases(3).reshape(9, 9)
     assert torch.allclose(bases @ bases.T, torch.eye(9), atol=1e-6)  # orthonormal
+    for other in (torch.nn.Conv2d(3, 5, 3, dilation=2), torch.nn.Conv2d(3, 5, 3, padding=1,
+                                                                      padding_mode="reflect")):
+        assert not ex.packable(other)  # left plain: the form would not compute them
 
 
 def test_compression_is_not_speed(summary: dict[str, Any]) -> None:
     les = load_example("cnnpack").lessons(summary)
     for chip, d in les.items():
-        assert d["best_compression"] > 4 * d["best_speedup"], chip
+        # smaller than the int8 weights the chips hold, yet slower than the plain convs
+        assert d["best_compression_vs_int8"] > 2, chip
         assert d["best_conv_speedup"] < 1, chip  # k^2 DCT responses per input channel, moved
     for chip in summary["chips"]:
         rows = sorted((r for r in summary["rows"] if r["chip"] == chip), key=lambda r: r["keep"])
