@@ -88,11 +88,7 @@ def render(machine: Machine, threads: int, form: str, clock_hz: float, clock_not
          + " (per-core caches x threads); bandwidth = "
          "torch.sum over a buffer of a quarter of the level, repeated (best of calls):"]
     fitted = result.bandwidths if result is not None else {}
-    for lv in levels:
-        h.append(f"#      {lv.name}: {lv.bandwidth_bytes_per_s / 1e9:.1f} GB/s over "
-                 f"{_bytes(lv.buffer_bytes)}"
-                 + (f"; fitted on the elementwise and copy cases: "
-                    f"{fitted[lv.name] / 1e9:.1f} GB/s (the spec's)" if lv.name in fitted else ""))
+    h += _level_header(levels, fitted)
     h += [f"#  - energy (not measured): RAPL {machine.rapl}; so the documented power model: "
           f"technology {node:g} nm ({node_src}), op_overhead_energy {op_pj:.3g} pJ = "
           f"{INSTRUCTION_PJ_45NM:g} pJ per 45 nm instruction (Horowitz ISSCC 2014) x node scaling "
@@ -109,14 +105,28 @@ def render(machine: Machine, threads: int, form: str, clock_hz: float, clock_not
             f"  - name: {machine.isa}", "    type: simd", f"    lanes: {lanes}",
             f"    cores: {threads}", "    operation: mac", "    precisions: [fp32]"]
     body += _unit_tail(result, clock_hz, op_pj, form)
-    body.append("memory:  # outermost first")
+    body += _memory_lines(levels, fitted, "ddr4")
+    return "\n".join(h + body) + "\n"
+
+
+def _level_header(levels: Sequence[Level], fitted: Mapping[str, float]) -> list[str]:
+    """The header lines of each memory level: streamed bandwidth, and the fitted one."""
+    return [f"#      {lv.name}: {lv.bandwidth_bytes_per_s / 1e9:.1f} GB/s over "
+            f"{_bytes(lv.buffer_bytes)}"
+            + (f"; fitted on the elementwise and copy cases: {fitted[lv.name] / 1e9:.1f} GB/s "
+               "(the spec's)" if lv.name in fitted else "") for lv in levels]
+
+
+def _memory_lines(levels: Sequence[Level], fitted: Mapping[str, float], dram_type: str
+                  ) -> list[str]:
+    """The spec's memory section: the fitted bandwidth where there is one, else the streamed."""
+    lines = ["memory:  # outermost first"]
     for lv in levels:
         bw = fitted.get(lv.name, lv.bandwidth_bytes_per_s)
-        kind = "dram" if lv.name == "dram" else "cache"
-        dram = ", dram_type: ddr4" if kind == "dram" else ""
-        body.append(f"  - {{name: {lv.name}, type: {kind}{dram}, size: {_bytes(lv.size_bytes)}, "
-                    f"bandwidth: {bw / 1e9:.2f} GB/s, word: 64 B}}")
-    return "\n".join(h + body) + "\n"
+        kind = f"dram, dram_type: {dram_type}" if lv.name == "dram" else "cache"
+        lines.append(f"  - {{name: {lv.name}, type: {kind}, size: {_bytes(lv.size_bytes)}, "
+                     f"bandwidth: {bw / 1e9:.2f} GB/s, word: 64 B}}")
+    return lines
 
 
 def _fit_header(result: FitResult | None) -> list[str]:
@@ -199,11 +209,7 @@ def render_gpu(gpu: Gpu, machine: Machine, form: str, clock_hz: float, clock_not
          + ", memory = its total_memory; bandwidth = torch.sum over a buffer (a quarter of L2; "
          "4x L2 or more for memory), repeated, CUDA events (best of calls):"]
     fitted = result.bandwidths if result is not None else {}
-    for lv in levels:
-        h.append(f"#      {lv.name}: {lv.bandwidth_bytes_per_s / 1e9:.1f} GB/s over "
-                 f"{_bytes(lv.buffer_bytes)}"
-                 + (f"; fitted on the elementwise and copy cases: "
-                    f"{fitted[lv.name] / 1e9:.1f} GB/s (the spec's)" if lv.name in fitted else ""))
+    h += _level_header(levels, fitted)
     h += [f"#  - energy (not measured): technology {node:g} nm ({node_src}); op_overhead_energy "
           f"{op_pj:.3g} pJ = {INSTRUCTION_PJ_45NM:g} pJ per 45 nm instruction (Horowitz ISSCC "
           f"2014) x node scaling / {WARP} lanes of a warp; static power {static_w:g} W "
@@ -217,12 +223,7 @@ def render_gpu(gpu: Gpu, machine: Machine, form: str, clock_hz: float, clock_not
             "  - name: cuda_cores", "    type: simd", f"    lanes: {WARP}",
             f"    cores: {gpu.warps_per_clock}", "    operation: mac", "    precisions: [fp32]"]
     body += _unit_tail(result, clock_hz, op_pj, form)
-    body.append("memory:  # outermost first")
-    for lv in levels:
-        bw = fitted.get(lv.name, lv.bandwidth_bytes_per_s)
-        kind = "dram, dram_type: hbm2" if lv.name == "dram" else "cache"
-        body.append(f"  - {{name: {lv.name}, type: {kind}, size: {_bytes(lv.size_bytes)}, "
-                    f"bandwidth: {bw / 1e9:.2f} GB/s, word: 64 B}}")
+    body += _memory_lines(levels, fitted, "hbm2")
     return "\n".join(h + body) + "\n"
 
 
