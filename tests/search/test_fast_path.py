@@ -91,3 +91,24 @@ def test_pruned_zero_counts_are_exact() -> None:
         la.name]]
     assert changed  # the kept weights' own zero fraction, not the parent's
     assert isinstance(torch.__version__, str)
+
+
+def test_instance_norm_passes_channels_and_group_norm_keeps_them() -> None:
+    """An instance norm with learned weights is pruned with its producer (its weights shrink);
+    a group norm normalises over groups of channels, so its producer stays whole."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.InstanceNorm2d(16, affine=True),
+                          nn.ReLU(), nn.Conv2d(16, 24, 3, padding=1), nn.GroupNorm(4, 24),
+                          nn.ReLU(), nn.Conv2d(24, 8, 1)).eval()
+    source = resolve_model((model, (torch.randn(1, 3, 16, 16),)))
+    problem = ChannelPruning(source, {"granularity": "group"})
+    assert [g.name for g in problem.groups] == ["0"]
+    genome = (1,)  # ratio 0.25 of the first conv's 16 filters
+    fast = problem.decode(genome).workload
+    module, inputs = problem.module(genome)
+    _assert_same(fast, trace(module, inputs, name=source.workload.name),
+                 load_hardware("sparse-npu"))
+    assert fast.layer("1").weight_shape == (12,)
