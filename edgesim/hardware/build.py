@@ -108,6 +108,7 @@ def build_unit(u: ComputeUnitSpec, node_nm: float) -> ComputeUnit:
         cores=u.cores or 1, dataflow=u.resolved_dataflow, zero_skip=u.zero_skip,
         zero_gating=u.zero_gating, dram_overlap=u.dram_overlap, nm_sparsity=tuple(u.nm_sparsity),
         ops=tuple(u.ops) if u.ops is not None else None, fuses=tuple(u.fuses),
+        reaches=tuple(u.reaches) if u.reaches is not None else None,
         efficiency=u.efficiency,
         layer_overhead_cycles=u.layer_overhead_cycles, fill_cycles=u.fill_cycles,
         kernels=_kernels(u), batchnorm=u.batchnorm,

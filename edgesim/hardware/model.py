@@ -140,6 +140,7 @@ class ComputeUnit:
     nm_sparsity: tuple[str, ...] = ()  # N:M patterns it accelerates, e.g. ("2:4",)
     ops: tuple[OpKind, ...] | None = None  # ops it can run, in the spec's order; None: every op
     fuses: tuple[OpKind, ...] = ()  # ops its output stage runs on its own results (fusion)
+    reaches: tuple[str, ...] | None = None  # on-chip levels it reaches; None: all, (): DRAM only
     efficiency: float = 1.0  # simd: sustained fraction of peak on GEMM-like work
     layer_overhead_cycles: int = 0  # simd: fixed cycles per GEMM layer (call/launch overhead)
     kernels: tuple[tuple[KernelClass, KernelFit], ...] = ()  # simd: calibrated kernel classes

@@ -61,6 +61,8 @@ def _unit_dict(u: ComputeUnit) -> dict[str, Any]:
     if u.ops is not None:
         d["ops"] = [o.value for o in u.ops]
     d["fuses"] = [o.value for o in u.fuses]
+    if u.reaches is not None:
+        d["reaches"] = list(u.reaches)
     d["dram_overlap"] = u.dram_overlap.value
     d["packs_narrow"] = u.packs_narrow
     if u.bit_serial:

@@ -144,6 +144,8 @@ class ComputeUnitSpec(_Frozen):
     """N:M patterns the unit accelerates, e.g. ["2:4"]."""
     ops: list[OpKind] | None = None
     """Ops the unit can run, in preference order (default: every op)."""
+    reaches: list[str] | None = None
+    """On-chip memory levels the unit reads and writes, by name (default: every one). The outermost level is always reached; `[]`: the unit reaches only DRAM (a host or AI CPU beside an NPU), so every tensor it reads or writes crosses through DRAM and none it touches is kept on chip."""
     fuses: list[OpKind] = Field(default_factory=list)
     """Ops the unit runs in its output stage on its own results (no pass of their own, no buffer round trip): an NPU's fused activation, elementwise or pooling path."""
     efficiency: float = Field(default=1.0, gt=0.0, le=1.0)
@@ -420,6 +422,9 @@ class HardwareSpec(_Frozen):
         if offchip != [0]:
             raise FieldError("memory", "exactly one off-chip level (dram or flash) is needed and "
                              f"it must come first (outermost); off-chip levels at {offchip}")
+        for k, u in enumerate(self.compute):
+            if u.reaches is not None:
+                self._check_reaches(k, u.reaches)
         for op in Operand:
             if not any(op in m.holds for m in self.memory):
                 raise FieldError("memory", f"no level holds {op.value}")
@@ -429,6 +434,27 @@ class HardwareSpec(_Frozen):
         if clocks and not any(abs(c - self.clock) <= 1e-9 * self.clock for c in clocks):
             raise FieldError("clock", "the clock must be one of the dvfs points' clocks")
         return self
+
+
+    def _check_reaches(self, k: int, reaches: list[str]) -> None:
+        """A unit's ``reaches`` names on-chip levels, and what it reaches holds every operand
+        (on a flash chip, an SRAM holding activations too: their home)."""
+        onchip = [m.name for m in self.memory[1:]]
+        if len(set(reaches)) != len(reaches):
+            raise FieldError(f"compute[{k}].reaches", f"reaches repeats a level: {reaches}")
+        for name in reaches:
+            if name not in onchip:
+                raise FieldError(f"compute[{k}].reaches", f"{name!r} names no on-chip memory "
+                                 f"level (levels: {', '.join(onchip) or 'none'})")
+        seen = [self.memory[0], *[m for m in self.memory[1:] if m.name in reaches]]
+        for op in Operand:
+            if not any(op in m.holds for m in seen):
+                raise FieldError(f"compute[{k}].reaches", f"the levels unit {self.compute[k].name!r} "
+                                 f"reaches hold no {op.value}")
+        if self.memory[0].type == MemoryType.FLASH and not any(
+                {Operand.INPUTS, Operand.OUTPUTS} & set(m.holds) for m in seen[1:]):
+            raise FieldError(f"compute[{k}].reaches", "on a flash chip a unit must reach an "
+                             "on-chip level holding activations (their home)")
 
 
 def spec_error(exc: ValidationError, file: str | None) -> SpecError:

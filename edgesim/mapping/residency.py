@@ -9,8 +9,10 @@ order, ``j`` is ``p``'s only consumer, and ``p`` runs on that unit itself or is 
 **Residency.** Every tensor that exists in memory (an output not consumed inside a fusion group)
 lives from its producer to its last consumer in execution order. It stays on chip when it fits
 a parking buffer (``topology.parking_buffers``: the outermost shared buffers holding outputs and
-inputs, which every unit of the chip reaches) for that whole lifetime beside the tensors already
-parked there, up to ``topology.parking_capacity_bytes`` of each buffer; otherwise it is written
+inputs, as its producer's unit sees the chip) that the units of all its consumers reach too (a
+unit's ``reaches``; by default every unit reaches every buffer) for that whole lifetime beside
+the tensors already parked there, up to ``topology.parking_capacity_bytes`` of each buffer;
+otherwise it is written
 to its home (DRAM) once and every consumer reads it back. Tensors are placed first fit in
 execution order (the earliest produced first), so residual and concat inputs that live across
 several layers stay on chip when the buffers hold them. Model inputs live in the home (the host
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 
 from edgesim.hardware.model import ComputeUnit, Hardware, Residency
 from edgesim.mapping import placement
-from edgesim.mapping.topology import parking_buffers, parking_capacity_bytes
+from edgesim.mapping.topology import parking_buffers, parking_capacity_bytes, reaches, unit_view
 from edgesim.workload.ir import Workload
 from edgesim.workload.layer import Layer
 
@@ -124,7 +126,9 @@ def plan_activations(wl: Workload, hw: Hardware,
                          and i == consumers[i][0] - 1) for i in range(n)]
     sizes = output_bytes(wl, units)
     buffers = parking_buffers(hw)
-    occupancy = {m.name: [0] * n for m in buffers}
+    views = {u.name: parking_buffers(unit_view(hw, u)) for u in hw.compute
+             if u.reaches is not None}
+    occupancy = {m.name: [0] * n for m in (*buffers, *(b for v in views.values() for b in v))}
     resident = [not m for m in materialized]
     parked: list[str | None] = [None] * n
     next_only = hw.residency == Residency.NEXT_LAYER
@@ -133,10 +137,15 @@ def plan_activations(wl: Workload, hw: Hardware,
             continue
         if next_only:  # ZigZag's rule: the one reader is next, and the tensor fits alone
             resident[i] = list(consumers[i]) == [i + 1] and any(
-                sizes[i] <= parking_capacity_bytes(m) for m in buffers)
+                sizes[i] <= parking_capacity_bytes(m) and reaches(units[i + 1], m)
+                for m in views.get(units[i].name, buffers))
             continue
         last = max(consumers[i])
-        for m in buffers:
+        # Buffers the producer's unit parks in that every consumer's unit reaches too.
+        mine = views.get(units[i].name, buffers)
+        for m in mine:
+            if not all(reaches(units[j], m) for j in consumers[i]):
+                continue
             occ = occupancy[m.name]
             if max(occ[i:last + 1]) + sizes[i] <= parking_capacity_bytes(m):
                 for k in range(i, last + 1):

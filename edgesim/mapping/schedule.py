@@ -31,7 +31,7 @@ from edgesim.mapping.memo import memoized, memoized_estimates, memoized_schedule
 from edgesim.mapping.registry import mapper_for
 from edgesim.mapping.residency import consumers_of, input_sources, plan_activations
 from edgesim.mapping.storage import layer_sizes, rlc_ratio
-from edgesim.mapping.topology import IN, OUT, activation_home, chain
+from edgesim.mapping.topology import IN, OUT, activation_home, chain, unit_view
 from edgesim.mapping.traffic import Residency, level_traffic
 from edgesim.mapping.vector import packed_vector_lanes, vector_op
 from edgesim.vocab import GEMM_OPS, OpClass, OpKind
@@ -80,6 +80,13 @@ def _home_ratios(layer: Layer, hw: Hardware, flags: Sequence[bool], a_bits: int,
     return (stored / raw if raw else 1.0), rlc_ratio(output_zero_fraction, a_bits)
 
 
+def _every_level(levels: Sequence[str], by_level: dict[str, int]) -> dict[str, int]:
+    """Bytes per level of the whole chip (0 at the levels the unit does not reach)."""
+    if len(by_level) == len(levels):
+        return by_level
+    return {name: by_level.get(name, 0) for name in levels}
+
+
 def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
               inputs_on_chip: bool | Sequence[bool] = False, outputs_on_chip: bool = False,
               transfer_bytes: int = 0, output_zero_fraction: float = 0.0) -> LayerCounts:
@@ -91,6 +98,8 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
     ``act_sparsity``), for activation compression.
     """
     unit = unit or placement.place(layer, hw)
+    levels = [m.name for m in hw.memory]
+    hw = unit_view(hw, unit)  # the levels this unit reaches
     w_prec, a_prec = placement.resolved_precisions(layer, unit)
     w_bits, a_bits = w_prec.bits, a_prec.bits
     sizes = layer_sizes(layer, w_bits, a_bits, hw.sparse_index_bits)
@@ -122,8 +131,10 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
     return LayerCounts(
         layer=layer.name, op=layer.op, unit=unit.name,
         precision=placement.op_precision(layer, unit), compute_cycles=cycles, utilization=util,
-        ops={k: int(v) for k, v in res.ops.items()}, reads_bytes=lt.reads_bytes,
-        writes_bytes=lt.writes_bytes, tiles=tiles, dram_read_bytes=lt.reads_bytes[outer],
+        ops={k: int(v) for k, v in res.ops.items()},
+        reads_bytes=_every_level(levels, lt.reads_bytes),
+        writes_bytes=_every_level(levels, lt.writes_bytes), tiles=tiles,
+        dram_read_bytes=lt.reads_bytes[outer],
         dram_write_bytes=lt.writes_bytes[outer], dram_act_read_bytes=lt.dram_act_read_bytes,
         transfer_bytes=transfer_bytes, dense_ops=int(res.dense_ops), note=note,
         extra={**res.extra, "buffer_tiles": float(lt.tiles)})
@@ -160,6 +171,7 @@ def fused_layer_counts(layer: Layer, hw: Hardware, unit: ComputeUnit, *, fused_i
     cycles = max(0, math.ceil(work / packed_vector_lanes(unit, a_bits)) - head_cycles)
     reads = {m.name: 0 for m in hw.memory}
     writes = {m.name: 0 for m in hw.memory}
+    hw = unit_view(hw, unit)  # the levels this unit reaches
     home = activation_home(hw)
     in_chain = [m for m in chain(hw, IN) if m is not home]
     out_chain = [m for m in chain(hw, OUT) if m is not home]

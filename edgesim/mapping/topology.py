@@ -7,6 +7,9 @@
   outermost buffers holding outputs and inputs (``parking_buffers``), up to half of each.
 * Partial sums accumulate in the ``accumulator`` (the innermost buffer holding outputs), up to
   ``psum_capacity_bytes``; the rest go to ``psum_spill_level`` and come back.
+* A unit that declares ``reaches`` sees only the outermost level and those buffers
+  (``unit_view``); a tensor is kept in a buffer only when its producer's and consumers' units
+  all reach it.
 * Word-granular array accesses: an array moves one vector of elements per access to the on-chip
   buffer that feeds it, in whole words of that buffer's ``word`` (``array_word_bytes``); off-chip
   sources are byte-granular.
@@ -14,9 +17,25 @@
 
 from __future__ import annotations
 
-from edgesim.hardware.model import Hardware, MemoryLevel, MemoryType, Operand
+import dataclasses
+
+from edgesim.hardware.model import ComputeUnit, Hardware, MemoryLevel, MemoryType, Operand
 
 IN, W, OUT = Operand.INPUTS, Operand.WEIGHTS, Operand.OUTPUTS
+
+
+def unit_view(hw: Hardware, unit: ComputeUnit) -> Hardware:
+    """The chip as ``unit`` sees it: the outermost level and the on-chip levels it ``reaches``
+    (``hw`` itself when the unit declares none: it reaches every level)."""
+    if unit.reaches is None:
+        return hw
+    return dataclasses.replace(hw, memory=(hw.outermost, *[
+        m for m in hw.memory[1:] if m.name in unit.reaches]))
+
+
+def reaches(unit: ComputeUnit, level: MemoryLevel) -> bool:
+    """Whether ``unit`` reads and writes ``level`` (the outermost level: always)."""
+    return unit.reaches is None or level.is_offchip or level.name in unit.reaches
 
 
 def onchip_buffers(hw: Hardware) -> list[MemoryLevel]:

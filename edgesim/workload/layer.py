@@ -15,6 +15,9 @@ _VECTOR_OPS_PER_OUTPUT = {
     OpKind.LAYERNORM: 6, OpKind.BATCHNORM: 2, OpKind.UPSAMPLE: 1, OpKind.CONCAT: 0,
     OpKind.EMBEDDING: 0,
 }
+# Upsampling per output element: nearest copies one input; linear weighs 2 neighbours (2
+# multiplies, 1 add), bilinear 4 (4 multiplies, 3 adds), bicubic 16 (16 multiplies, 15 adds).
+_UPSAMPLE_OPS = {"nearest": 1, "linear": 3, "bilinear": 7, "bicubic": 31, "cubic": 31}
 
 Shape = tuple[int, ...]
 # ``extra`` key of a layer that reads the weights another layer stores (a recurrent step after
@@ -200,6 +203,8 @@ class Layer:
         if self.op == OpKind.POOL2D:
             return self.output_elems * self.kernel[0] * self.kernel[1]
         per = _VECTOR_OPS_PER_OUTPUT[self.op]
+        if self.op == OpKind.UPSAMPLE:
+            per = _UPSAMPLE_OPS.get(self.variant, per)
         if self.op in (OpKind.ADD, OpKind.MUL):
             per = max(1, len(self.in_shapes) - 1)
         return self.output_elems * per

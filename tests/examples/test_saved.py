@@ -107,3 +107,21 @@ def test_ccg_saved_pair_meets_the_target_and_readme_quotes_it() -> None:
             f"parameters, B2A {b['macs_kept']:.1%} and {b['params_kept']:.1%}") in README
     assert f"they keep {a['latency_kept']:.1%} and {b['latency_kept']:.1%} of the latency" \
         in README
+
+
+def test_atlas_saved_chain_and_readme_quotes_it() -> None:
+    s = _saved("atlas")
+    chain = s["chain"]
+    atlas = [c["atlas-200"] for c in chain]
+    assert [a["latency_s"] for a in atlas] == sorted((a["latency_s"] for a in atlas), reverse=True)
+    after, alone = atlas[-2]["latency_s"] / atlas[-1]["latency_s"], \
+        atlas[0]["latency_s"] / s["operator_selection_alone"]["atlas-200"]["latency_s"]
+    assert after > alone > 1  # operator selection pays more once the rest is compressed
+    plain = chain[0]["davinci-npu"]["latency_s"] / chain[-1]["davinci-npu"]["latency_s"]
+    assert (f"the chain is {atlas[0]['latency_s'] / atlas[-1]['latency_s']:.1f}x faster on "
+            f"`atlas-200` ({atlas[0]['latency_s'] * 1e3:.2f} ms -> "
+            f"{atlas[-1]['latency_s'] * 1e3:.2f} ms; {plain:.1f}x on `davinci-npu`)") in README
+    shares = [atlas[i]["fallback_s"] / atlas[i]["latency_s"] for i in (0, 2)]
+    assert (f"operator selection is {after:.2f}x after pruning but {alone:.2f}x on the teacher, "
+            f"as the AI CPU's share grows from {shares[0]:.0%} of the teacher's latency to "
+            f"{shares[1]:.0%} of the pruned student's") in README
