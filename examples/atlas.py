@@ -91,7 +91,8 @@ class UNet(nn.Module):
 def select_ops(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> nn.Module:
     """Operator selection: a copy of ``model`` with every bilinear ``nn.Upsample`` of factor 2
     replaced by a 2x2 stride-2 transposed convolution of the channels it receives (the cube runs
-    it; its weights start as bilinear-like averaging and would be fine-tuned)."""
+    it; its weights start as a copy of each channel into its 2x2 block, nearest-neighbour
+    upsampling, and would be fine-tuned)."""
     import copy
 
     out = copy.deepcopy(model).eval()

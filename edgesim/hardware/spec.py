@@ -438,7 +438,7 @@ class HardwareSpec(_Frozen):
 
     def _check_reaches(self, k: int, reaches: list[str]) -> None:
         """A unit's ``reaches`` names on-chip levels, and what it reaches holds every operand
-        (on a flash chip, an SRAM holding activations too: their home)."""
+        (on a flash chip, the activations' home too: the first shared level holding them)."""
         onchip = [m.name for m in self.memory[1:]]
         if len(set(reaches)) != len(reaches):
             raise FieldError(f"compute[{k}].reaches", f"reaches repeats a level: {reaches}")
@@ -451,10 +451,11 @@ class HardwareSpec(_Frozen):
             if not any(op in m.holds for m in seen):
                 raise FieldError(f"compute[{k}].reaches", f"the levels unit {self.compute[k].name!r} "
                                  f"reaches hold no {op.value}")
-        if self.memory[0].type == MemoryType.FLASH and not any(
-                {Operand.INPUTS, Operand.OUTPUTS} & set(m.holds) for m in seen[1:]):
-            raise FieldError(f"compute[{k}].reaches", "on a flash chip a unit must reach an "
-                             "on-chip level holding activations (their home)")
+        homes = [m.name for m in self.memory[1:] if not m.per_pe
+                 and {Operand.INPUTS, Operand.OUTPUTS} & set(m.holds)]
+        if self.memory[0].type == MemoryType.FLASH and homes and homes[0] not in reaches:
+            raise FieldError(f"compute[{k}].reaches", f"on a flash chip a unit must reach "
+                             f"{homes[0]!r}, the activations' home")
 
 
 def spec_error(exc: ValidationError, file: str | None) -> SpecError:

@@ -9,8 +9,9 @@ order, ``j`` is ``p``'s only consumer, and ``p`` runs on that unit itself or is 
 **Residency.** Every tensor that exists in memory (an output not consumed inside a fusion group)
 lives from its producer to its last consumer in execution order. It stays on chip when it fits
 a parking buffer (``topology.parking_buffers``: the outermost shared buffers holding outputs and
-inputs, as its producer's unit sees the chip) that the units of all its consumers reach too (a
-unit's ``reaches``; by default every unit reaches every buffer) for that whole lifetime beside
+inputs, as its producer's unit sees the chip; a buffer one of its readers' units does not reach,
+by the unit's ``reaches``, sends it home: by default every unit reaches every buffer) for that
+whole lifetime beside
 the tensors already parked there, up to ``topology.parking_capacity_bytes`` of each buffer;
 otherwise it is written
 to its home (DRAM) once and every consumer reads it back. Tensors are placed first fit in
@@ -141,11 +142,11 @@ def plan_activations(wl: Workload, hw: Hardware,
                 for m in views.get(units[i].name, buffers))
             continue
         last = max(consumers[i])
-        # Buffers the producer's unit parks in that every consumer's unit reaches too.
-        mine = views.get(units[i].name, buffers)
-        for m in mine:
+        # The producer's unit's parking buffers; one a reader's unit does not reach sends the
+        # tensor home (the counts keep a parked output where its producer writes it).
+        for m in views.get(units[i].name, buffers):
             if not all(reaches(units[j], m) for j in consumers[i]):
-                continue
+                break
             occ = occupancy[m.name]
             if max(occ[i:last + 1]) + sizes[i] <= parking_capacity_bytes(m):
                 for k in range(i, last + 1):

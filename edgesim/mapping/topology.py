@@ -8,8 +8,8 @@
 * Partial sums accumulate in the ``accumulator`` (the innermost buffer holding outputs), up to
   ``psum_capacity_bytes``; the rest go to ``psum_spill_level`` and come back.
 * A unit that declares ``reaches`` sees only the outermost level and those buffers
-  (``unit_view``); a tensor is kept in a buffer only when its producer's and consumers' units
-  all reach it.
+  (``unit_view``); a tensor is kept in its producer's parking buffer only when every reader's
+  unit reaches it too.
 * Word-granular array accesses: an array moves one vector of elements per access to the on-chip
   buffer that feeds it, in whole words of that buffer's ``word`` (``array_word_bytes``); off-chip
   sources are byte-granular.
@@ -66,7 +66,7 @@ def activation_home(hw: Hardware) -> MemoryLevel | None:
 def parking_buffers(hw: Hardware) -> list[MemoryLevel]:
     """Shared on-chip buffers that keep activations between layers: the outermost buffer holding
     outputs, then the outermost holding inputs (below the activation home; one buffer when a
-    level holds both). Every unit of a chip reaches its shared buffers."""
+    level holds both). Every unit reaches them unless it declares ``reaches`` (``unit_view``)."""
     home = activation_home(hw)
     out: list[MemoryLevel] = []
     if not [m for m in chain(hw, OUT) if m is not home]:

@@ -119,6 +119,8 @@ class _Chip:
         cap = _sram_capacity_bytes(hw)
         self.sram = simpy.Container(env, capacity=cap, init=cap) if cap > 0 else None
         self.sram_half = cap // 2
+        # units that reach no on-chip level (``reaches: []``) stage nothing in the chip's SRAM
+        self.offchip_only = {u.name for u in hw.compute if u.reaches == ()}
 
 
 class _WorkloadRun:
@@ -152,7 +154,8 @@ class _WorkloadRun:
         computed = [env.event() for _ in range(n)]
         stored = [env.event() for _ in range(n)]
         # whole bytes, so the Container's level stays exact however gets and puts interleave
-        reserve = min(-(-t.dram_read_bytes // n), self.chip.sram_half) if self.chip.sram else 0
+        reserve = (min(-(-t.dram_read_bytes // n), self.chip.sram_half)
+                   if self.chip.sram and lc.unit not in self.chip.offchip_only else 0)
         env.process(self._dma(lc.layer, lc.unit, t, reserve, loaded, computed, stored))
         env.process(self._compute(lc.layer, lc.unit, t, reserve, loaded, computed, stored))
         yield stored[-1]

@@ -16,8 +16,11 @@ _VECTOR_OPS_PER_OUTPUT = {
     OpKind.EMBEDDING: 0,
 }
 # Upsampling per output element: nearest copies one input; linear weighs 2 neighbours (2
-# multiplies, 1 add), bilinear 4 (4 multiplies, 3 adds), bicubic 16 (16 multiplies, 15 adds).
-_UPSAMPLE_OPS = {"nearest": 1, "linear": 3, "bilinear": 7, "bicubic": 31, "cubic": 31}
+# multiplies, 1 add), bilinear 4 (4 multiplies, 3 adds), trilinear 8 (8, 7), bicubic 16 (16,
+# 15; ONNX's "cubic"); area (adaptive average pooling when enlarging) averages the inputs that
+# cover an output, one when upsampling by an integer factor: a copy, as nearest.
+_UPSAMPLE_OPS = {"nearest": 1, "nearest-exact": 1, "area": 1, "linear": 3, "bilinear": 7,
+                 "trilinear": 15, "bicubic": 31, "cubic": 31}
 
 Shape = tuple[int, ...]
 # ``extra`` key of a layer that reads the weights another layer stores (a recurrent step after

@@ -41,3 +41,11 @@ def test_workload_weight_bytes_take_a_precision_name() -> None:
     wl = Workload("w", (_conv(),))
     assert wl.weight_bytes("int8") == 32 * 16 * 9 == wl.weight_bytes(Precision.INT8)
     assert wl.weight_bytes("int4") == 32 * 16 * 9 // 2
+
+
+@pytest.mark.parametrize(("mode", "per_output"), [("nearest", 1), ("bilinear", 7),
+                                                  ("bicubic", 31), ("trilinear", 15)])
+def test_upsampling_work_follows_its_mode(mode: str, per_output: int) -> None:
+    up = Layer("up", OpKind.UPSAMPLE, (), ((1, 4, 8, 8),), (1, 4, 16, 16), variant=mode)
+    # nearest copies one input per output; the others weigh 2^d (4^d for cubic) neighbours
+    assert up.vector_ops == per_output * 4 * 16 * 16
