@@ -216,7 +216,23 @@ _UNITS: dict[tuple[str, float, float], ComputeUnit] = {}
 _UNITS_SIZE = 512
 
 
+# The same spec entry object (a design's entries its overrides left alone are the base's, see
+# ``load.SpecLoader``) builds the same part: found by identity first, the entry kept alive
+# beside it so its id is not reused.
+_BY_ID: dict[tuple[object, ...], tuple[object, ComputeUnit | MemoryLevel]] = {}
+
+
+def _remembered(entry: object, key: tuple[object, ...], part: ComputeUnit | MemoryLevel
+                ) -> None:
+    if len(_BY_ID) >= 2 * _UNITS_SIZE:
+        _BY_ID.pop(next(iter(_BY_ID)))
+    _BY_ID[(id(entry), *key)] = (entry, part)
+
+
 def _built_unit(u: ComputeUnitSpec, node_nm: float, k: float) -> ComputeUnit:
+    same = _BY_ID.get((id(u), node_nm, k))
+    if same is not None and same[0] is u and isinstance(same[1], ComputeUnit):
+        return same[1]
     key = (u.model_dump_json(), node_nm, k)
     hit = _UNITS.get(key)
     if hit is None:
@@ -224,7 +240,19 @@ def _built_unit(u: ComputeUnitSpec, node_nm: float, k: float) -> ComputeUnit:
         if len(_UNITS) >= _UNITS_SIZE:
             _UNITS.pop(next(iter(_UNITS)))
         _UNITS[key] = hit
+    _remembered(u, (node_nm, k), hit)
     return hit
+
+
+def _built_level(m: MemoryLevelSpec, spec: HardwareSpec, main_pes: int, k: float
+                 ) -> MemoryLevel:
+    key = (spec.technology_nm, spec.clock, main_pes, k)
+    same = _BY_ID.get((id(m), *key))
+    if same is not None and same[0] is m and isinstance(same[1], MemoryLevel):
+        return same[1]
+    level = _scale_level(build_level(m, spec, main_pes), k)
+    _remembered(m, key, level)
+    return level
 
 
 def build_hardware(spec: HardwareSpec, source: str = "") -> Hardware:
@@ -233,7 +261,7 @@ def build_hardware(spec: HardwareSpec, source: str = "") -> Hardware:
     k = dvfs_energy_factor(spec)
     units = tuple(_built_unit(u, node, k) for u in spec.compute)
     main_pes = _pe_count(spec.compute[0])
-    levels = tuple(_scale_level(build_level(m, spec, main_pes), k) for m in spec.memory)
+    levels = tuple(_built_level(m, spec, main_pes, k) for m in spec.memory)
     for u in units:
         if u.dataflow == Dataflow.NONE and u.type in (UnitType.SYSTOLIC, UnitType.SPATIAL):
             raise SpecError("dataflow missing", file=source or None, field=f"compute.{u.name}")

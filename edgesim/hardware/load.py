@@ -10,6 +10,7 @@ A spec file may carry two keys beyond the schema:
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,6 +54,13 @@ def parse_override_value(value: object) -> object:
     """A CLI string such as ``"16"`` becomes 16 (YAML scalars); ``"8 GB/s"`` stays a string."""
     if not isinstance(value, str):
         return value
+    parsed = _parse_text(value)
+    return copy.deepcopy(parsed) if isinstance(parsed, list | dict) else parsed
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(value: str) -> object:
+    """``parse_override_value`` of a string (memoized: a design search repeats its values)."""
     try:
         parsed = yaml.load(value, Loader=StrictLoader)  # noqa: S506
     except yaml.YAMLError:
@@ -63,7 +71,10 @@ def parse_override_value(value: object) -> object:
 _TOKEN = re.compile(r"^([A-Za-z_][A-Za-z0-9_\-]*)((?:\[\d+\])*)$")
 
 
-def _split_key(key: str, file: str | None = None) -> list[str | int]:
+def _split_key(key: str, file: str | None = None) -> tuple[str | int, ...]:
+    hit = _KEYS.get(key)
+    if hit is not None:
+        return hit
     out: list[str | int] = []
     for part in key.split("."):
         m = _TOKEN.match(part)
@@ -72,7 +83,12 @@ def _split_key(key: str, file: str | None = None) -> list[str | int]:
                             "compute.pe_array.rows or compute[0].rows)", file=file, field=key)
         out.append(m.group(1))
         out.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
-    return out
+    if len(_KEYS) < 4096:
+        _KEYS[key] = tuple(out)
+    return tuple(out)
+
+
+_KEYS: dict[str, tuple[str | int, ...]] = {}  # split override keys (a search repeats them)
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, object],
@@ -89,7 +105,7 @@ def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, object],
     return out
 
 
-def _set_path(root: dict[str, Any], tokens: list[str | int], value: object,
+def _set_path(root: dict[str, Any], tokens: tuple[str | int, ...], value: object,
               file: str | None, field: str) -> None:
     node: Any = root
     model: type[Any] = HardwareSpec
@@ -209,14 +225,38 @@ class SpecLoader:
         self._raw = _read_raw(self.path)
         self._cache: dict[tuple[tuple[str, str], ...], Hardware] = {}
         self._cache_size = cache_size
+        self._base: HardwareSpec | None = None  # the base, validated (None: not yet, or bad)
+        self._base_tried = False
 
     @property
     def raw(self) -> dict[str, Any]:
         """A copy of the resolved raw spec mapping (``base`` and own overrides applied)."""
         return copy.deepcopy(self._raw)
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_cache": {}}  # built designs are rebuilt where needed
+    def __getstate__(self) -> dict[str, Any]:  # built designs are rebuilt where needed
+        return {**self.__dict__, "_cache": {}, "_base": None, "_base_tried": False}
+
+    def _validated(self, raw: dict[str, Any]) -> HardwareSpec:
+        """``raw`` validated, its list entries that an override left untouched taken as the
+        base's already validated entries (pydantic accepts a model instance as it is), so a
+        design validates only what its overrides changed, and the spec as a whole."""
+        if not self._base_tried:
+            self._base_tried = True
+            try:
+                self._base = validate_spec_dict(self._raw, file=self.file)
+            except SpecError:  # a base only its overrides make valid: validate designs whole
+                self._base = None
+        base = self._base
+        if base is None or raw is self._raw:
+            return base if base is not None else validate_spec_dict(raw, file=self.file)
+        mixed = dict(raw)
+        for key in LIST_ITEM_MODELS:
+            items, before = raw.get(key), self._raw.get(key)
+            if isinstance(items, list) and isinstance(before, list) \
+                    and len(items) == len(before) == len(getattr(base, key)):
+                mixed[key] = [done if item is old else item for item, old, done in
+                              zip(items, before, getattr(base, key), strict=True)]
+        return validate_spec_dict(mixed, file=self.file)
 
     def sha256(self, overrides: Mapping[str, object] | None = None) -> str:
         """Content hash of the design ``overrides`` makes of this spec: the built Hardware's
@@ -236,7 +276,7 @@ class SpecLoader:
         if hit is not None:
             return hit
         raw = apply_overrides(self._raw, overrides, file=self.file) if overrides else self._raw
-        hw = build_hardware(validate_spec_dict(raw, file=self.file), source=self.file)
+        hw = build_hardware(self._validated(raw), source=self.file)
         if len(self._cache) >= self._cache_size:
             self._cache.pop(next(iter(self._cache)))
         self._cache[key] = hw

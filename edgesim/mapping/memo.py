@@ -54,6 +54,23 @@ def _fields(obj: object, skip: tuple[str, ...]) -> tuple[tuple[str, object], ...
                  if f.name not in skip)
 
 
+# The repr of a part (a unit or a memory level) by identity: designs built from one spec share
+# their unchanged parts (``hardware.build``), so a search reprs each part once. The part is kept
+# beside its repr so that its id is not reused.
+_PART_REPRS: dict[tuple[int, tuple[str, ...]], tuple[object, str]] = {}
+
+
+def _part_repr(part: object, skip: tuple[str, ...]) -> str:
+    hit = _PART_REPRS.get((id(part), skip))
+    if hit is not None and hit[0] is part:
+        return hit[1]
+    text = repr(_fields(part, skip))
+    if len(_PART_REPRS) >= MEMO_SIZE:
+        _PART_REPRS.pop(next(iter(_PART_REPRS)))
+    _PART_REPRS[(id(part), skip)] = (part, text)
+    return text
+
+
 def _signatures(hw: Hardware) -> dict[str | None, str]:
     """Every signature of ``hw`` (``None``: the whole chip; a unit's name: that unit's), built
     once per Hardware object from one repr of each part."""
@@ -64,8 +81,8 @@ def _signatures(hw: Hardware) -> dict[str | None, str]:
     level_skip = _LEVEL_PRICE if timed else _LEVEL_PRICE + _LEVEL_TIME
     hw_skip = _HW_PRICE if timed else _HW_PRICE + _HW_TIME
     top = repr(_fields(hw, hw_skip + ("compute", "memory")))
-    levels = repr(tuple(_fields(m, level_skip) for m in hw.memory))
-    units = [(u.name, repr(_fields(u, _UNIT_PRICE))) for u in hw.compute]
+    levels = "(" + ", ".join(_part_repr(m, level_skip) for m in hw.memory) + ")"
+    units = [(u.name, _part_repr(u, _UNIT_PRICE)) for u in hw.compute]
     sigs = {None: "\x00".join((top, *(u for _, u in units), levels))}
     sigs.update({name: "\x00".join((top, u, levels)) for name, u in units})  # no NUL in a repr
     _SIGNATURES[id(hw)] = sigs

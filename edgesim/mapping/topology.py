@@ -43,6 +43,11 @@ def onchip_buffers(hw: Hardware) -> list[MemoryLevel]:
     return [m for m in hw.memory[1:] if not m.is_offchip and not m.per_pe]
 
 
+# ``chain`` by the memory tuple's identity (the tuple kept beside, so its id is not reused): the
+# mappers ask it several times per layer, of few distinct hierarchies.
+_CHAINS: dict[tuple[int, Operand], tuple[tuple[MemoryLevel, ...], tuple[MemoryLevel, ...]]] = {}
+
+
 def per_pe_levels(hw: Hardware) -> list[MemoryLevel]:
     """Register files (and scratchpads) with one instance per PE."""
     return [m for m in hw.memory if m.per_pe]
@@ -50,7 +55,13 @@ def per_pe_levels(hw: Hardware) -> list[MemoryLevel]:
 
 def chain(hw: Hardware, op: Operand) -> list[MemoryLevel]:
     """Buffers holding ``op``, outer to inner."""
-    return [m for m in onchip_buffers(hw) if op in m.holds]
+    hit = _CHAINS.get((id(hw.memory), op))
+    if hit is None or hit[0] is not hw.memory:
+        hit = (hw.memory, tuple(m for m in onchip_buffers(hw) if op in m.holds))
+        if len(_CHAINS) >= 4096:
+            _CHAINS.pop(next(iter(_CHAINS)))
+        _CHAINS[(id(hw.memory), op)] = hit
+    return list(hit[1])
 
 
 def activation_home(hw: Hardware) -> MemoryLevel | None:

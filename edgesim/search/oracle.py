@@ -17,7 +17,9 @@ from edgesim.results import SimResult
 from edgesim.search.config import ACCURACY, MEASURED_LATENCY, AccuracyConfig, SearchConfig
 from edgesim.search.model import ModelSource, import_object
 from edgesim.search.problem import Decoded, Genome, SearchProblem, digest
-from edgesim.sim import simulate
+from edgesim.sim import schedule_for, simulate
+from edgesim.sim.metrics import Figures, analytic_figures
+from edgesim.vocab import Mode
 
 if TYPE_CHECKING:
     from torch import nn
@@ -79,13 +81,22 @@ class Oracle:
         hw = self.hardware(decoded)
         return decoded, hw, simulate(decoded.workload, hw, mode=self.mode, batch=self.batch)
 
+    def figures(self, genome: Genome | None) -> Figures | SimResult:
+        """The candidate's whole-run figures: in analytic mode without per-layer records
+        (``sim.metrics``, the same numbers), else the full result."""
+        decoded = self.decode(genome)
+        hw = self.hardware(decoded)
+        if self.mode == Mode.ANALYTIC:
+            return analytic_figures(schedule_for(decoded.workload, hw, self.batch))
+        return simulate(decoded.workload, hw, mode=self.mode, batch=self.batch)
+
     def evaluate(self, genome: Genome | None) -> Evaluation:
         """Score one genome (``None``: the baseline); an invalid design is an error row.
 
         ``measured_latency_s`` is left NaN here (this may run in a worker): the search measures
         it in its own process afterwards (:meth:`measure_into`)."""
         try:
-            _, _, res = self.simulate(genome)
+            res = self.figures(genome)
             metrics: Metrics = {}
             for name in self.names:
                 if name == ACCURACY:

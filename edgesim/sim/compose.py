@@ -40,13 +40,14 @@ class LayerSpan:
         return self.end_s - self.start_s
 
 
-def _workload_at_batch(schedule: Schedule) -> Workload:
+def workload_at_batch(schedule: Schedule) -> Workload:
+    """The schedule's workload at the batch it was mapped at."""
     wl = schedule.workload
     return wl if wl.batch == schedule.batch else wl.with_batch(schedule.batch)
 
 
 @dataclass(frozen=True)
-class _Priced:
+class Priced:
     """What a result takes from a schedule's counts and the spec's prices alone (no time):
     shared by designs that count and price the same (e.g. differ only in DRAM bandwidth)."""
 
@@ -57,7 +58,7 @@ class _Priced:
     warnings: tuple[str, ...]
 
 
-_PRICED: dict[tuple[object, ...], _Priced] = {}
+_PRICED: dict[tuple[object, ...], Priced] = {}
 _PRICED_SIZE = 64
 
 
@@ -69,7 +70,8 @@ def _price_key(hw: Hardware) -> tuple[object, ...]:
                   for m in hw.memory))
 
 
-def _priced(schedule: Schedule, wl: Workload) -> _Priced:
+def priced(schedule: Schedule, wl: Workload) -> Priced:
+    """The schedule's time-free parts, cached per schedule, counting signature and prices."""
     hw = schedule.hardware
     key = (id(schedule.layers), id(wl), counting_signature(hw), _price_key(hw))
     hit = _PRICED.get(key)
@@ -83,13 +85,13 @@ def _priced(schedule: Schedule, wl: Workload) -> _Priced:
         except WorkloadError:  # a mapper-made layer (e.g. a transfer) the workload does not list
             work.append((int(lc.ops.get(OpClass.MAC, 0)), int(lc.ops.get(OpClass.ADDER, 0))))
     stored = stored_weight_bytes(schedule)
-    priced = _Priced(schedule.layers, tuple(layer_dynamic_energy_j(lc, hw) for lc in schedule.layers),
-                     tuple(work), stored, tuple(capacity_warnings(schedule, stored)))
+    parts = Priced(schedule.layers, tuple(layer_dynamic_energy_j(lc, hw) for lc in schedule.layers),
+                   tuple(work), stored, tuple(capacity_warnings(schedule, stored)))
     if wl is schedule.workload:  # a workload made here at another batch dies with this call
         if len(_PRICED) >= _PRICED_SIZE:
             _PRICED.pop(next(iter(_PRICED)))
-        _PRICED[key] = priced
-    return priced
+        _PRICED[key] = parts
+    return parts
 
 
 def build_result(schedule: Schedule, mode: Mode, spans: Sequence[LayerSpan], latency_s: float,
@@ -100,12 +102,12 @@ def build_result(schedule: Schedule, mode: Mode, spans: Sequence[LayerSpan], lat
     ``static_s``: the time the chip's static power is charged to this result (its latency
     unless it shares the chip with co-running workloads)."""
     hw = schedule.hardware
-    wl = _workload_at_batch(schedule)
-    priced = _priced(schedule, wl)
+    wl = workload_at_batch(schedule)
+    parts = priced(schedule, wl)
     clock = float(hw.clock_hz)
     p_static_w = static_power_w(hw)
     layers: list[LayerResult] = []
-    for lc, span, dyn, (macs, adds) in zip(schedule.layers, spans, priced.dynamic_j, priced.work,
+    for lc, span, dyn, (macs, adds) in zip(schedule.layers, spans, parts.dynamic_j, parts.work,
                                            strict=True):
         breakdown = dict(dyn)
         breakdown[STATIC] = p_static_w * span.latency_s
@@ -120,7 +122,7 @@ def build_result(schedule: Schedule, mode: Mode, spans: Sequence[LayerSpan], lat
             compute_s=t.compute_s, memory_s=t.memory_s, tiles=int(lc.tiles),
             precision=lc.precision,
         ))
-    total = total_breakdown_j(hw, list(priced.dynamic_j),
+    total = total_breakdown_j(hw, list(parts.dynamic_j),
                               latency_s if static_s is None else static_s)
     area = area_breakdown_mm2(hw)
     return SimResult(
@@ -128,10 +130,10 @@ def build_result(schedule: Schedule, mode: Mode, spans: Sequence[LayerSpan], lat
         latency_s=latency_s, latency_cycles=int(round(latency_s * clock)),
         energy_j=sum_energy_j(total), energy_breakdown_j=total,
         area_mm2=math.fsum(area.values()), area_breakdown_mm2=area,
-        macs=wl.macs, adds=wl.adds, params=wl.params, weight_bytes=priced.stored_bytes,
+        macs=wl.macs, adds=wl.adds, params=wl.params, weight_bytes=parts.stored_bytes,
         dram_read_bytes=sum(lay.dram_read_bytes for lay in layers),
         dram_write_bytes=sum(lay.dram_write_bytes for lay in layers),
         layers=tuple(layers), timeline=timeline,
         energy_sources=energy_sources(hw), area_sources=area_sources(hw),
-        warnings=priced.warnings,
+        warnings=parts.warnings,
     )

@@ -37,6 +37,7 @@ is then one aggregated step (at most 1/32 of the shorter stage) rather than one 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -142,10 +143,12 @@ def serial_bytes(overlap: DramOverlap, read_bytes: int, write_bytes: int,
     return 0
 
 
+@functools.lru_cache(maxsize=8192)
 def pipeline_latency_s(load_s: float, compute_s: float, store_s: float, steps: int) -> float:
     """End of the last store of ``steps`` double-buffered tile-steps (per-step times given).
 
-    The DMA-stage recurrence of the module docstring, exactly as the DES runs it alone.
+    The DMA-stage recurrence of the module docstring, exactly as the DES runs it alone
+    (memoized: a workload's repeated layers, and designs sharing their counts, ask again).
     """
     n = steps
     cend_prev2 = 0.0  # compute end of step j-2

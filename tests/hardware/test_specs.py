@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -332,3 +333,32 @@ def test_bit_serial_is_a_unit_field_with_its_constraints(tmp_path: Path) -> None
     with pytest.raises(SpecError, match="packs_narrow"):
         load_hardware("edge-npu", {"compute.pe_array.bit_serial": True,
                                    "compute.pe_array.packs_narrow": True})
+
+
+@pytest.mark.parametrize("spec", ["edge-npu", "davinci-npu", "cortex-m7", "eyeriss"])
+def test_a_loader_design_equals_a_fresh_load(spec: str) -> None:
+    """``SpecLoader`` validates only the entries an override changed (the others are the base's
+    validated entries) and reuses built parts: the design is the one ``load_hardware`` builds,
+    field for field, and a bad override is the same error."""
+    import random
+
+    from edgesim.hardware.load import SpecLoader
+
+    loader = SpecLoader(spec)
+    raw = loader.raw
+    rng = random.Random(0)
+    for _ in range(6):
+        level = rng.choice(raw["memory"][1:])
+        overrides: dict[str, object] = {
+            f"memory.{level['name']}.size": rng.choice(["16 KiB", "64 KiB", "1 MiB"]),
+            "clock": rng.choice(["200 MHz", "1 GHz"]) if spec != "davinci-npu" else "1 GHz",
+            f"memory.{raw['memory'][0]['name']}.bandwidth": rng.choice(["4 GB/s", "9.6 GB/s"])}
+        built = loader(overrides)
+        fresh = load_hardware(spec, overrides)
+        assert dataclasses.replace(built, source="") == dataclasses.replace(fresh, source="")
+    bad = {f"memory.{raw['memory'][1]['name']}.size": "-3 KiB"}
+    with pytest.raises(SpecError) as a:
+        loader(bad)
+    with pytest.raises(SpecError) as b:
+        load_hardware(spec, bad)
+    assert str(a.value) == str(b.value)
