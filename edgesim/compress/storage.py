@@ -133,7 +133,9 @@ def share_weights(model: nn.Module, bits: int) -> nn.Module:
     """A copy of ``model`` whose conv/linear weights are replaced by their k-means centroids.
 
     Each layer's nonzero weights share ``2^bits - 1`` values (zeros stay zero, as in a pruned
-    Deep Compression model); a layer with no zero shares ``2^bits`` values.
+    Deep Compression model); a layer with no zero shares ``2^bits`` values. Each shared layer
+    carries, for ``es.trace``, ``shared_weights`` (the distinct values its weights now take) and
+    ``weight_code_bits`` (the mean bits of a nonzero weight's index once Huffman-coded).
     """
     import copy
 
@@ -151,6 +153,12 @@ def share_weights(model: nn.Module, bits: int) -> nn.Module:
                 shared = flat.copy()
                 shared[nz] = cents[assign]
                 w.copy_(torch.from_numpy(shared).reshape(w.shape).to(w.dtype))
+                stored = w.detach().double().flatten().numpy()
+                values, counts = np.unique(stored[stored != 0], return_counts=True)
+                # read by es.trace (weight sharing); plain attributes, not parameters
+                object.__setattr__(mod, "shared_weights", int(values.size))
+                object.__setattr__(mod, "weight_code_bits",
+                                   huffman_bits(counts.tolist()) / max(1, int(counts.sum())))
     return out
 
 

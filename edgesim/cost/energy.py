@@ -3,7 +3,8 @@
 Dynamic energy of a layer = sum over op classes of ``ops x unit.energy_pj(op_class, precision)``
 (charged to the compute unit that ran it) + sum over memory levels of
 ``bytes_read x read_energy_pj_per_byte + bytes_written x write_energy_pj_per_byte`` (charged to the
-level). Static energy = (leakage of every unit and level + the chip's ``static_power_w``) x latency,
+level) + decoded weights x the chip's decoder energy (charged to ``"decoder"``). Static
+energy = (leakage of every unit and level + the chip's ``static_power_w``) x latency,
 charged to the component ``"static"``. Counts come from mapping; nothing is recounted here.
 """
 
@@ -13,12 +14,13 @@ import math
 from collections.abc import Mapping
 
 from edgesim.errors import SpecError
-from edgesim.hardware.model import ComputeUnit, Hardware
+from edgesim.hardware.model import ComputeUnit, Hardware, WeightDecoder
 from edgesim.mapping.counts import LayerCounts
 from edgesim.vocab import OpClass, Precision
 
 PJ_TO_J = 1e-12
 STATIC = "static"
+DECODER = "decoder"  # a chip's weight decoder (``Hardware.weight_decoder``)
 
 
 def op_energy_pj(unit: ComputeUnit, op_class: OpClass, precision: Precision) -> float:
@@ -33,8 +35,10 @@ def op_energy_pj(unit: ComputeUnit, op_class: OpClass, precision: Precision) -> 
 
 
 def component_names(hw: Hardware) -> tuple[str, ...]:
-    """Every energy component of a result: compute units, memory levels, then ``static``."""
-    return (*(u.name for u in hw.compute), *(m.name for m in hw.memory), STATIC)
+    """Every energy component of a result: compute units, memory levels, the weight decoder
+    where the chip has one, then ``static``."""
+    decoder = (DECODER,) if hw.weight_decoder != WeightDecoder.NONE else ()
+    return (*(u.name for u in hw.compute), *(m.name for m in hw.memory), *decoder, STATIC)
 
 
 def layer_dynamic_energy_j(lc: LayerCounts, hw: Hardware) -> dict[str, float]:
@@ -54,6 +58,8 @@ def layer_dynamic_energy_j(lc: LayerCounts, hw: Hardware) -> dict[str, float]:
         if rd or wr:
             pj = rd * level.read_energy_pj_per_byte + wr * level.write_energy_pj_per_byte
             out[level.name] = out.get(level.name, 0.0) + pj * PJ_TO_J
+    if lc.decoded_weights:
+        out[DECODER] = lc.decoded_weights * hw.decoder_energy_pj * PJ_TO_J
     unknown = (set(lc.reads_bytes) | set(lc.writes_bytes)) - {m.name for m in hw.memory}
     if unknown:
         raise SpecError(f"layer {lc.layer!r} counts accesses at unknown memory level(s) "
@@ -84,6 +90,9 @@ def energy_sources(hw: Hardware) -> dict[str, str]:
     """Where each component's energy figures come from (component -> text)."""
     out = {u.name: u.energy_source or "spec / technology table" for u in hw.compute}
     out.update({m.name: m.energy_source or "spec / technology table" for m in hw.memory})
+    if hw.weight_decoder != WeightDecoder.NONE:
+        out[DECODER] = (f"{hw.decoder_energy_pj:.4g} pJ per weight decoded ({hw.weight_decoder.value}"
+                        "; the spec's decoder_energy, else a register-file codebook lookup)")
     out[STATIC] = (f"leakage of units and levels + static_power ({static_power_w(hw):.4g} W in all)"
                    " x latency")
     return out

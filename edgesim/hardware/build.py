@@ -17,6 +17,7 @@ from edgesim.hardware.model import (
     MemoryType,
     Operation,
     UnitType,
+    WeightDecoder,
 )
 from edgesim.hardware.spec import ComputeUnitSpec, HardwareSpec, MemoryLevelSpec
 from edgesim.vocab import KernelClass, OpClass, Precision
@@ -255,6 +256,23 @@ def _built_level(m: MemoryLevelSpec, spec: HardwareSpec, main_pes: int, k: float
     return level
 
 
+CODEBOOK_ENTRIES = 256  # the default decoder's codebook: 8-bit indices (Deep Compression's conv)
+
+
+def _decoder_pj(spec: HardwareSpec) -> float:
+    """Energy of decoding one weight (pJ): the spec's, else a lookup in a register-file
+    codebook of ``CODEBOOK_ENTRIES`` native-width weights, twice that when the indices arrive
+    Huffman-coded (a table-driven decode per symbol, an assumption); 0 without a decoder."""
+    if spec.weight_decoder == WeightDecoder.NONE:
+        return 0.0
+    if spec.decoder_energy is not None:
+        return spec.decoder_energy * _J_TO_PJ
+    word = tech.precision_bits(spec.compute[0].precisions[0]) / 8
+    lookup = (tech.regfile_access_energy_45_pj(CODEBOOK_ENTRIES * word, word)
+              * tech.energy_scale(spec.technology_nm))
+    return lookup * (2 if spec.weight_decoder == WeightDecoder.HUFFMAN else 1)
+
+
 def build_hardware(spec: HardwareSpec, source: str = "") -> Hardware:
     """Build the runtime :class:`Hardware` from a validated spec."""
     node = spec.technology_nm
@@ -270,6 +288,7 @@ def build_hardware(spec: HardwareSpec, source: str = "") -> Hardware:
         compute=units, memory=levels, static_power_w=spec.static_power,
         fallback_unit=spec.fallback, residency=spec.residency,
         sparse_index_bits=spec.sparse_index_bits, area_overhead_fraction=spec.area_overhead,
+        weight_decoder=spec.weight_decoder, decoder_energy_pj=_decoder_pj(spec) * k,
         dvfs=tuple(DvfsPoint(clock_hz=p.clock, voltage_v=p.voltage) for p in spec.dvfs),
         source=source, description=spec.description, citation=spec.source,
     )

@@ -75,6 +75,14 @@ class Residency(StrEnum):
     NEXT_LAYER = "next_layer"  # only a tensor whose one reader is the next layer (ZigZag's rule)
 
 
+class WeightDecoder(StrEnum):
+    """Which coded weight form a chip reads from DRAM and decodes on the way in."""
+
+    NONE = "none"  # weights arrive as stored values (dense, or sparse with indices)
+    CODEBOOK = "codebook"  # shared-weight indices, looked up in a per-layer codebook
+    HUFFMAN = "huffman"  # Huffman-coded shared-weight indices, decoded then looked up
+
+
 class DramOverlap(StrEnum):
     """Which of a unit's DRAM transfers run while it computes (the rest stall it)."""
 
@@ -263,6 +271,8 @@ class Hardware:
     fallback_unit: str | None = None  # unit that runs ops the main unit does not support
     residency: Residency = Residency.LIFETIME  # activations kept on chip between layers
     sparse_index_bits: int = 4  # relative-index width of the sparse weight format it stores
+    weight_decoder: WeightDecoder = WeightDecoder.NONE  # coded weight form it reads and decodes
+    decoder_energy_pj: float = 0.0  # per weight decoded
     area_overhead_fraction: float = 0.0  # control, NoC, I/O: fraction of compute + memory area
     dvfs: tuple[DvfsPoint, ...] = ()
     source: str = ""  # file it came from
@@ -272,6 +282,7 @@ class Hardware:
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", HardwareKind(self.kind))  # a name from code is fine
         object.__setattr__(self, "residency", Residency(self.residency))
+        object.__setattr__(self, "weight_decoder", WeightDecoder(self.weight_decoder))
 
     @property
     def outermost(self) -> MemoryLevel:

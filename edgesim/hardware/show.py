@@ -6,7 +6,15 @@ from typing import Any
 
 import yaml
 
-from edgesim.hardware.model import ComputeUnit, Hardware, MemoryLevel, Operand, Operation, UnitType
+from edgesim.hardware.model import (
+    ComputeUnit,
+    Hardware,
+    MemoryLevel,
+    Operand,
+    Operation,
+    UnitType,
+    WeightDecoder,
+)
 from edgesim.units import Dimension, format_quantity
 
 
@@ -115,6 +123,9 @@ def spec_to_yaml(hw: Hardware) -> str:
         out["fallback"] = hw.fallback_unit
     out["residency"] = hw.residency.value
     out["sparse_index_bits"] = hw.sparse_index_bits
+    if hw.weight_decoder != WeightDecoder.NONE:
+        out["weight_decoder"] = hw.weight_decoder.value
+        out["decoder_energy"] = _fmt(hw.decoder_energy_pj * 1e-12, Dimension.ENERGY)
     out["area_overhead"] = hw.area_overhead_fraction
     if hw.dvfs:
         out["dvfs"] = [{"clock": _fmt(p.clock_hz, Dimension.FREQUENCY),

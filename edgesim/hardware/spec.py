@@ -27,6 +27,7 @@ from edgesim.hardware.model import (
     Operation,
     Residency,
     UnitType,
+    WeightDecoder,
     ZeroSkip,
 )
 from edgesim.hardware.tech import DramType
@@ -380,6 +381,10 @@ class HardwareSpec(_Frozen):
     """Activations kept on chip between layers: every tensor over its lifetime while the buffers hold it (`lifetime`), or only one whose single reader is the next layer (`next_layer`)."""
     sparse_index_bits: int = Field(default=4, ge=1, le=32, strict=True)
     """Bits of a relative index in the sparse weight format the chip stores and reads (CSR with relative indices and filler zeros; EIE: 4)."""
+    weight_decoder: WeightDecoder = WeightDecoder.NONE
+    """Coded weights the chip stores in DRAM and decodes as they arrive (on-chip buffers hold them decoded): `none`, `codebook` (shared-weight indices, Deep Compression / EIE) or `huffman` (those indices Huffman-coded)."""
+    decoder_energy: Energy | None = None
+    """Energy of decoding one weight (default: a lookup in a 256-entry register-file codebook of the native weight width, twice that for `huffman`; technology tables)."""
     area_overhead: float = Field(default=0.0, ge=0.0, lt=10.0)
     """Control, NoC and I/O area as a fraction of compute plus memory area."""
     dvfs: list[DvfsPointSpec] = Field(default_factory=list)
@@ -435,10 +440,8 @@ class HardwareSpec(_Frozen):
             raise FieldError("clock", "the clock must be one of the dvfs points' clocks")
         return self
 
-
     def _check_reaches(self, k: int, reaches: list[str]) -> None:
-        """A unit's ``reaches`` names on-chip levels, and what it reaches holds every operand
-        (on a flash chip, the activations' home too: the first shared level holding them)."""
+        """``reaches`` names on-chip levels holding every operand (and a flash chip's home)."""
         onchip = [m.name for m in self.memory[1:]]
         if len(set(reaches)) != len(reaches):
             raise FieldError(f"compute[{k}].reaches", f"reaches repeats a level: {reaches}")

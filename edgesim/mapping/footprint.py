@@ -14,7 +14,8 @@ from edgesim.units import Dimension, format_quantity
 
 def stored_weight_bytes(schedule: Schedule) -> int:
     """Weight storage as the chip holds it: each layer at its resolved weight precision, in the
-    cheapest format mapping would use (dense, bitmap, CSR or N:M with metadata)."""
+    cheapest format mapping would use (dense, bitmap, CSR or N:M with metadata), coded as the
+    chip's weight decoder reads it (shared-weight indices, Huffman)."""
     hw, wl, total_bits = schedule.hardware, schedule.workload, 0
     for lc in schedule.layers:
         try:
@@ -22,7 +23,8 @@ def stored_weight_bytes(schedule: Schedule) -> int:
         except WorkloadError:  # a mapper-made step holds no weights
             continue
         w_prec = resolved_precisions(layer, hw.unit(lc.unit))[0]
-        total_bits += weight_storage_bits(layer, w_prec.bits, hw.sparse_index_bits)
+        total_bits += weight_storage_bits(layer, w_prec.bits, hw.sparse_index_bits,
+                                          hw.weight_decoder)
     return math.ceil(total_bits / 8)
 
 

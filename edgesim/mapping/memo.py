@@ -29,7 +29,7 @@ _LEVEL_PRICE = ("read_energy_pj_per_byte", "write_energy_pj_per_byte", "area_mm2
                 "energy_source", "banks", "dram_type")
 _LEVEL_TIME = ("bandwidth_bytes_per_s", "bandwidth_declared")
 _HW_PRICE = ("name", "technology_nm", "static_power_w", "area_overhead_fraction", "dvfs",
-             "source", "description", "citation")
+             "source", "description", "citation", "decoder_energy_pj")
 _HW_TIME = ("clock_hz",)
 _STREAM_TIMING_UNITS = frozenset({UnitType.SPATIAL})  # mappers that read bandwidth and clock
 
@@ -110,6 +110,7 @@ def layer_key(layer: Layer) -> tuple[object, ...]:
             layer.stride, layer.padding, layer.dilation, layer.groups, layer.weight_shape,
             layer.has_bias, layer.variant, layer.weight_precision, layer.act_precision,
             layer.weight_sparsity, layer.act_sparsity, layer.sparsity_pattern,
+            layer.shared_weights, layer.weight_code_bits,
             layer.fresh_inputs, any(k == "folded" for k, _ in layer.extra))
 
 

@@ -23,18 +23,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from edgesim.hardware.model import Compression, ComputeUnit, Hardware
+from edgesim.hardware.model import Compression, ComputeUnit, Hardware, WeightDecoder
 from edgesim.mapping import placement
 from edgesim.mapping.counts import MAX_TILE_STEPS, LayerCounts, Schedule
 from edgesim.mapping.mapper import gemm_view
 from edgesim.mapping.memo import memoized, memoized_estimates, memoized_schedule
 from edgesim.mapping.registry import mapper_for
 from edgesim.mapping.residency import consumers_of, input_sources, plan_activations
-from edgesim.mapping.storage import layer_sizes, rlc_ratio
+from edgesim.mapping.storage import layer_sizes, rlc_ratio, weight_storage_bits
 from edgesim.mapping.topology import IN, OUT, activation_home, chain, unit_view
 from edgesim.mapping.traffic import Residency, level_traffic
 from edgesim.mapping.vector import packed_vector_lanes, vector_op
-from edgesim.vocab import GEMM_OPS, OpClass, OpKind
+from edgesim.vocab import GEMM_OPS, WEIGHTED_OPS, OpClass, OpKind, parse_nm
 from edgesim.workload.ir import Workload
 from edgesim.workload.layer import Layer
 
@@ -80,6 +80,25 @@ def _home_ratios(layer: Layer, hw: Hardware, flags: Sequence[bool], a_bits: int,
     return (stored / raw if raw else 1.0), rlc_ratio(output_zero_fraction, a_bits)
 
 
+def _weights_home_ratio(layer: Layer, hw: Hardware, w_bits: int) -> float:
+    """Coded / decoded size of the layer's weights where the chip decodes a coded form (its
+    ``weight_decoder`` and the layer's shared weights); 1 otherwise."""
+    if hw.weight_decoder == WeightDecoder.NONE or not layer.shared_weights \
+            or layer.op not in WEIGHTED_OPS:
+        return 1.0
+    plain = weight_storage_bits(layer, w_bits, hw.sparse_index_bits)
+    coded = weight_storage_bits(layer, w_bits, hw.sparse_index_bits, hw.weight_decoder)
+    return coded / plain if plain else 1.0
+
+
+def _kept_weights(layer: Layer) -> int:
+    """The weights a layer stores: its parameters less the zeros its sparse form drops."""
+    nm = parse_nm(layer.sparsity_pattern)
+    if nm is not None:
+        return math.ceil(layer.params * nm[0] / nm[1])
+    return math.ceil(layer.params * (1.0 - layer.weight_sparsity))
+
+
 def _every_level(levels: Sequence[str], by_level: dict[str, int]) -> dict[str, int]:
     """Bytes per level of the whole chip (0 at the levels the unit does not reach)."""
     if len(by_level) == len(levels):
@@ -113,10 +132,13 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
              else list(inputs_on_chip))
     in_res, w_res = _resident_bytes(layer, flags, a_bits)
     in_ratio, out_ratio = _home_ratios(layer, hw, flags, a_bits, output_zero_fraction)
+    w_ratio = _weights_home_ratio(layer, hw, w_bits)
     lt = level_traffic(hw, layer, sizes, res.array,
                        Residency(inputs_resident_bytes=in_res, weights_resident_bytes=w_res,
                                  outputs_on_chip=outputs_on_chip, inputs_home_ratio=in_ratio,
-                                 outputs_home_ratio=out_ratio))
+                                 outputs_home_ratio=out_ratio, weights_home_ratio=w_ratio))
+    decoded = (math.ceil(lt.home_weight_bytes * _kept_weights(layer) / sizes.weights_bytes)
+               if w_ratio != 1.0 and sizes.weights_bytes else 0)
     # A bit-serial unit's mapper streams each operand pair in w * a one-bit steps: a PE busy
     # on those steps is fully used.
     serial = w_bits * a_bits if unit.bit_serial and layer.op in GEMM_OPS else 1
@@ -136,8 +158,8 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
         writes_bytes=_every_level(levels, lt.writes_bytes), tiles=tiles,
         dram_read_bytes=lt.reads_bytes[outer],
         dram_write_bytes=lt.writes_bytes[outer], dram_act_read_bytes=lt.dram_act_read_bytes,
-        transfer_bytes=transfer_bytes, dense_ops=int(res.dense_ops), note=note,
-        extra={**res.extra, "buffer_tiles": float(lt.tiles)})
+        transfer_bytes=transfer_bytes, decoded_weights=decoded, dense_ops=int(res.dense_ops),
+        note=note, extra={**res.extra, "buffer_tiles": float(lt.tiles)})
 
 
 def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedule:

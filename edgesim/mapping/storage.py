@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from edgesim.hardware.model import WeightDecoder
 from edgesim.vocab import OpKind, parse_nm
 from edgesim.workload.layer import SHARES_WEIGHTS, Layer
 
@@ -46,32 +47,54 @@ def psum_bits(act_bits: int) -> int:
     return max(32, act_bits)
 
 
-def weight_storage_bits(layer: Layer, weight_bits: int, index_bits: int = CSR_INDEX_BITS) -> int:
+def coded_value_bits(layer: Layer, weight_bits: int, decoder: WeightDecoder
+                     ) -> tuple[float, int]:
+    """(bits per stored value, codebook and table bits) as a chip with ``decoder`` reads the
+    layer's weights: its shared-weight indices (``ceil(log2(values + 1))`` bits with a zero
+    code when the layer has zeros), Huffman-coded to their mean width where the chip decodes
+    Huffman; the values themselves otherwise."""
+    if decoder == WeightDecoder.NONE or not layer.shared_weights:
+        return float(weight_bits), 0
+    values = layer.shared_weights + (1 if layer.weight_sparsity > 0 else 0)
+    index = max(1, math.ceil(math.log2(values)))
+    table = layer.shared_weights * weight_bits  # the codebook
+    if decoder == WeightDecoder.HUFFMAN and layer.weight_code_bits:
+        return float(layer.weight_code_bits), table + HUFFMAN_TABLE_BITS * values
+    return float(index), table
+
+
+HUFFMAN_TABLE_BITS = 8  # a canonical Huffman table: one 8-bit code length per symbol
+
+
+def weight_storage_bits(layer: Layer, weight_bits: int, index_bits: int = CSR_INDEX_BITS,
+                        decoder: WeightDecoder = WeightDecoder.NONE) -> int:
     """Bits needed to store a layer's parameters in the cheapest sensible format (never > dense);
-    ``index_bits``: the CSR relative-index width (the spec's ``sparse_index_bits``)."""
+    ``index_bits``: the CSR relative-index width (the spec's ``sparse_index_bits``); ``decoder``:
+    the coded form the chip reads (``coded_value_bits``: shared-weight indices, Huffman)."""
     n = layer.params
-    dense = n * weight_bits
     if n == 0:
         return 0
+    dense = n * weight_bits
+    value, table = coded_value_bits(layer, weight_bits, decoder)
     nm = parse_nm(layer.sparsity_pattern)
     if nm is not None:
         keep_n, block_m = nm
         kept = math.ceil(n * keep_n / block_m)
         meta = max(1, math.ceil(math.log2(block_m)))
-        return min(dense, kept * (weight_bits + meta))
+        return min(dense, math.ceil(kept * (value + meta)) + table)
     s = layer.weight_sparsity
     if s <= 0.0:
-        return dense
+        return min(dense, math.ceil(n * value) + table)
     nnz = math.ceil(n * (1.0 - s))
-    bitmap = n + nnz * weight_bits
+    bitmap = math.ceil(n + nnz * value)
     # CSR with relative b-bit indices: a gap longer than 2^b needs a filler entry per 2^b
     # positions. For zeros spread at random (density d) the expected fillers per nonzero are
     # q / (1 - q) with q = (1 - d) ** (2^b) (sum over k >= 1 of P(gap > k 2^b)).
     density = max(1.0 - s, 1e-12)
     q = (1.0 - density) ** (1 << index_bits)
     pads = math.ceil(nnz * q / (1.0 - q)) if q < 1.0 else n
-    csr = (nnz + pads) * (weight_bits + index_bits)
-    return min(dense, bitmap, csr)
+    csr = math.ceil((nnz + pads) * (value + index_bits))
+    return min(dense, min(bitmap, csr) + table)
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ class Residency:
     outputs_on_chip: bool = False  # the output stays on chip (no write home)
     inputs_home_ratio: float = 1.0  # stored / raw size of the inputs at the activation home
     outputs_home_ratio: float = 1.0  # likewise of the output
+    weights_home_ratio: float = 1.0  # coded / decoded size of the weights at their home
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class LevelTraffic:
     tiles: int  # tiles of the outermost buffer level's plan
     note: str  # the loop order chosen at each buffer level, for people
     dram_act_read_bytes: int = 0  # activations (inputs, a matmul's second operand) from DRAM
+    home_weight_bytes: int = 0  # weights fetched from their home, as decoded (before coding)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class _Ledger:
     def __init__(self, hw: Hardware) -> None:
         self.reads_bytes = {m.name: 0 for m in hw.memory}
         self.writes_bytes = {m.name: 0 for m in hw.memory}
+        self.home_weight_bytes = 0
         self.dram_act_read_bytes = 0
 
 
@@ -118,6 +121,11 @@ def register_file_accesses(hw: Hardware, macs: int, act_b: float, w_b: float, ps
                 reads[op] = math.ceil(macs * (act_b if op == Operand.INPUTS else w_b))
                 writes[op] = loaded[op]
     return reads, writes
+
+
+def _coded(decoded: int, ratio: float) -> int:
+    """Bytes of ``decoded`` weight bytes in the coded form (``ratio`` 1: unchanged, exactly)."""
+    return decoded if ratio == 1.0 else math.ceil(decoded * ratio)
 
 
 def _resident_share(part: int, whole: int) -> float:
@@ -181,6 +189,9 @@ def _fill_buffers(hw: Hardware, layer: Layer, sizes: Sizes, array: ArraySide, pa
             led.writes_bytes[c[0].name] += fill
             if op == IN:
                 fill = int(round(fill * res.inputs_home_ratio))
+            elif op not in paths.act_ops:  # weights: coded at home where the chip decodes them
+                led.home_weight_bytes += fill
+                fill = _coded(fill, res.weights_home_ratio)
             if src is hw.outermost and op in paths.act_ops:
                 led.dram_act_read_bytes += fill
             led.reads_bytes[src.name] += fill
@@ -216,6 +227,9 @@ def _array_accesses(hw: Hardware, sizes: Sizes, array: ArraySide, paths: _Paths,
             off = amount - on_chip
             if op == IN:
                 off = int(round(off * res.inputs_home_ratio))
+            elif op not in paths.act_ops:
+                led.home_weight_bytes += off
+                off = _coded(off, res.weights_home_ratio)
             led.reads_bytes[src.name] += off
             if src is hw.outermost and op in paths.act_ops:
                 led.dram_act_read_bytes += off
@@ -251,4 +265,4 @@ def level_traffic(hw: Hardware, layer: Layer, sizes: Sizes, array: ArraySide,
     tiles, notes = _fill_buffers(hw, layer, sizes, array, paths, res, led)
     _array_accesses(hw, sizes, array, paths, res, led)
     return LevelTraffic(led.reads_bytes, led.writes_bytes, tiles, "; ".join(notes),
-                        led.dram_act_read_bytes)
+                        led.dram_act_read_bytes, led.home_weight_bytes)

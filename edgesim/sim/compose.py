@@ -67,7 +67,7 @@ def _price_key(hw: Hardware) -> tuple[object, ...]:
     return (tuple((u.name, tuple((k, tuple(sorted(v.items()))) for k, v in
                                  sorted(u.op_energy_pj.items()))) for u in hw.compute),
             tuple((m.name, m.read_energy_pj_per_byte, m.write_energy_pj_per_byte)
-                  for m in hw.memory))
+                  for m in hw.memory), hw.decoder_energy_pj)
 
 
 def priced(schedule: Schedule, wl: Workload) -> Priced:

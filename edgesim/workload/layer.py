@@ -19,6 +19,7 @@ _VECTOR_OPS_PER_OUTPUT = {
 # multiplies, 1 add), bilinear 4 (4 multiplies, 3 adds), trilinear 8 (8, 7), bicubic 16 (16,
 # 15; ONNX's "cubic"); area (adaptive average pooling when enlarging) averages the inputs that
 # cover an output, one when upsampling by an integer factor: a copy, as nearest.
+CODE_BITS_UNSHARED = "Huffman-coded indices need shared weights (shared_weights > 0)"
 _UPSAMPLE_OPS = {"nearest": 1, "nearest-exact": 1, "area": 1, "linear": 3, "bilinear": 7,
                  "trilinear": 15, "bicubic": 31, "cubic": 31}
 
@@ -54,6 +55,11 @@ class Layer:
     weight_sparsity: float = 0.0  # fraction of weights that are exactly zero
     act_sparsity: float = 0.0  # expected fraction of zero input activations
     sparsity_pattern: str = "unstructured"  # "unstructured" or "N:M" such as "2:4"
+    # Weight sharing (Deep Compression): the distinct nonzero values the weights take (a
+    # codebook; 0: not shared), and the mean bits of a stored weight's codebook index once
+    # Huffman-coded (0: fixed-width indices). A chip reads them coded only if it decodes them.
+    shared_weights: int = 0
+    weight_code_bits: float = 0.0
     extra: tuple[tuple[str, str], ...] = ()  # free-form provenance (e.g. ("folded", "bn1"))
     # Positions in ``in_shapes`` past the named inputs that read a fresh model input. A leftover
     # shape otherwise belongs to a named producer of that shape used twice (``add(x, x)``); a
@@ -75,6 +81,16 @@ class Layer:
                 raise WorkloadError(f"fresh input {i!r} is not a position past the named inputs "
                                     f"in in_shapes", field=f"{self.name}.fresh_inputs")
         object.__setattr__(self, "fresh_inputs", tuple(sorted(set(fresh))))
+        if isinstance(self.shared_weights, bool) or not isinstance(self.shared_weights, int) \
+                or self.shared_weights < 0:
+            raise WorkloadError(f"expected a count of values >= 0, got {self.shared_weights!r}",
+                                field=f"{self.name}.shared_weights")
+        code = self.weight_code_bits
+        if not (isinstance(code, int | float) and not isinstance(code, bool) and 0 <= code <= 32):
+            raise WorkloadError(f"expected mean bits in [0, 32], got {code!r}",
+                                field=f"{self.name}.weight_code_bits")
+        if code and not self.shared_weights:
+            raise WorkloadError(CODE_BITS_UNSHARED, field=f"{self.name}.weight_code_bits")
         for key in ("weight_precision", "act_precision"):
             value = getattr(self, key)
             if value is not None and not isinstance(value, Precision):

@@ -88,6 +88,8 @@ def check_layer(layer: Layer, file: str | None = None, at: str = "") -> None:
 
     op = layer.op
     check_pattern(layer.sparsity_pattern, file, f"{at}.sparsity_pattern")
+    if layer.shared_weights and op not in WEIGHTED_OPS:
+        raise err("shared_weights", f"op {op.value} has no weights")
     if op in WEIGHTED_OPS and not layer.in_shapes:
         raise err("in_shapes", f"op {op.value} needs an input shape")
     if op in CONV_OPS or op == OpKind.CONV_TRANSPOSE2D:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from edgesim.errors import WorkloadError
 from edgesim.vocab import WEIGHTED_OPS, OpKind, pair
-from edgesim.workload.layer import Layer, Shape
+from edgesim.workload.layer import CODE_BITS_UNSHARED, Layer, Shape
 from edgesim.workload.yaml_check import (
     check_layer,
     check_pattern,
@@ -92,13 +92,17 @@ class _ListReader:
             if spec.weight_bits is not None:
                 raise self.err(f"{at}.weight_bits", f"op {op.value} has no weights")
             wbits = None
+        if spec.weight_code_bits and not spec.shared_weights:
+            raise self.err(f"{at}.weight_code_bits", CODE_BITS_UNSHARED)
         layer = replace(
             layer, weight_precision=parse_precision(wbits, self.file, f"{at}.weight_bits"),
             act_precision=parse_precision(abits, self.file, f"{at}.act_bits"),
             weight_sparsity=float(spec.weight_sparsity), act_sparsity=float(spec.act_sparsity),
-            sparsity_pattern=spec.sparsity_pattern)
-        if layer.weight_sparsity and op not in WEIGHTED_OPS:
-            raise self.err(f"{at}.weight_sparsity", f"op {op.value} has no weights")
+            sparsity_pattern=spec.sparsity_pattern, shared_weights=spec.shared_weights,
+            weight_code_bits=float(spec.weight_code_bits))
+        for key in ("weight_sparsity", "shared_weights"):
+            if getattr(layer, key) and op not in WEIGHTED_OPS:
+                raise self.err(f"{at}.{key}", f"op {op.value} has no weights")
         self.layers.append(layer)
         self.by_name[layer.name] = layer
         return layer
@@ -322,6 +326,8 @@ def _read_graph_layer(raw: Any, i: int, file: str | None) -> Layer:
         if not len(g.inputs) <= pos < len(g.in_shapes):
             raise WorkloadError(f"{pos} is not a position of in_shapes past the named inputs",
                                 file=file, field=f"{at}.fresh_inputs")
+    if g.weight_code_bits and not g.shared_weights:
+        raise WorkloadError(CODE_BITS_UNSHARED, file=file, field=f"{at}.weight_code_bits")
     layer = Layer(name=g.name, op=op, inputs=tuple(g.inputs), fresh_inputs=tuple(g.fresh_inputs),
                   in_shapes=tuple(tuple(s) for s in g.in_shapes), out_shape=tuple(g.out_shape),
                   kernel=pair(g.kernel), stride=pair(g.stride), padding=pair(g.padding),
@@ -329,7 +335,8 @@ def _read_graph_layer(raw: Any, i: int, file: str | None) -> Layer:
                   weight_shape=tuple(g.weight_shape), has_bias=g.has_bias, variant=g.variant,
                   weight_precision=w_prec, act_precision=a_prec,
                   weight_sparsity=float(g.weight_sparsity), act_sparsity=float(g.act_sparsity),
-                  sparsity_pattern=g.sparsity_pattern,
+                  sparsity_pattern=g.sparsity_pattern, shared_weights=g.shared_weights,
+                  weight_code_bits=float(g.weight_code_bits),
                   extra=tuple((k, v) for k, v in g.extra))
     check_layer(layer, file, at)
     return layer

@@ -44,6 +44,8 @@ class LayerEntry(Strict):
     weight_sparsity: Fraction = 0.0
     act_sparsity: Fraction = 0.0
     sparsity_pattern: str = "unstructured"
+    shared_weights: NonNegInt = 0
+    weight_code_bits: Annotated[float, Field(ge=0.0, le=32.0)] = 0.0
 
 
 class ConvEntry(LayerEntry):
@@ -142,5 +144,7 @@ class GraphLayerEntry(Strict):
     weight_sparsity: Fraction = 0.0
     act_sparsity: Fraction = 0.0
     sparsity_pattern: str = "unstructured"
+    shared_weights: NonNegInt = 0
+    weight_code_bits: Annotated[float, Field(ge=0.0, le=32.0)] = 0.0
     extra: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = []
 

@@ -106,7 +106,17 @@ def _layer_entry(layer: Layer, prev: str | None, batch: int) -> dict[str, Any]:
         d["act_sparsity"] = layer.act_sparsity
     if layer.sparsity_pattern != "unstructured":
         d["sparsity_pattern"] = layer.sparsity_pattern
-    return d
+    return {**d, **_sharing(layer)}
+
+
+def _sharing(layer: Layer) -> dict[str, Any]:
+    """Weight-sharing keys, written only where a layer shares weights (older files unchanged)."""
+    out: dict[str, Any] = {}
+    if layer.shared_weights:
+        out["shared_weights"] = layer.shared_weights
+    if layer.weight_code_bits:
+        out["weight_code_bits"] = layer.weight_code_bits
+    return out
 
 
 def _graph_entry(layer: Layer) -> dict[str, Any]:
@@ -120,7 +130,7 @@ def _graph_entry(layer: Layer) -> dict[str, Any]:
             "weight_precision": _precision_out(layer.weight_precision),
             "act_precision": _precision_out(layer.act_precision),
             "weight_sparsity": layer.weight_sparsity, "act_sparsity": layer.act_sparsity,
-            "sparsity_pattern": layer.sparsity_pattern,
+            "sparsity_pattern": layer.sparsity_pattern, **_sharing(layer),
             "extra": [[k, v] for k, v in layer.extra]}
 
 

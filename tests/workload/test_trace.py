@@ -349,3 +349,32 @@ def test_measured_activation_sparsity() -> None:
     assert convs[1].act_sparsity == pytest.approx(expected)
     assert 0.2 < convs[1].act_sparsity < 0.8  # ~half of a random conv's outputs are negative
     assert convs[2].act_sparsity > 0.2  # through the flatten view
+
+
+def test_shared_weights_are_traced_and_checked(tmp_path) -> None:
+    """``es.compress.share_weights`` marks each layer with the values its weights share and
+    their Huffman-coded width; the trace carries them into the IR (and YAML), and refuses a mark
+    the weights no longer match."""
+    import edgesim as es
+    from edgesim.compress import prune_unstructured, share_weights
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 6 * 6, 10))
+    x = torch.randn(1, 3, 8, 8)
+    shared = share_weights(prune_unstructured(model, amount=0.5), 3)
+    wl = trace(shared, (x,))
+    convs = [lay for lay in wl.layers if lay.op in (OpKind.CONV2D, OpKind.LINEAR)]
+    for lay, mod in zip(convs, (shared[0], shared[3]), strict=True):
+        w = mod.weight.detach()
+        assert lay.shared_weights == int(torch.unique(w[w != 0]).numel()) <= 7
+        assert 0 < lay.weight_code_bits <= 3  # Huffman never longer than the fixed 3 bits
+    for form in ("layers", "graph"):
+        wl.to_yaml(tmp_path / f"{form}.yaml", form=form)
+        back = es.load_workload(tmp_path / f"{form}.yaml")
+        assert [(b.shared_weights, b.weight_code_bits) for b in back.layers] == \
+            [(a.shared_weights, a.weight_code_bits) for a in wl.layers]
+    assert all(lay.shared_weights == 0 for lay in trace(model, (x,)).layers)
+    with torch.no_grad():
+        shared[0].weight.add_(torch.randn_like(shared[0].weight) * 1e-3)  # fine-tuned since
+    with pytest.raises(WorkloadError, match="share them again"):
+        trace(shared, (x,))

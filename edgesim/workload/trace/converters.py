@@ -56,9 +56,26 @@ def with_compression(layer: Layer, ctx: ConvertContext, weight: torch.Tensor) ->
     if not 0.0 <= act_sparsity < 1.0:
         raise WorkloadError(f"expected a fraction in [0, 1), got {act_sparsity}",
                             field=f"{ctx.name}.act_sparsity")
+    shared, code_bits = _sharing(m, weight, ctx.name)
     return replace(layer, weight_precision=_precision(m, "weight_precision", ctx.name),
                    act_precision=_precision(m, "act_precision", ctx.name),
-                   weight_sparsity=sparsity, sparsity_pattern=pattern, act_sparsity=act_sparsity)
+                   weight_sparsity=sparsity, sparsity_pattern=pattern, act_sparsity=act_sparsity,
+                   shared_weights=shared, weight_code_bits=code_bits)
+
+
+def _sharing(m: nn.Module, weight: torch.Tensor, name: str) -> tuple[int, float]:
+    """The module's ``shared_weights`` and ``weight_code_bits`` (``compress.share_weights``
+    sets them), checked against the weights: they must take no more distinct nonzero values."""
+    shared = getattr(m, "shared_weights", 0) or 0
+    if not shared:
+        return 0, 0.0
+    w = weight.detach()
+    distinct = int(torch.unique(w[w != 0]).numel())
+    if isinstance(shared, int) and not isinstance(shared, bool) and distinct > shared:
+        raise WorkloadError(f"the module says its weights share {shared} values but they take "
+                            f"{distinct}: share them again (es.compress.share_weights) after "
+                            "changing them", field=f"{name}.shared_weights")
+    return shared, getattr(m, "weight_code_bits", 0.0) or 0.0
 
 
 def _has_bias(m: nn.Module) -> bool:
