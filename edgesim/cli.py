@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from edgesim import fileio
-from edgesim.errors import EdgesimError
+from edgesim.errors import EdgesimError, SearchError
 from edgesim.version import __version__
 
 
@@ -30,13 +30,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _outputs_have_directories(outputs: Sequence[tuple[str | None, str]]) -> None:
-    """Each ``(path, flag)`` given must name a file in an existing directory (checked before any
-    work, so bad input leaves nothing half-written); ``-`` (stdout) is for ``--json`` only."""
+    """Each ``(path, flag)`` a writable file (``fileio.check_output_file``), checked before any
+    work; ``-`` (stdout) is for ``--json`` only."""
     for dest, flag in outputs:
         if dest == "-" and flag != "--json":
             raise _UsageError("only --json writes to stdout ('-'); give a file", field=flag)
-        if dest and dest != "-" and not Path(dest).parent.exists():
-            raise _UsageError(f"directory {str(Path(dest).parent)!r} does not exist", field=flag)
+        if dest and dest != "-":
+            fileio.check_output_file(Path(dest), flag)
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -187,13 +187,14 @@ def _cmd_search(args: argparse.Namespace) -> int:
                           f"continue it, or choose another --out", field="--out")
     if args.resume and not ckpt.exists():
         raise _UsageError(f"no checkpoint in {out} to resume", field="--resume")
-    if out.exists() and not out.is_dir():
-        raise _UsageError(f"{out} exists and is not a directory", field="--out")
-    parent = next((q for q in (out, *out.parents) if q.exists()), Path("."))
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise _UsageError(f"cannot write under {str(parent)!r}", field="--out")
+    fileio.check_output_dir(out, "--out")
     cfg = cfg.model_copy(update={"checkpoint": str(ckpt)})
-    res = run_config(cfg, prepare=lambda: out.mkdir(parents=True, exist_ok=True))
+    try:
+        res = run_config(cfg, prepare=lambda: out.mkdir(parents=True, exist_ok=True))
+    except SearchError as exc:  # about the config (a spec or model error names its own file)
+        if exc.file is None:
+            raise SearchError(exc.detail, file=args.config, field=exc.field) from None
+        raise
     res.write(out)
     write_atomic(out / "run.json", lambda p: _write_text(p, json.dumps(
         provenance(cfg, res.oracle), indent=2, default=str) + "\n"))
@@ -288,12 +289,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             checks.append(device_check)
     out = Path(args.out) if args.out else None
     if out is not None:
-        for path in (out, *out.parents):
-            if path.exists() and not path.is_dir():
-                raise _UsageError(f"{str(path)!r} is not a directory", field="--out")
-        parent = next((q for q in (out, *out.parents) if q.exists()), Path("."))
-        if not os.access(parent, os.W_OK | os.X_OK):
-            raise _UsageError(f"cannot write under {str(parent)!r}", field="--out")
+        fileio.check_output_dir(out, "--out")
     host_spec, gpu_spec = measured_specs(checks, args.hw)
     tables = validate(checks or None, out, stderr_progress, host_spec=host_spec,
                       gpu_spec=gpu_spec)

@@ -1,4 +1,5 @@
-"""Atomic file writes: through a temporary sibling and a rename, so no reader sees half a file."""
+"""Output files: checked writable before any work, then written atomically (a temporary sibling
+and a rename, so no reader sees half a file)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+from edgesim.errors import EdgesimError
 
 
 def _umask() -> int:
@@ -39,4 +42,44 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-__all__ = ["write_atomic"]
+def check_output_file(path: Path, flag: str) -> None:
+    """``path`` must name a file, not a directory, in an existing directory this process can
+    write in (probed with a temporary file, so a read-only or virtual file system is caught even
+    for root); otherwise one error naming ``flag``."""
+    if path.is_dir():
+        raise EdgesimError(f"{str(path)!r} is a directory; give a file", field=flag)
+    if not path.parent.exists():
+        raise EdgesimError(f"directory {str(path.parent)!r} does not exist", field=flag)
+    _probe_writable(path.parent, flag)
+
+
+def _probe_writable(directory: Path, flag: str) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".edgesim-probe.", dir=directory)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise EdgesimError(f"cannot write in {str(directory)!r}: {exc.strerror or exc}",
+                           field=flag) from None
+
+
+def check_output_dir(out: Path, flag: str) -> None:
+    """``out`` can be a directory this process writes in: made (with its missing parents) and
+    probed, then what was made is removed again (a command makes it once its work starts)."""
+    for path in (out, *out.parents):
+        if path.exists() and not path.is_dir():
+            raise EdgesimError(f"{str(path)!r} is not a directory", field=flag)
+    missing = [q for q in (out, *out.parents) if not q.exists()]  # deepest first
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EdgesimError(f"cannot create directory {str(out)!r}: {exc.strerror or exc}",
+                           field=flag) from None
+    try:
+        _probe_writable(out, flag)
+    finally:
+        for q in missing:
+            q.rmdir()
+
+
+__all__ = ["check_output_dir", "check_output_file", "write_atomic"]

@@ -113,6 +113,46 @@ def test_unwritable_out_is_bad_input_and_writes_nothing(tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
+@pytest.mark.parametrize("argv", [
+    ["simulate", "--hw", "edge-npu", "--model", "lenet5", "--json", "{dir}"],
+    ["simulate", "--hw", "edge-npu", "--model", "lenet5", "--layers-csv", "{dir}"],
+    ["simulate", "--hw", "edge-npu", "--model", "lenet5", "--json", "{file}/r.json"],
+    ["simulate", "--hw", "edge-npu", "--model", "lenet5", "--layers-csv", "{tmp}/ok.csv",
+     "--json", "{dir}"],
+    ["sweep", "--hw", "edge-npu", "--model", "lenet5", "--set", "compute.pe_array.rows=8,16",
+     "--csv", "{dir}"],
+    ["compare", "--hw", "edge-npu", "--model", "lenet5", "--csv", "{file}/c.csv"],
+    ["validate", "--check", "eyeriss", "--out", "{file}/x"],
+    ["search", "{tmp}/s.yaml", "--out", "{file}/x"]])
+def test_an_output_that_cannot_be_written_is_caught_before_any_work(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    """A directory given as a file, or a path under a file (unwritable whoever runs it): one
+    error line naming the flag, exit 2, nothing written (before: a traceback after the work)."""
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "file").write_text("")
+    (tmp_path / "s.yaml").write_text("problem: hardware\nmodel: lenet5\nhardware: edge-npu\n"
+                                     "space: {compute.pe_array.rows: [8, 16]}\n")
+    args = [a.format(dir=tmp_path / "dir", file=tmp_path / "file", tmp=tmp_path) for a in argv]
+    line = _error(capsys, args)
+    assert any(flag in line for flag in ("--json", "--layers-csv", "--csv", "--out")), line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "file", "s.yaml"]
+    assert not any((tmp_path / "dir").iterdir())
+
+
+def test_config_and_base_errors_name_their_file(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text("problem: hardware\nmodel: lenet5\nhardware: edge-npu\n"
+                   "space: {compute.pe_array.rowz: [8, 16]}\n")
+    line = _error(capsys, ["search", str(cfg), "--out", str(tmp_path / "out")])
+    assert line.startswith(f"error: {cfg}: space.") and "'rows'" in line
+    assert not (tmp_path / "out").exists()
+    spec = tmp_path / "my.yaml"
+    spec.write_text("base: edge-npux\nname: my\n")
+    assert _error(capsys, ["specs", "validate", str(spec)]).startswith(
+        f"error: {spec}: base: unknown hardware 'edge-npux'")
+
+
 def test_output_files_follow_the_umask(tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:

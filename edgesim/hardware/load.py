@@ -161,7 +161,11 @@ def _read_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if base is not None:
         if not isinstance(base, str):
             raise SpecError(f"expected a spec name or path, got {base!r}", file=file, field="base")
-        merged = _read_raw(_resolve_name(base, path.parent), (*seen, path.resolve()))
+        try:
+            base_path = _resolve_name(base, path.parent)
+        except SpecError as exc:  # an unknown name: the fault is this file's `base`
+            raise SpecError(exc.detail, file=file, field="base") from None
+        merged = _read_raw(base_path, (*seen, path.resolve()))
         merged.update(raw)
         raw = merged
     if own is not None:
