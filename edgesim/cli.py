@@ -117,6 +117,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     hw = _load_with_sets(args.hw, overrides)
     wl = load_workload(args.model)
     res = simulate(wl, hw, mode=args.mode, batch=args.batch)
+    from edgesim.hardware import spec_warnings
+
+    for warning in spec_warnings(hw):  # a design --set made, as specs validate would say
+        print(f"warning: {warning}", file=sys.stderr)
     prov = stamp({"hardware": (args.hw, SpecLoader(args.hw).sha256(overrides)),
                   "model": (args.model, wl.sha256())})
     payload = json.dumps({**res.to_dict(), **extras_for_json(hw), "provenance": prov}, indent=2)

@@ -192,3 +192,16 @@ def test_simulate_takes_names_and_paths() -> None:
     by_path = es.simulate("lenet5", ROOT / "hardware_specs" / "edge-npu.yaml")
     by_object = es.simulate(es.load_workload("lenet5"), es.load_hardware("edge-npu"))
     assert by_name.energy_j == by_path.energy_j == by_object.energy_j
+
+
+def test_a_weight_buffer_smaller_than_a_fold_is_flagged(capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    """The model streams weights through any buffer without a stall (a 64 B weight buffer
+    costs nothing), so a design that small is flagged where it is made."""
+    assert main(["simulate", "--hw", "edge-npu", "--model", "lenet5", "--set",
+                 "memory.weight_buf.size=64 B"]) == 0
+    err = capsys.readouterr().err
+    assert "memory[1].size: half of weight_buf (32 B) holds less than one fold of pe_array's " \
+           "weights (64x64 int8 = 4096 B)" in err
+    assert main(["simulate", "--hw", "edge-npu", "--model", "lenet5"]) == 0
+    assert "warning" not in capsys.readouterr().err

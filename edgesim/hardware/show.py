@@ -140,8 +140,8 @@ WIDE_WORD_RATIO = 4
 
 def spec_warnings(hw: Hardware) -> tuple[str, ...]:
     """What a valid spec most likely did not mean: no on-chip level holding outputs (every
-    output then goes off chip), or an on-chip buffer whose word is much wider than the row of
-    the array it feeds."""
+    output then goes off chip), an on-chip buffer whose word is much wider than the row of the
+    array it feeds, or a weight buffer smaller than one fold of an array's weights."""
     out: list[str] = []
     onchip = [m for m in hw.memory if not m.is_offchip]
     if onchip and not any(Operand.OUTPUTS in m.holds for m in onchip):
@@ -155,4 +155,26 @@ def spec_warnings(hw: Hardware) -> tuple[str, ...]:
         if row and m.word_bytes > WIDE_WORD_RATIO * row:
             out.append(f"memory[{i}].word: {m.name}'s {m.word_bytes} B word is "
                        f"{m.word_bytes / row:g}x the widest array row ({row} B)")
+    out.extend(_small_weight_buffers(hw))
     return tuple(out)
+
+
+def _small_weight_buffers(hw: Hardware) -> list[str]:
+    """A shared buffer holding weights whose half (the tiler's share; the other half double
+    buffers) is smaller than one fold of an array's weights: the model streams them through it
+    without a stall or a refetch, which a real chip could not."""
+    out = []
+    for u in hw.compute:
+        if u.type not in (UnitType.SYSTOLIC, UnitType.CUBE):
+            continue
+        edge = u.depth if u.type == UnitType.CUBE else u.rows
+        fold = edge * u.cols * u.native_precision.bits // 8
+        for i, m in enumerate(hw.memory):
+            if m.is_offchip or m.per_pe or Operand.WEIGHTS not in m.holds:
+                continue
+            if m.total_bytes // 2 < fold:
+                out.append(f"memory[{i}].size: half of {m.name} ({m.total_bytes // 2} B) holds "
+                           f"less than one fold of {u.name}'s weights ({edge}x{u.cols} "
+                           f"{u.native_precision.value} = {fold} B): the figures assume they "
+                           "stream through it with no stall or refetch, which a chip cannot")
+    return out
