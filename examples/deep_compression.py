@@ -4,19 +4,22 @@ Deep Compression shrinks AlexNet 35x by pruning, weight sharing and Huffman codi
 that the point is energy: fetching a weight from DRAM costs far more than computing with it.
 This example applies the three steps in turn to the zoo's AlexNet and, after each, reports the
 storage (Han's own accounting, counted from the weights by ``es.compress.storage``), what each
-of two chips stores and moves, its energy and where that energy goes:
+of three chips stores and moves, its energy and where that energy goes:
 
 - ``edge-npu``: a dense int8 systolic array with 8 MiB of SRAM: it computes the zeros, but
   stores and fetches the weights compressed (CSR with relative indices).
 - ``sparse-npu``: its twin with zero-skipping PEs: the zeros cost neither cycles nor energy.
+- ``sparse-npu-decoder`` (``examples/deep_compression/sparse-npu-decoder.yaml``): sparse-npu
+  that stores Huffman-coded shared-weight indices in DRAM and decodes them as they arrive
+  (``weight_decoder: huffman``; EIE reads codebook indices), paying the decoder per weight.
 
 Steps (the pruning rates are Han's, Table 4: the fraction of AlexNet's weights kept per layer):
 1. dense: the model as the chip runs it (int8).
 2. pruned: magnitude pruning per layer to Han's rates (``es.compress.prune_unstructured``).
-3. shared: the kept weights as shared-weight indices, 8 bits in conv layers and 5 in FC layers
-   (Han's widths): what a chip that decodes codebook indices (as EIE) stores and moves.
-4. Huffman: the indices Huffman-coded. No chip here decodes Huffman codes, so this step shrinks
-   storage only: what the chips move and spend is step 3's (said in the table, not hidden).
+3. shared: the kept weights share 255 values per conv layer and 31 per FC layer (k-means,
+   ``es.compress.share_weights`` with Han's 8 and 5 bits); stored as fixed-width indices.
+4. Huffman: those indices Huffman-coded. Only a chip that decodes a form reads it: the other
+   two chips store and move int8 weights whatever the steps 3 and 4 did (said in the table).
 
 Choices that differ from the paper (stated): the weights are the zoo's untrained ones (no
 ImageNet here), so the distribution of their shared values, and what Huffman coding gains on
@@ -37,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-CHIPS = ("edge-npu", "sparse-npu")
+CHIPS = ("edge-npu", "sparse-npu", str(HERE / "deep_compression" / "sparse-npu-decoder.yaml"))
 # Han et al. 2016, Table 4: AlexNet weights kept after pruning, per layer (zoo layer names).
 ALEXNET_KEEP = {"features.0": 0.84, "features.3": 0.38, "features.6": 0.35, "features.8": 0.37,
                 "features.10": 0.37, "classifier.1": 0.09, "classifier.4": 0.09,
@@ -64,9 +67,29 @@ def _archive_bytes(module: Any, share: bool, huffman: bool) -> int:
     return sum(fc.by_layer[n] if n in linear else conv.by_layer[n] for n in conv.by_layer)
 
 
-def run(quick: bool) -> dict[str, Any]:
+def shared_model(pruned: Any) -> Any:
+    """``pruned`` with Han's weight sharing: 8 bits (255 values and zero) per conv layer, 5 bits
+    (31 values and zero) per FC layer (``es.compress.share_weights``, which marks each layer)."""
+    import torch
+    import torch.nn as nn
+
     import edgesim as es
-    from edgesim.report.compare import shared_weight_indices
+
+    out = es.compress.share_weights(pruned, 8)
+    fc = es.compress.share_weights(pruned, 5)
+    for name, mod in out.named_modules():
+        if isinstance(mod, nn.Linear):
+            src = fc.get_submodule(name)
+            with torch.no_grad():
+                mod.weight.copy_(src.weight)
+            mod.shared_weights, mod.weight_code_bits = src.shared_weights, src.weight_code_bits
+    return out
+
+
+def run(quick: bool) -> dict[str, Any]:
+    import dataclasses
+
+    import edgesim as es
 
     name, keep = ("lenet5", LENET_KEEP) if quick else ("alexnet", ALEXNET_KEEP)
     module, inputs = es.zoo.get(name)
@@ -74,23 +97,28 @@ def run(quick: bool) -> dict[str, Any]:
     pruned = es.compress.prune_unstructured(module, layers={k: 1 - v for k, v in keep.items()})
     dense_wl = es.trace(module, inputs, name=name)
     pruned_wl = es.trace(pruned, inputs, name=name)
-    shared_wl = shared_weight_indices(pruned_wl)
+    huffman_wl = es.trace(shared_model(pruned), inputs, name=name)
+    shared_wl = huffman_wl.with_layers([dataclasses.replace(lay, weight_code_bits=0.0)
+                                        for lay in huffman_wl.layers])  # fixed-width indices
     workloads = {"dense": dense_wl, "pruned": pruned_wl, "shared": shared_wl,
-                 "huffman": shared_wl}  # no chip decodes Huffman: it moves step 3's indices
+                 "huffman": huffman_wl}
     archive = {"dense": es.compress.storage(module, fmt="dense", weight_bits=32).total_bytes,
                "pruned": _archive_bytes(pruned, share=False, huffman=False),
                "shared": _archive_bytes(pruned, share=True, huffman=False),
                "huffman": _archive_bytes(pruned, share=True, huffman=True)}
-    rows = []
+    rows, chips = [], []
     for chip in CHIPS:
         hw = es.load_hardware(chip)
+        chips.append(hw.name)
         offchip = {m.name for m in hw.memory if m.is_offchip}
         memory = {m.name for m in hw.memory}
         for step in STEPS:
             res = es.simulate(workloads[step], hw)
             e = res.energy_breakdown_j
             rows.append({
-                "chip": chip, "step": step, "latency_s": res.latency_s, "energy_j": res.energy_j,
+                "chip": hw.name, "step": step, "latency_s": res.latency_s,
+                "energy_j": res.energy_j, "decoder_j": e.get("decoder", 0.0),
+                "decodes": hw.weight_decoder.value != "none",
                 "weight_bytes": res.weight_bytes,
                 "dram_bytes": res.dram_read_bytes + res.dram_write_bytes,
                 "memory_energy_share": sum(v for k, v in e.items() if k in memory) / res.energy_j,
@@ -101,7 +129,7 @@ def run(quick: bool) -> dict[str, Any]:
             })
     kept = pruned_wl.params - sum(lay.weight_sparsity * lay.weight_elems
                                   for lay in pruned_wl.layers)
-    return {"quick": quick, "model": name, "chips": list(CHIPS), "steps": list(STEPS), "rows": rows,
+    return {"quick": quick, "model": name, "chips": chips, "steps": list(STEPS), "rows": rows,
             "archive_bytes": archive, "params": dense_wl.params, "kept_weights": kept,
             "paper_ratios": {"pruned": 9.0, "shared": 27.0, "huffman": 35.0} if not quick
             else {"pruned": 12.0, "shared": 31.0, "huffman": 39.0}}
@@ -129,7 +157,7 @@ def report(summary: dict[str, Any]) -> str:
              + ", ".join(f"{s} {les['storage_ratio'][s]:.1f}x (paper "
                          f"{summary['paper_ratios'].get(s, 1.0):.0f}x)" for s in STEPS[1:])]
     for r in summary["rows"]:
-        lines.append(f"  {r['chip']:<11} {r['step']:<8} energy {r['energy_j'] * 1e3:8.3f} mJ  "
+        lines.append(f"  {r['chip']:<18} {r['step']:<8} energy {r['energy_j'] * 1e3:8.3f} mJ  "
                      f"memory {r['memory_energy_share']:.0%} (off chip "
                      f"{r['offchip_energy_share']:.0%})  DRAM {r['dram_bytes'] / 1e6:7.2f} MB  "
                      f"stored {r['weight_bytes'] / 1e6:6.2f} MB  latency "

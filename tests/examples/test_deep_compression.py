@@ -1,6 +1,6 @@
 """Deep Compression step by step (examples/deep_compression.py --quick: LeNet-5 at Han's rates):
-memory dominates the dense model's energy, each step that cuts traffic cuts energy, and
-Huffman coding shrinks storage only on chips without a decoder."""
+memory dominates the dense model's energy, each step that cuts traffic cuts energy, and weight
+sharing and Huffman coding cut traffic only on the chip that decodes them."""
 
 from __future__ import annotations
 
@@ -19,10 +19,18 @@ def summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_memory_dominates_and_each_step_saves(summary: dict[str, Any]) -> None:
     les = load_example("deep_compression").lessons(summary)
     assert all(share > 0.5 for share in les["memory_share_dense"].values())
+    decodes = {r["chip"] for r in summary["rows"] if r["decodes"]}
+    assert decodes == {"sparse-npu-decoder"}
     for chip, ratio in les["energy_vs_dense"].items():
         assert ratio["pruned"] < 0.7, chip  # far fewer weight bytes fetched
-        assert ratio["shared"] <= ratio["pruned"] + 1e-12, chip  # narrower indices
-        assert ratio["huffman"] == ratio["shared"], chip  # no decoder: storage only
+        if chip in decodes:  # narrower indices, then shorter codes, fetched and decoded
+            assert ratio["huffman"] < ratio["shared"] < ratio["pruned"], chip
+        else:  # the chip reads int8 weights: sharing and Huffman coding are storage only
+            assert ratio["huffman"] == ratio["shared"] == ratio["pruned"], chip
+    by = {(r["chip"], r["step"]): r for r in summary["rows"]}
+    assert by["sparse-npu-decoder", "huffman"]["dram_bytes"] < \
+        by["sparse-npu-decoder", "shared"]["dram_bytes"] < by["sparse-npu", "shared"]["dram_bytes"]
+    assert by["sparse-npu-decoder", "huffman"]["decoder_j"] > 0
     store = les["storage_ratio"]
     assert 1 < store["pruned"] < store["shared"] < store["huffman"]
 
@@ -38,4 +46,5 @@ def test_the_report_table(summary: dict[str, Any]) -> None:
     from edgesim.report.seeds import deep_compression_table
 
     t = deep_compression_table(summary)
-    assert len(t.rows) == 2 * 4 and "Memory is at least" in t.note and "storage only" in t.note
+    assert len(t.rows) == 3 * 4 and "Memory is at least" in t.note and "storage only" in t.note
+    assert "sparse-npu-decoder, which decodes" in t.note

@@ -68,6 +68,9 @@ def test_deep_compression_memory_dominates_and_readme_quotes_it() -> None:
     e = les["energy_vs_dense"]
     assert f"{e['edge-npu']['huffman']:.3f}x of dense on `edge-npu`" in README
     assert f"{e['sparse-npu']['huffman']:.3f}x on `sparse-npu`" in README
+    d = e["sparse-npu-decoder"]
+    assert f"to {d['shared']:.3f}x (shared) and {d['huffman']:.3f}x (Huffman)" in README
+    assert d["huffman"] < d["shared"] < e["sparse-npu"]["huffman"] == e["sparse-npu"]["pruned"]
 
 
 def test_binary_saved_verdict_is_the_readme_s() -> None:
