@@ -94,8 +94,9 @@ def _cmd_specs(args: argparse.Namespace) -> int:
         sys.stdout.write(hardware.spec_to_yaml(hw))
         return 0
     # validate: every file, report the first bad one
-    for path in args.paths:
-        hw = hardware.validate_spec_file(path)
+    for path in args.paths:  # a file, or a built-in spec by name (as show takes)
+        hw = (hardware.load_hardware(path) if not Path(path).exists()
+              and path in hardware.list_hardware() else hardware.validate_spec_file(path))
         print(f"ok: {path}")
         for warning in hardware.spec_warnings(hw):
             print(f"warning: {path}: {warning}", file=sys.stderr)
@@ -234,7 +235,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         raise _UsageError(f"must be a positive integer, got {args.batch}", field="--batch")
     _outputs_have_directories([(args.csv, "--csv"), (args.plot, "--plot")])
     sets = _parse_sweep_sets(args.set)
-    table = sweep(args.hw, args.model, sets, mode=args.mode, batch=args.batch)
+    try:
+        table = sweep(args.hw, args.model, sets, mode=args.mode, batch=args.batch)
+    except SearchError as exc:  # a bad KEY=VALUE: name the flag, as simulate does
+        if exc.field and "=" in exc.field:
+            raise _UsageError(f"{exc.field}: {exc.detail}", field="--set") from None
+        raise
     if args.csv:
         write_atomic(Path(args.csv), lambda p: table.to_csv(p, index=False))
     if args.plot:
@@ -246,9 +252,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    import html
-
-    from edgesim.report.compare import compare, variants
+    from edgesim.report.compare import compare, compare_html, variants
 
     if args.batch is not None and args.batch < 1:
         raise _UsageError(f"must be a positive integer, got {args.batch}", field="--batch")
@@ -262,11 +266,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.csv:
         write_atomic(Path(args.csv), lambda p: table.to_csv(p, index=False))
     if args.html:
-        inputs = ", ".join(html.escape(x) for x in [*args.hw, *args.model])
-        page = (f"<!doctype html><html><head><meta charset='utf-8'><title>edgesim compare"
-                f"</title></head><body><h1>edgesim compare</h1><p>edgesim {__version__}; "
-                f"inputs: {inputs} (hashes in the table)</p>"
-                f"{table.to_html(index=False, border=0)}</body></html>\n")
+        page = compare_html(table, [*args.hw, *args.model])
         write_atomic(Path(args.html), lambda p: _write_text(p, page))
     shown = ["hardware", "workload", "variant", "latency_s", "energy_j", "area_mm2",
              "weight_bytes", "dram_read_bytes", "dram_write_bytes"]
@@ -366,7 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=_Parser)
 
     specs = sub.add_parser("specs", help="list, show and validate hardware specs")
-    ssub = specs.add_subparsers(dest="specs_cmd", required=True, parser_class=_Parser)
+    ssub = specs.add_subparsers(dest="specs_cmd", required=True, parser_class=_Parser,
+                                metavar="{list,show,validate}")
     ssub.add_parser("list", help="built-in specs, one line each")
     show = ssub.add_parser("show", help="the resolved spec as YAML, units included")
     show.add_argument("name", help="built-in name or path to a YAML spec")

@@ -3,6 +3,7 @@ and a rename, so no reader sees half a file)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -71,15 +72,17 @@ def check_output_dir(out: Path, flag: str) -> None:
             raise EdgesimError(f"{str(path)!r} is not a directory", field=flag)
     missing = [q for q in (out, *out.parents) if not q.exists()]  # deepest first
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise EdgesimError(f"cannot create directory {str(out)!r}: {exc.strerror or exc}",
-                           field=flag) from None
-    try:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EdgesimError(f"cannot create directory {str(out)!r}: {exc.strerror or exc}",
+                               field=flag) from None
         _probe_writable(out, flag)
-    finally:
+    finally:  # whatever the probe made, even part of the way
         for q in missing:
-            q.rmdir()
+            if q.is_dir():
+                with contextlib.suppress(OSError):
+                    q.rmdir()
 
 
 __all__ = ["check_output_dir", "check_output_file", "write_atomic"]

@@ -16,8 +16,10 @@ of three chips stores and moves, its energy and where that energy goes:
 Steps (the pruning rates are Han's, Table 4: the fraction of AlexNet's weights kept per layer):
 1. dense: the model as the chip runs it (int8).
 2. pruned: magnitude pruning per layer to Han's rates (``es.compress.prune_unstructured``).
-3. shared: the kept weights share 255 values per conv layer and 31 per FC layer (k-means,
-   ``es.compress.share_weights`` with Han's 8 and 5 bits); stored as fixed-width indices.
+3. shared: the kept weights shared by k-means with Han's 8 bits per conv layer and 5 per FC
+   layer (up to 255 and 31 values, ``es.compress.share_weights``; on these untrained, pruned
+   weights many clusters stay empty, and the indices are sized to the values a layer uses);
+   stored as fixed-width indices.
 4. Huffman: those indices Huffman-coded. Only a chip that decodes a form reads it: the other
    two chips store and move int8 weights whatever the steps 3 and 4 did (said in the table).
 
@@ -68,8 +70,9 @@ def _archive_bytes(module: Any, share: bool, huffman: bool) -> int:
 
 
 def shared_model(pruned: Any) -> Any:
-    """``pruned`` with Han's weight sharing: 8 bits (255 values and zero) per conv layer, 5 bits
-    (31 values and zero) per FC layer (``es.compress.share_weights``, which marks each layer)."""
+    """``pruned`` with Han's weight sharing: 8 bits (up to 255 values and zero) per conv layer, 5
+    bits (up to 31 and zero) per FC layer (``es.compress.share_weights``, which marks each
+    layer with the values it uses)."""
     import torch
     import torch.nn as nn
 

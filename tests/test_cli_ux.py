@@ -205,3 +205,13 @@ def test_a_weight_buffer_smaller_than_a_fold_is_flagged(capsys: pytest.CaptureFi
            "weights (64x64 int8 = 4096 B)" in err
     assert main(["simulate", "--hw", "edge-npu", "--model", "lenet5"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_specs_and_sweep_errors_say_what_to_type(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "{list,show,validate}" in _error(capsys, ["specs"])
+    assert main(["specs", "validate", "eyeriss"]) == 0  # a built-in name, as show takes
+    assert capsys.readouterr().out.strip() == "ok: eyeriss"
+    line = _error(capsys, ["sweep", "--hw", "edge-npu", "--model", "lenet5", "--set",
+                           "compute.pe_array.rows=16,abc"])
+    assert line.startswith("error: --set: compute.pe_array.rows=abc: ")
+

@@ -3,7 +3,7 @@
 Dynamic energy of a layer = sum over op classes of ``ops x unit.energy_pj(op_class, precision)``
 (charged to the compute unit that ran it) + sum over memory levels of
 ``bytes_read x read_energy_pj_per_byte + bytes_written x write_energy_pj_per_byte`` (charged to the
-level) + decoded weights x the chip's decoder energy (charged to ``"decoder"``). Static
+level) + the weight decoder's steps x its energy per step (charged to ``"decoder"``). Static
 energy = (leakage of every unit and level + the chip's ``static_power_w``) x latency,
 charged to the component ``"static"``. Counts come from mapping; nothing is recounted here.
 """
@@ -58,8 +58,8 @@ def layer_dynamic_energy_j(lc: LayerCounts, hw: Hardware) -> dict[str, float]:
         if rd or wr:
             pj = rd * level.read_energy_pj_per_byte + wr * level.write_energy_pj_per_byte
             out[level.name] = out.get(level.name, 0.0) + pj * PJ_TO_J
-    if lc.decoded_weights:
-        out[DECODER] = lc.decoded_weights * hw.decoder_energy_pj * PJ_TO_J
+    if lc.decoder_steps:
+        out[DECODER] = lc.decoder_steps * hw.decoder_energy_pj * PJ_TO_J
     unknown = (set(lc.reads_bytes) | set(lc.writes_bytes)) - {m.name for m in hw.memory}
     if unknown:
         raise SpecError(f"layer {lc.layer!r} counts accesses at unknown memory level(s) "
@@ -91,8 +91,9 @@ def energy_sources(hw: Hardware) -> dict[str, str]:
     out = {u.name: u.energy_source or "spec / technology table" for u in hw.compute}
     out.update({m.name: m.energy_source or "spec / technology table" for m in hw.memory})
     if hw.weight_decoder != WeightDecoder.NONE:
-        out[DECODER] = (f"{hw.decoder_energy_pj:.4g} pJ per weight decoded ({hw.weight_decoder.value}"
-                        "; the spec's decoder_energy, else a register-file codebook lookup)")
+        out[DECODER] = (f"{hw.decoder_energy_pj:.4g} pJ per decoder step ({hw.weight_decoder.value}"
+                        ": a codebook lookup, or a Huffman symbol decode; the spec's "
+                        "decoder_energy, else a register-file codebook lookup)")
     out[STATIC] = (f"leakage of units and levels + static_power ({static_power_w(hw):.4g} W in all)"
                    " x latency")
     return out

@@ -260,17 +260,16 @@ CODEBOOK_ENTRIES = 256  # the default decoder's codebook: 8-bit indices (Deep Co
 
 
 def _decoder_pj(spec: HardwareSpec) -> float:
-    """Energy of decoding one weight (pJ): the spec's, else a lookup in a register-file
-    codebook of ``CODEBOOK_ENTRIES`` native-width weights, twice that when the indices arrive
-    Huffman-coded (a table-driven decode per symbol, an assumption); 0 without a decoder."""
+    """Energy of one weight-decoder step (pJ): a codebook lookup, or a Huffman symbol decode
+    (a table-driven decode, priced as a lookup: an assumption): the spec's, else a lookup in a
+    register-file codebook of ``CODEBOOK_ENTRIES`` native-width weights; 0 without a decoder."""
     if spec.weight_decoder == WeightDecoder.NONE:
         return 0.0
     if spec.decoder_energy is not None:
         return spec.decoder_energy * _J_TO_PJ
     word = tech.precision_bits(spec.compute[0].precisions[0]) / 8
-    lookup = (tech.regfile_access_energy_45_pj(CODEBOOK_ENTRIES * word, word)
-              * tech.energy_scale(spec.technology_nm))
-    return lookup * (2 if spec.weight_decoder == WeightDecoder.HUFFMAN else 1)
+    return (tech.regfile_access_energy_45_pj(CODEBOOK_ENTRIES * word, word)
+            * tech.energy_scale(spec.technology_nm))
 
 
 def build_hardware(spec: HardwareSpec, source: str = "") -> Hardware:

@@ -384,7 +384,7 @@ class HardwareSpec(_Frozen):
     weight_decoder: WeightDecoder = WeightDecoder.NONE
     """Coded weights the chip stores in DRAM and decodes as they arrive (on-chip buffers hold them decoded): `none`, `codebook` (shared-weight indices, Deep Compression / EIE) or `huffman` (those indices Huffman-coded)."""
     decoder_energy: Energy | None = None
-    """Energy of decoding one weight (default: a lookup in a 256-entry register-file codebook of the native weight width, twice that for `huffman`; technology tables)."""
+    """Energy of one decoder step: a codebook lookup per weight, and a Huffman symbol decode per weight whose indices arrive Huffman-coded (default for both: a lookup in a 256-entry register-file codebook of the native weight width; technology tables)."""
     area_overhead: float = Field(default=0.0, ge=0.0, lt=10.0)
     """Control, NoC and I/O area as a fraction of compute plus memory area."""
     dvfs: list[DvfsPointSpec] = Field(default_factory=list)

@@ -31,6 +31,7 @@ class LayerCounts:
     dram_act_read_bytes: int = 0  # the activation part of dram_read_bytes (the rest: weights)
     transfer_bytes: int = 0  # bytes moved between units (fallback), already in reads/writes
     decoded_weights: int = 0  # weights the chip's weight decoder decoded (coded in DRAM)
+    decoder_steps: int = 0  # its steps: a codebook lookup each, and a Huffman decode where coded
     dense_ops: int = 0  # MACs or adds before zero skipping (for reports)
     note: str = ""  # the tiling/loop order chosen, for people
     extra: Mapping[str, float] = field(default_factory=dict)  # diagnostics for people and tests

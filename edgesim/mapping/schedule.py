@@ -92,11 +92,11 @@ def _weights_home_ratio(layer: Layer, hw: Hardware, w_bits: int) -> float:
 
 
 def _kept_weights(layer: Layer) -> int:
-    """The weights a layer stores: its parameters less the zeros its sparse form drops."""
+    """The weights a layer stores coded: its weights (not its biases) less the zeros."""
     nm = parse_nm(layer.sparsity_pattern)
     if nm is not None:
-        return math.ceil(layer.params * nm[0] / nm[1])
-    return math.ceil(layer.params * (1.0 - layer.weight_sparsity))
+        return math.ceil(layer.weight_elems * nm[0] / nm[1])
+    return math.ceil(layer.weight_elems * (1.0 - layer.weight_sparsity))
 
 
 def _every_level(levels: Sequence[str], by_level: dict[str, int]) -> dict[str, int]:
@@ -137,8 +137,11 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
                        Residency(inputs_resident_bytes=in_res, weights_resident_bytes=w_res,
                                  outputs_on_chip=outputs_on_chip, inputs_home_ratio=in_ratio,
                                  outputs_home_ratio=out_ratio, weights_home_ratio=w_ratio))
+    # Each kept weight fetched coded is looked up in the codebook, after a Huffman decode
+    # where its indices arrive Huffman-coded: one decoder step each.
     decoded = (math.ceil(lt.home_weight_bytes * _kept_weights(layer) / sizes.weights_bytes)
-               if w_ratio != 1.0 and sizes.weights_bytes else 0)
+               if w_ratio < 1.0 and sizes.weights_bytes else 0)
+    steps = 2 if hw.weight_decoder == WeightDecoder.HUFFMAN and layer.weight_code_bits else 1
     # A bit-serial unit's mapper streams each operand pair in w * a one-bit steps: a PE busy
     # on those steps is fully used.
     serial = w_bits * a_bits if unit.bit_serial and layer.op in GEMM_OPS else 1
@@ -158,7 +161,8 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
         writes_bytes=_every_level(levels, lt.writes_bytes), tiles=tiles,
         dram_read_bytes=lt.reads_bytes[outer],
         dram_write_bytes=lt.writes_bytes[outer], dram_act_read_bytes=lt.dram_act_read_bytes,
-        transfer_bytes=transfer_bytes, decoded_weights=decoded, dense_ops=int(res.dense_ops),
+        transfer_bytes=transfer_bytes, decoded_weights=decoded, decoder_steps=decoded * steps,
+        dense_ops=int(res.dense_ops),
         note=note, extra={**res.extra, "buffer_tiles": float(lt.tiles)})
 
 

@@ -74,8 +74,17 @@ def weight_storage_bits(layer: Layer, weight_bits: int, index_bits: int = CSR_IN
     n = layer.params
     if n == 0:
         return 0
-    dense = n * weight_bits
     value, table = coded_value_bits(layer, weight_bits, decoder)
+    if table:  # a coded form is stored only where it is smaller than the plain one
+        return min(weight_storage_bits(layer, weight_bits, index_bits),
+                   _stored_bits(layer, n, weight_bits, index_bits, value, table))
+    return _stored_bits(layer, n, weight_bits, index_bits, value, table)
+
+
+def _stored_bits(layer: Layer, n: int, weight_bits: int, index_bits: int, value: float,
+                 table: int) -> int:
+    """The cheapest format's bits for ``value`` bits per stored weight (plus ``table`` bits)."""
+    dense = n * weight_bits
     nm = parse_nm(layer.sparsity_pattern)
     if nm is not None:
         keep_n, block_m = nm

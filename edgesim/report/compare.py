@@ -221,4 +221,18 @@ def compare(hw: str | Path | Sequence[str | Path], model: object,
     return pd.DataFrame(rows)
 
 
-__all__ = ["RESULT_COLUMNS", "Variant", "apply_variant", "compare", "shared_weight_indices", "variants"]
+def compare_html(table: pd.DataFrame, inputs: Sequence[str]) -> str:
+    """The comparison table as a self-contained HTML page (``edgesim compare --html``)."""
+    import html
+
+    from edgesim.version import __version__
+
+    named = ", ".join(html.escape(x) for x in inputs)
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>edgesim compare"
+            f"</title></head><body><h1>edgesim compare</h1><p>edgesim {__version__}; "
+            f"inputs: {named} (hashes in the table)</p>"
+            f"{table.to_html(index=False, border=0)}</body></html>\n")
+
+
+__all__ = ["RESULT_COLUMNS", "Variant", "apply_variant", "compare", "compare_html",
+           "shared_weight_indices", "variants"]

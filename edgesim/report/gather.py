@@ -267,7 +267,8 @@ def report_from(paths: Sequence[str | Path], out: Path) -> list[Path]:
     from edgesim.report import figures_compress as fc
     from edgesim.report.html import publish
 
-    got = gather(paths)
+    unique = list({Path(p).resolve(): p for p in paths}.values())  # a source named twice: once
+    got = gather(unique)
     runs = got.runs
     plan: list[tuple[str, str, Callable[[Path], str | None]]] = []
     if runs:

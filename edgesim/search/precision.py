@@ -72,6 +72,10 @@ class MixedPrecision(SearchProblem):
             raise SearchError(f"no weighted layer of {source.ref!r} runs at any of these widths "
                               f"on {hw.name!r}: its units support {'; '.join(sorted(units))}",
                               field="space")
+        if all(len(g.choices) == 1 for g in genes):  # every candidate would be the same
+            raise SearchError(f"nothing to search: every weighted layer of {source.ref!r} runs "
+                              f"at one of these widths on {hw.name!r} (its units support "
+                              f"{'; '.join(sorted(units))})", field="space")
         self.genes = tuple(genes)
         self.hw_name = hw.name
 

@@ -55,14 +55,17 @@ def sweep(hw: str | Path, model: str | Path | Workload,
     model_sha = wl.sha256()
     keys = list(sets)
     rows = []
-    for combo in itertools.product(*(sets[k] for k in keys)):
-        overrides = dict(zip(keys, combo, strict=True))
+    points = [dict(zip(keys, combo, strict=True))
+              for combo in itertools.product(*(sets[k] for k in keys))]
+    for overrides in points:  # every design checked before any is simulated
         try:
-            design = loader(overrides)
+            loader(overrides)
         except EdgesimError as exc:
             raise SearchError(f"{exc.field + ': ' if exc.field else ''}{exc.detail}",
                               field=", ".join(f"{k}={v}" for k, v in overrides.items())
                               ) from None
+    for overrides in points:
+        design = loader(overrides)
         res = simulate(wl, design, mode=mode, batch=batch)
         d = res.to_dict()
         row: dict[str, Any] = {"hardware": d["hardware"], "workload": d["workload"],

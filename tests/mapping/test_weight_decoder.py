@@ -56,9 +56,24 @@ def test_a_decoder_shrinks_dram_weight_reads_only(decoder: WeightDecoder) -> Non
     for name in ("filter_buf", "ifmap_buf", "ofmap_buf"):
         assert coded.reads_bytes[name] == plain.reads_bytes[name]
         assert coded.writes_bytes[name] == plain.writes_bytes[name]
-    # every kept weight fetched is decoded once, and priced as the decoder's energy
-    assert coded.decoded_weights == math.ceil(layer.params * 0.5)
-    assert plain.decoded_weights == 0
+    # every kept weight fetched is decoded once: a lookup, after a Huffman decode if coded so
+    assert coded.decoded_weights == math.ceil(layer.weight_elems * 0.5)
+    assert coded.decoder_steps == coded.decoded_weights * (
+        2 if decoder == WeightDecoder.HUFFMAN else 1)
+    assert plain.decoded_weights == plain.decoder_steps == 0
+
+
+def test_a_coded_form_larger_than_the_plain_one_is_not_used() -> None:
+    """A small layer whose codebook and Huffman table outweigh what the indices save is stored
+    and fetched plain, and nothing is decoded."""
+    small = conv("c", 3, 4, 6, 3, shared_weights=99, weight_code_bits=6.5, weight_sparsity=0.3)
+    base = systolic_hw(sram=1 << 20)
+    plain = weight_storage_bits(small, 8, 4)
+    for decoder in (WeightDecoder.CODEBOOK, WeightDecoder.HUFFMAN):
+        assert weight_storage_bits(small, 8, 4, decoder) == plain
+        counts = map_layer(small, _decoding(base, decoder))
+        assert counts.decoded_weights == 0
+        assert counts.dram_read_bytes == map_layer(small, base).dram_read_bytes
 
 
 def test_unshared_weights_and_chips_without_a_decoder_are_unchanged() -> None:
@@ -80,9 +95,10 @@ def test_the_chip_stores_the_coded_form_and_pays_the_decoder() -> None:
     assert coded.weight_bytes < plain.weight_bytes
     assert coded.dram_read_bytes < plain.dram_read_bytes
     counts = map_workload(wl, hw).layers[0]
+    assert counts.decoder_steps == 2 * counts.decoded_weights > 0  # Huffman decode + lookup
     assert layer_dynamic_energy_j(counts, hw)[DECODER] == pytest.approx(
-        counts.decoded_weights * 0.5e-12)
-    assert coded.energy_breakdown_j[DECODER] == pytest.approx(counts.decoded_weights * 0.5e-12)
+        counts.decoder_steps * 0.5e-12)
+    assert coded.energy_breakdown_j[DECODER] == pytest.approx(counts.decoder_steps * 0.5e-12)
     assert "static" in coded.energy_breakdown_j and DECODER not in plain.energy_breakdown_j
     assert "decoder" in coded.energy_sources
 

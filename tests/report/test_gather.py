@@ -49,6 +49,15 @@ def test_report_from_saved_outputs(saved: Path, tmp_path: Path,
     assert len(runs) == 1 + 2 + 4  # header, two JSONs, four compare rows
 
 
+def test_a_source_named_twice_is_read_once(saved: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    one = saved / "lenet5-edge-npu.json"
+    assert main(["report", "--from", str(one), "--from", str(one), "--out",
+                 str(tmp_path / "r")]) == 0
+    capsys.readouterr()
+    assert len((tmp_path / "r" / "runs_read.csv").read_text().splitlines()) == 1 + 1
+
+
 def test_report_from_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "--from", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
     assert "nope: --from: no such file or directory" in capsys.readouterr().err

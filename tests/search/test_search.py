@@ -176,6 +176,11 @@ def test_mixed_precision_draws_what_the_units_support() -> None:
     with pytest.raises(SearchError, match="support"):
         run(problem="mixed_precision", model="lenet5", hardware="edge-npu",
             space={"weight_bits": [2, 4], "act_bits": [4]}, progress=False)
+    # 8 among the widths: every layer has one choice on an int8-only chip (before: a search of
+    # identical candidates)
+    with pytest.raises(SearchError, match="nothing to search.*edge-npu.*int8"):
+        run(problem="mixed_precision", model="lenet5", hardware="edge-npu",
+            space={"weight_bits": [4, 8], "act_bits": [8]}, progress=False)
 
 
 def test_codesign_genome_is_hardware_then_compression() -> None:

@@ -374,6 +374,8 @@ def test_shared_weights_are_traced_and_checked(tmp_path) -> None:
         assert [(b.shared_weights, b.weight_code_bits) for b in back.layers] == \
             [(a.shared_weights, a.weight_code_bits) for a in wl.layers]
     assert all(lay.shared_weights == 0 for lay in trace(model, (x,)).layers)
+    with pytest.raises(WorkloadError, match="share them again"):  # pruned since: fewer values
+        trace(prune_unstructured(shared, amount=0.9), (x,))
     with torch.no_grad():
         shared[0].weight.add_(torch.randn_like(shared[0].weight) * 1e-3)  # fine-tuned since
     with pytest.raises(WorkloadError, match="share them again"):

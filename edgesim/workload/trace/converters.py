@@ -65,13 +65,14 @@ def with_compression(layer: Layer, ctx: ConvertContext, weight: torch.Tensor) ->
 
 def _sharing(m: nn.Module, weight: torch.Tensor, name: str) -> tuple[int, float]:
     """The module's ``shared_weights`` and ``weight_code_bits`` (``compress.share_weights``
-    sets them), checked against the weights: they must take no more distinct nonzero values."""
+    sets them), checked against the weights: they must take exactly that many nonzero values
+    (a mark made before pruning, fine-tuning or quantizing is stale, and refused)."""
     shared = getattr(m, "shared_weights", 0) or 0
     if not shared:
         return 0, 0.0
     w = weight.detach()
     distinct = int(torch.unique(w[w != 0]).numel())
-    if isinstance(shared, int) and not isinstance(shared, bool) and distinct > shared:
+    if isinstance(shared, int) and not isinstance(shared, bool) and distinct != shared:
         raise WorkloadError(f"the module says its weights share {shared} values but they take "
                             f"{distinct}: share them again (es.compress.share_weights) after "
                             "changing them", field=f"{name}.shared_weights")
