@@ -196,8 +196,8 @@ def test_simulate_takes_names_and_paths() -> None:
 
 def test_a_weight_buffer_smaller_than_a_fold_is_flagged(capsys: pytest.CaptureFixture[str]
                                                         ) -> None:
-    """The model streams weights through any buffer without a stall (a 64 B weight buffer
-    costs nothing), so a design that small is flagged where it is made."""
+    """A weight buffer too small to stage a fold stalls the array on every weight fetch
+    (tests/mapping/test_mapping.py); a design that small is also flagged where it is made."""
     assert main(["simulate", "--hw", "edge-npu", "--model", "lenet5", "--set",
                  "memory.weight_buf.size=64 B"]) == 0
     err = capsys.readouterr().err

@@ -185,6 +185,15 @@ class ComputeUnit:
                 return fit
         return None
 
+    def weight_fold_bytes(self, weight_bits: int) -> int:
+        """Bytes of one fold of the array's weights (a systolic array's rows x cols, a cube's
+        depth x cols); 0 for units that hold no weight fold (SIMD, row-stationary)."""
+        if self.type == UnitType.SYSTOLIC:
+            return math.ceil(self.rows * self.cols * weight_bits / 8)
+        if self.type == UnitType.CUBE:
+            return math.ceil(self.depth * self.cols * weight_bits / 8)
+        return 0
+
     @property
     def pe_count(self) -> int:
         if self.type == UnitType.CUBE:

@@ -161,20 +161,20 @@ def spec_warnings(hw: Hardware) -> tuple[str, ...]:
 
 def _small_weight_buffers(hw: Hardware) -> list[str]:
     """A shared buffer holding weights whose half (the tiler's share; the other half double
-    buffers) is smaller than one fold of an array's weights: the model streams them through it
-    without a stall or a refetch, which a real chip could not."""
+    buffers) is smaller than one fold of an array's weights: no fold is double-buffered, so the
+    array waits for every weight fetch (``mapping.topology.staged_folds``)."""
     out = []
     for u in hw.compute:
-        if u.type not in (UnitType.SYSTOLIC, UnitType.CUBE):
+        fold = u.weight_fold_bytes(u.native_precision.bits)
+        if not fold:
             continue
         edge = u.depth if u.type == UnitType.CUBE else u.rows
-        fold = edge * u.cols * u.native_precision.bits // 8
         for i, m in enumerate(hw.memory):
             if m.is_offchip or m.per_pe or Operand.WEIGHTS not in m.holds:
                 continue
             if m.total_bytes // 2 < fold:
                 out.append(f"memory[{i}].size: half of {m.name} ({m.total_bytes // 2} B) holds "
                            f"less than one fold of {u.name}'s weights ({edge}x{u.cols} "
-                           f"{u.native_precision.value} = {fold} B): the figures assume they "
-                           "stream through it with no stall or refetch, which a chip cannot")
+                           f"{u.native_precision.value} = {fold} B): no fold is double-buffered, "
+                           "so the array waits for every weight fetch")
     return out

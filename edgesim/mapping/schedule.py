@@ -31,7 +31,7 @@ from edgesim.mapping.memo import memoized, memoized_estimates, memoized_schedule
 from edgesim.mapping.registry import mapper_for
 from edgesim.mapping.residency import consumers_of, input_sources, plan_activations
 from edgesim.mapping.storage import layer_sizes, rlc_ratio, weight_storage_bits
-from edgesim.mapping.topology import IN, OUT, activation_home, chain, unit_view
+from edgesim.mapping.topology import IN, OUT, activation_home, chain, staged_folds, unit_view
 from edgesim.mapping.traffic import Residency, level_traffic
 from edgesim.mapping.vector import packed_vector_lanes, vector_op
 from edgesim.vocab import GEMM_OPS, WEIGHTED_OPS, OpClass, OpKind, parse_nm
@@ -142,6 +142,8 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
     decoded = (math.ceil(lt.home_weight_bytes * _kept_weights(layer) / sizes.weights_bytes)
                if w_ratio < 1.0 and sizes.weights_bytes else 0)
     steps = 2 if hw.weight_decoder == WeightDecoder.HUFFMAN and layer.weight_code_bits else 1
+    unbuffered = (lt.reads_bytes[hw.outermost.name] - lt.dram_act_read_bytes
+                  if layer.op in WEIGHTED_OPS and not staged_folds(hw, unit, w_bits) else 0)
     # A bit-serial unit's mapper streams each operand pair in w * a one-bit steps: a PE busy
     # on those steps is fully used.
     serial = w_bits * a_bits if unit.bit_serial and layer.op in GEMM_OPS else 1
@@ -162,6 +164,7 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
         dram_read_bytes=lt.reads_bytes[outer],
         dram_write_bytes=lt.writes_bytes[outer], dram_act_read_bytes=lt.dram_act_read_bytes,
         transfer_bytes=transfer_bytes, decoded_weights=decoded, decoder_steps=decoded * steps,
+        unbuffered_weight_bytes=max(0, unbuffered),
         dense_ops=int(res.dense_ops),
         note=note, extra={**res.extra, "buffer_tiles": float(lt.tiles)})
 

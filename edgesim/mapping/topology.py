@@ -10,6 +10,8 @@
 * A unit that declares ``reaches`` sees only the outermost level and those buffers
   (``unit_view``); a tensor is kept in its producer's parking buffer only when every reader's
   unit reaches it too.
+* A buffer whose half cannot stage one fold of an array's weights (``staged_folds``) passes
+  them through unbuffered: the array waits for each fetch (``sim.timing`` stalls it).
 * Word-granular array accesses: an array moves one vector of elements per access to the on-chip
   buffer that feeds it, in whole words of that buffer's ``word`` (``array_word_bytes``); off-chip
   sources are byte-granular.
@@ -36,6 +38,13 @@ def unit_view(hw: Hardware, unit: ComputeUnit) -> Hardware:
 def reaches(unit: ComputeUnit, level: MemoryLevel) -> bool:
     """Whether ``unit`` reads and writes ``level`` (the outermost level: always)."""
     return unit.reaches is None or level.is_offchip or level.name in unit.reaches
+
+
+def staged_folds(hw: Hardware, unit: ComputeUnit, weight_bits: int) -> bool:
+    """Whether every shared buffer on the weights' way to ``unit`` can stage one fold of its
+    weights in half its size (the tiler's share; the other half double-buffers the next)."""
+    fold = unit.weight_fold_bytes(weight_bits)
+    return not fold or all(m.total_bytes // 2 >= fold for m in chain(hw, W))
 
 
 def onchip_buffers(hw: Hardware) -> list[MemoryLevel]:

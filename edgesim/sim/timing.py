@@ -20,8 +20,10 @@ Definitions (one layer):
   busy time (``busy_s`` includes it). The pipeline already exposes the first load and the
   last store, i.e. ``1/n`` of the transfers, so a compute-bound layer takes ``compute + serial
   transfers + the first weight load``, a weight-bound one ``~ dram_s + c``, and with ``none``
-  exactly ``compute + dram_s`` (one step: ``l + c + s`` as before). The DES holds the unit for
-  the same stretched steps, so both simulators still agree on a chain.
+  exactly ``compute + dram_s`` (one step: ``l + c + s`` as before). Weights fetched through a
+  buffer too small to stage one fold of the array's (``LayerCounts.unbuffered_weight_bytes``)
+  stall it likewise. The DES holds the unit for the same stretched steps, so both simulators
+  still agree on a chain.
 * latency = the end of the last store in the stage recurrence above (:func:`pipeline_latency_s`).
   It is ``l + n c + s`` when compute-bound (``c >= l + s``: the first load and the last store are
   exposed, i.e. ``max + min/n``), ``busy + dram`` for one step, and between ``dram`` and
@@ -113,8 +115,10 @@ class HardwareTiming:
             if moved:
                 onchip_s = max(onchip_s, moved / bw)
         steps = tile_steps(lc.tiles)
-        serial = serial_bytes(self.overlap.get(lc.unit, DramOverlap.ALL), rd, wr,
-                              lc.dram_act_read_bytes)
+        overlap = self.overlap.get(lc.unit, DramOverlap.ALL)
+        serial = serial_bytes(overlap, rd, wr, lc.dram_act_read_bytes)
+        if lc.unbuffered_weight_bytes and overlap != DramOverlap.NONE:  # not already serial
+            serial += min(lc.unbuffered_weight_bytes, max(0, rd - lc.dram_act_read_bytes))
         stall_s = serial / self.dram_bw * (steps - 1) / steps
         return LayerTimes(
             compute_s=compute_s,

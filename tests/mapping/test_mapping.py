@@ -305,3 +305,28 @@ def test_xnor_units_run_binary_layers_only():
         map_layer(wider, only)
     with pytest.raises(SpecError, match=r"precisions: \[int1\]"):
         load_hardware("edge-npu", {"compute.pe_array.operation": "xnor"})
+
+
+def test_a_weight_buffer_too_small_for_a_fold_stalls_the_array() -> None:
+    """edge-npu's 64x64 int8 array holds 4 KiB of weights per fold: a weight buffer whose half
+    cannot stage one fold double-buffers nothing, so every weight fetch stalls the array (a
+    64 B buffer used to cost nothing and look cheapest to a search); one that can is as before."""
+    import edgesim as es
+    from edgesim.sim.timing import HardwareTiming
+
+    wl = es.load_workload("resnet18")
+    lat, stalls = {}, {}
+    for size in ("64 B", "4 KiB", "8 KiB", "4 MiB"):
+        hw = es.load_hardware("edge-npu", {"memory.weight_buf.size": size})
+        sched = map_workload(wl, hw)
+        timing = HardwareTiming(hw)
+        stalls[size] = sum(timing.layer(lc).stall_s for lc in sched.layers)
+        lat[size] = es.simulate(wl, hw).latency_s
+        unbuffered = sum(lc.unbuffered_weight_bytes for lc in sched.layers)
+        weights = sum(lc.dram_read_bytes - lc.dram_act_read_bytes for lc in sched.layers
+                      if lc.unit == "pe_array")  # the vector unit holds no fold
+        assert all(lc.unbuffered_weight_bytes == 0 for lc in sched.layers
+                   if lc.unit != "pe_array")
+        assert unbuffered == (weights if size in ("64 B", "4 KiB") else 0), size
+    assert stalls["8 KiB"] == stalls["4 MiB"] == 0 < stalls["4 KiB"] <= stalls["64 B"]
+    assert lat["64 B"] > 1.2 * lat["8 KiB"] and lat["4 KiB"] > 1.2 * lat["4 MiB"]
