@@ -21,3 +21,11 @@ def test_figures_equal_the_result(model: str, spec: str) -> None:
         fig = analytic_figures(schedule_for(wl, hw, batch))
         for name in Figures.__dataclass_fields__:
             assert getattr(fig, name) == getattr(res, name), name  # exact: the same floats
+
+
+def test_figures_cover_every_metric_a_search_reads() -> None:
+    """The oracle reads a search metric from ``Figures`` by name: each must be there (Figures
+    repeats those SimResult fields on purpose, without the per-layer records)."""
+    from edgesim.search.config import RESULT_METRICS
+
+    assert set(RESULT_METRICS) <= set(Figures.__dataclass_fields__)
