@@ -7,9 +7,11 @@ from ``--seed`` (conv stacks, residual and concat joins, depthwise and grouped c
 attention blocks; none of them is a calibration case), and the pruned variants of ResNet-18.
 Prints the per-model ratios and, per thread count, the share within +-10% and +-20%, the median
 error and the Spearman rank correlation of the pruned variants, against the targets (at 1
-thread: >= 90% of generated models within +-20%, Spearman >= 0.95). Measurements are not
-reproducible to the bit: figures vary from run to run on a shared machine. Not part of the
-test suite. ``--device cuda`` does the same for this machine's CUDA GPU (``edgesim calibrate
+thread: >= 90% of generated models within +-20%, Spearman >= 0.95), and how well the machine
+repeats itself (the fastest call of the odd rounds against that of the even ones: on a shared
+machine two measurements of one model can differ by more than the target's band, which bounds
+what any prediction can show). Measurements are not reproducible to the bit: figures vary from
+run to run on a shared machine. Not part of the test suite. ``--device cuda`` does the same for this machine's CUDA GPU (``edgesim calibrate
 --device cuda``, CUDA events, TF32 off; skipped, and said so, where there is none); ``--csv``
 keeps the table, ``--keep-spec`` the calibrated spec and its measurements.
 """
@@ -33,7 +35,7 @@ from edgesim.calibrate.run import (  # noqa: E402
     measurements_path,
     summary_lines,
 )
-from edgesim.validate.host import table  # noqa: E402
+from edgesim.validate.host import ROUNDS, table  # noqa: E402
 
 TARGET_WITHIN_20 = 0.90
 TARGET_SPEARMAN = 0.95
@@ -48,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="seed of the generated models")
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
                     help="calibrate and check this CPU (default) or its CUDA GPU")
-    ap.add_argument("--rounds", type=int, default=3,
-                    help="measurement rounds (each model keeps its fastest round's median)")
+    ap.add_argument("--rounds", type=int, default=ROUNDS,
+                    help="measurement rounds (each model keeps its fastest call over them; the "
+                         "odd and even rounds apart give the repeat)")
     ap.add_argument("--csv", default=None, help="also write the table to this CSV file")
     ap.add_argument("--keep-spec", default=None, metavar="SPEC.yaml",
                     help="write the calibrated spec (and its measurements) here")
@@ -92,8 +95,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"machine speed (best {what}): {at_cal / 1e9:.1f} G MAC/s at "
                   f"calibration ({meas.date}); {before / 1e9:.1f} before and {after / 1e9:.1f} "
                   f"after validating (a shared machine drifts: ratios move with it)")
+            if not cuda:
+                print(f"drift: {DRIFT_CASES} calibration cases timed again after validating "
+                      f"run {_drift(meas):.2f}x their calibrated time (median; above 1: the "
+                      "machine is slower now than when it was calibrated)")
     rows = df[df["group"] != "summary"]
-    print(rows[["group", "model", "threads", "predicted_ms", "measured_ms", "ratio", "spread"]]
+    print(rows[["group", "model", "threads", "predicted_ms", "measured_ms", "ratio", "median_ms",
+                "spread", "repeat"]]
           .to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     summary = df[df["group"] == "summary"][["model", "threads", "value"]]
     print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -105,7 +113,34 @@ def main(argv: list[str] | None = None) -> int:
           f"{TARGET_WITHIN_20:.0%}: {'met' if within >= TARGET_WITHIN_20 else 'NOT met'}); "
           f"Spearman {rho:.3f} (target >= {TARGET_SPEARMAN}: "
           f"{'met' if rho >= TARGET_SPEARMAN else 'NOT met'})")
+    again = one.get("generated: repeat within 20%", float("nan"))
+    if again == again:
+        print(f"{where}: the same generated models measured twice (odd and even rounds) agree "
+              f"within +-20% for {again:.0%}: no prediction can be judged finer than this "
+              "machine repeats itself")
     return 0
+
+
+DRIFT_CASES = 40
+
+
+def _drift(meas: Measurements) -> float:
+    """Median of (fastest call now / fastest call at calibration) over a seeded sample of the
+    calibration's cases, timed warm as calibration timed them."""
+    import random
+    import statistics
+
+    from edgesim.calibrate.cases import build
+    from edgesim.measurement import measure
+
+    picked = random.Random(0).sample(list(meas.samples), min(DRIFT_CASES, len(meas.samples)))
+    ratios = []
+    for s in picked:
+        module, inputs = build(s.case)
+        now = min(measure(module, inputs, threads=meas.threads, min_time_s=0.03).min_s
+                  for _ in range(3))
+        ratios.append(now / s.time_s)
+    return statistics.median(ratios)
 
 
 def _cpu_speed() -> float:

@@ -91,8 +91,8 @@ def on_device(module: nn.Module, example_inputs: tuple[Any, ...], device: str
 
 def measure(module: nn.Module, example_inputs: tuple[Any, ...], threads: int = 1,
             repeats: int | None = None, warmup: int = 2, min_time_s: float = 0.2,
-            min_repeats: int = 5, max_repeats: int = 200, device: str = "cpu"
-            ) -> Measurement:
+            min_repeats: int = 5, max_repeats: int = 200, device: str = "cpu",
+            before_each: Callable[[], object] | None = None) -> Measurement:
     """Median and spread of ``module(*example_inputs)``'s latency on this machine.
 
     Args:
@@ -104,7 +104,9 @@ def measure(module: nn.Module, example_inputs: tuple[Any, ...], threads: int = 1
             ``max_repeats``).
         warmup: untimed calls first.
         device: ``cpu`` (wall clock) or ``cuda`` (CUDA events; the module is copied there
-            unless the inputs are there already). torch's TF32 settings apply as they are:
+            unless the inputs are there already).
+        before_each: called, untimed, before every call (warm-up calls included): what runs
+            between two calls (calibration's cold cases run a convolution block there). torch's TF32 settings apply as they are:
             inside ``fp32_exact()`` fp32 layers run fp32 math, as calibration measures them.
     """
     import torch
@@ -136,9 +138,13 @@ def measure(module: nn.Module, example_inputs: tuple[Any, ...], threads: int = 1
     try:
         with torch.inference_mode():
             for _ in range(warmup):
+                if before_each is not None:
+                    before_each()
                 call()
             spent = 0.0
             while True:
+                if before_each is not None:
+                    before_each()
                 dt = call()
                 samples.append(dt)
                 spent += dt

@@ -36,6 +36,13 @@ def test_repeats_follow_the_time_budget_within_bounds() -> None:
     assert len(capped.samples_s) == 7  # a budget never met: the cap
 
 
+def test_before_each_runs_untimed_before_every_call() -> None:
+    module, inputs = _conv()
+    calls: list[int] = []
+    m = es.measure(module, inputs, repeats=4, warmup=2, before_each=lambda: calls.append(1))
+    assert len(calls) == 6 and len(m.samples_s) == 4  # warm-up calls included
+
+
 @pytest.mark.parametrize(("kwargs", "field"), [({"threads": 0}, "threads"),
                                                ({"repeats": 0}, "repeats"),
                                                ({"warmup": -1}, "warmup")])

@@ -223,6 +223,27 @@ def chained(case: Case) -> Case:
     return replace(case, chain=CHAIN) if chainable else case
 
 
+def convolution_block(case: Case) -> tuple[nn.Module, tuple[torch.Tensor, ...]]:
+    """What runs before each call of ``case`` timed cold: a block of a CNN on tensors of its own
+    (a 3x3 convolution of 32 channels at 14x14, or before a 3x3 case a 1x1 one of 96 channels,
+    as many MACs; then its BatchNorm and ReLU, each left out before a case of its own class),
+    eval mode, seed 0. In torch eager a convolution leaves a CPU's private caches to its own
+    (reordered) tensors, so the ops after it start with their code and data out of them, where
+    a loop of the op alone keeps them warm: in a model, a layer whose class last ran before
+    another layer's convolution (``mapping.kernels.cold_layers``)."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    k, c = (1, 96) if case.cls == K.CONV3X3 else (3, 32)
+    mods: list[nn.Module] = [nn.Conv2d(c, c, k, padding=k // 2, bias=False)]
+    if case.cls != K.BATCHNORM:
+        mods.append(nn.BatchNorm2d(c))
+    if case.cls != K.ELEMENTWISE:
+        mods.append(nn.ReLU())
+    return nn.Sequential(*mods).eval(), (torch.randn(1, c, 14, 14),)
+
+
 def build(case: Case) -> tuple[nn.Module, tuple[torch.Tensor, ...]]:
     """The torch module and inputs of ``case`` (eval mode, fixed seed 0)."""
     import copy

@@ -5,7 +5,8 @@ at efficiency 1 and no overhead): per layer, its compute time, the slowest on-ch
 transfer time and its DRAM transfers. With a class's efficiency ``e(K)`` and per-call overhead
 ``o``, a layer then takes what edgesim's timing says (``sim.timing``): a double-buffered
 pipeline of DRAM loads and stores around ``max(compute / e(K) + o, on-chip)``. The case was
-timed warm (the same call repeated), so a case whose operands fit the last cache level has no
+timed warm (the same call repeated), so a case whose weights and peak live activations fit half
+the last cache level (as a model's weights must to be kept there, ``retains_weights``) has no
 DRAM transfers. ``e`` is piecewise linear in the log2 of one dimension through up to three knots
 spanning the class's cases: the reduction length ``K`` or the output rows ``M`` of a GEMM (the
 output elements of a vector op, whose ``K`` is 1), whichever fits the class better.
@@ -28,7 +29,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from edgesim.calibrate.cases import Case
 from edgesim.hardware.model import Hardware, KernelFit
@@ -48,6 +49,7 @@ ROBUST_SCALE = 0.1  # soft-L1 loss beyond a 10% log error: a noisy case pulls le
 MEMORY_PROBES = (K.ELEMENTWISE, K.CONCAT)  # the cases the on-chip bandwidths are fitted on
 BANDWIDTH_FACTOR = 4.0  # a fitted bandwidth stays within this factor of the streamed one
 OVERHEAD_BOUNDS_S = (0.0, 2e-3)
+
 
 
 @dataclass(frozen=True)
@@ -74,11 +76,13 @@ class LayerTerm:
 
 @dataclass(frozen=True)
 class Measured:
-    """A case, its measured median time, and its layers priced on the base spec."""
+    """A case, its measured time (warm: the same call repeated), its time cold (each call after
+    a convolution block; None where not measured), and its layers priced on the base spec."""
 
     case: Case
     measured_s: float
     terms: tuple[LayerTerm, ...]
+    cold_s: float | None = None
 
     @property
     def cls(self) -> KernelClass:
@@ -101,8 +105,12 @@ def terms_of(wl: Workload, base: Hardware, warm_bytes: float) -> tuple[LayerTerm
     sched = schedule_for(wl, base)
     timing = HardwareTiming(base)
     by_name = {lay.name: lay for lay in wl.layers}
-    footprint = sum(sum(lay.operand_bytes(base.main_unit.native_precision.value).values())
-                    for lay in wl.layers)
+    native = base.main_unit.native_precision.value
+    per_layer = [lay.operand_bytes(native) for lay in wl.layers]
+    # What a repeated call touches: every weight, and the live activations at their peak (the
+    # allocator hands a freed tensor's memory to the next one: a chain reuses its buffers).
+    footprint = (sum(b["weights"] for b in per_layer)
+                 + max(b["inputs"] + b["outputs"] for b in per_layer))
     warm = footprint <= warm_bytes
     out = []
     for lc in sched.layers:
@@ -134,16 +142,22 @@ def knots(ks: Sequence[int], cls: KernelClass) -> tuple[int, ...]:
 
 def _fit_of(x: Sequence[float], ks: tuple[int, ...], axis: str = "k"
             ) -> tuple[KernelFit, float]:
+    """The fit of parameters ``x``: efficiencies at ``ks``, then the overhead."""
     return (KernelFit(tuple(zip(ks, (float(v) for v in x[:-1]), strict=True)), 0, axis),
             float(x[-1]))
 
 
 def predict_s(m: Measured, fits: dict[KernelClass, tuple[KernelFit, float]],
-              default: tuple[KernelFit, float], bandwidths: dict[str, float]) -> float:
-    """A case's predicted time with per-class (efficiency curve, overhead seconds)."""
+              default: tuple[KernelFit, float], bandwidths: dict[str, float],
+              cold: dict[KernelClass, tuple[KernelFit, float]] | None = None) -> float:
+    """A case's predicted time with per-class (efficiency curve, overhead seconds); with
+    ``cold`` fits, its first layer runs cold (after the convolution block) and the rest warm
+    (their class has just run: the simulator's rule, ``mapping.kernels.cold_layers``)."""
     total = 0.0
-    for t in m.terms:
+    for i, t in enumerate(m.terms):
         fit, over = fits.get(t.cls, default)
+        if cold is not None and i == 0:
+            fit, over = cold.get(t.cls, (fit, over))
         total += t.time_s(fit.efficiency_at(t.k, t.m), over, bandwidths)
     return total
 
@@ -155,16 +169,20 @@ class FitResult:
     fits: dict[KernelClass, tuple[KernelFit, float]]
     bandwidths: dict[str, float]  # effective on-chip level bandwidths (bytes/s)
     rows: tuple[tuple[Case, KernelClass, float, float], ...]  # case, class, measured, predicted
+    cold: dict[KernelClass, tuple[KernelFit, float]] = field(default_factory=dict)
+    cold_rows: tuple[tuple[Case, KernelClass, float, float], ...] = ()  # the cold times likewise
 
-    def errors(self, cls: KernelClass | None = None) -> list[float]:
-        """|predicted / measured - 1| of the cases (of one class)."""
-        return [abs(p / m - 1.0) for _, k, m, p in self.rows if cls is None or k == cls]
+    def errors(self, cls: KernelClass | None = None, cold: bool = False) -> list[float]:
+        """|predicted / measured - 1| of the cases (of one class; ``cold``: of the cold times)."""
+        return [abs(p / m - 1.0) for _, k, m, p in (self.cold_rows if cold else self.rows)
+                if cls is None or k == cls]
 
-    def summary(self) -> list[dict[str, float | str | int]]:
-        """Per class: cases, median and 90th-percentile error, share within 10% and 20%."""
+    def summary(self, cold: bool = False) -> list[dict[str, float | str | int]]:
+        """Per class: cases, median and 90th-percentile error, share within 10% and 20% (of
+        the warm times, or ``cold``)."""
         out: list[dict[str, float | str | int]] = []
         for cls in FIT_ORDER:
-            errs = sorted(self.errors(cls))
+            errs = sorted(self.errors(cls, cold))
             if not errs:
                 continue
             out.append({"class": cls.value, "cases": len(errs),
@@ -193,7 +211,8 @@ def _solve(residuals: Callable[[Sequence[float]], list[float]], x0: list[float],
 
 def fit(measured: Sequence[Measured], streamed: dict[str, float],
         default_efficiency: float = 0.5) -> FitResult:
-    """Fit the on-chip bandwidths, then every class that has cases (module docstring)."""
+    """Fit the on-chip bandwidths, then every class that has cases, warm, then cold where the
+    cases were timed cold too (module docstring)."""
     default = (KernelFit(((1, default_efficiency),), 0), 0.0)
     levels = sorted(streamed)
     probes = [m for m in measured if m.cls in MEMORY_PROBES]
@@ -213,32 +232,58 @@ def fit(measured: Sequence[Measured], streamed: dict[str, float],
     fits: dict[KernelClass, tuple[KernelFit, float]] = {}
     for cls in FIT_ORDER:
         mine = [m for m in measured if m.cls == cls]
-        if not mine:
-            continue
-        fastest = min(m.measured_s for m in mine)
-        best: tuple[float, tuple[KernelFit, float]] | None = None
-        for axis in ("k", "m"):
-            sizes = sorted({getattr(t, axis) for m in mine for t in m.terms if t.cls == cls})
-            ks = knots(sizes, cls)
-
-            def residuals(x: Sequence[float], mine: list[Measured] = mine,
-                          ks: tuple[int, ...] = ks, cls: KernelClass = cls,
-                          axis: str = axis) -> list[float]:
-                trial = {**fits, cls: _fit_of(x, ks, axis)}
-                return [math.log(predict_s(m, trial, default, bandwidths) / m.measured_s)
-                        for m in mine]
-
-            x0 = [0.5] * len(ks) + [min(0.5 * fastest, OVERHEAD_BOUNDS_S[1] / 2)]
-            lo = [EFFICIENCY_BOUNDS[0]] * len(ks) + [OVERHEAD_BOUNDS_S[0]]
-            hi = [EFFICIENCY_BOUNDS[1]] * len(ks) + [OVERHEAD_BOUNDS_S[1]]
-            x, cost = _solve(residuals, x0, lo, hi)
-            if best is None or cost < best[0] * (1 - 1e-9):
-                best = (cost, _fit_of(x, ks, axis))
-        assert best is not None
-        fits[cls] = best[1]
+        if mine:
+            fits[cls] = _fit_class(cls, mine, lambda m: m.measured_s,
+                                   lambda trial: predict_s_of(trial, fits, default, bandwidths))
+    timed_cold = [m for m in measured if m.cold_s is not None]
+    cold: dict[KernelClass, tuple[KernelFit, float]] = {}
+    for cls in FIT_ORDER:
+        mine = [m for m in timed_cold if m.cls == cls]
+        if mine:
+            cold[cls] = _fit_class(
+                cls, mine, lambda m: float(m.cold_s or m.measured_s),
+                lambda trial: predict_s_of(fits, fits, default, bandwidths, {**cold, **trial}))
     rows = tuple((m.case, m.cls, m.measured_s, predict_s(m, fits, default, bandwidths))
                  for m in measured)
-    return FitResult(fits, bandwidths, rows)
+    cold_rows = tuple((m.case, m.cls, float(m.cold_s or 0.0),
+                       predict_s(m, fits, default, bandwidths, cold)) for m in timed_cold)
+    return FitResult(fits, bandwidths, rows, cold, cold_rows)
+
+
+Fits = dict[KernelClass, tuple[KernelFit, float]]
+
+
+def predict_s_of(trial: Fits, fits: Fits, default: tuple[KernelFit, float],
+                 bandwidths: dict[str, float], cold: Fits | None = None
+                 ) -> Callable[[Measured], float]:
+    """:func:`predict_s` with ``trial`` fits over ``fits`` (warm), or over ``cold``."""
+    warm = {**fits, **trial} if cold is None else fits
+    return lambda m: predict_s(m, warm, default, bandwidths, cold)
+
+
+def _fit_class(cls: KernelClass, mine: list[Measured], target: Callable[[Measured], float],
+               predictor: Callable[[Fits], Callable[[Measured], float]]
+               ) -> tuple[KernelFit, float]:
+    """One class's efficiency curve and overhead: on axis k and on axis m, the cheaper."""
+    fastest = min(target(m) for m in mine)
+    best: tuple[float, tuple[KernelFit, float]] | None = None
+    for axis in ("k", "m"):
+        sizes = sorted({getattr(t, axis) for m in mine for t in m.terms if t.cls == cls})
+        ks = knots(sizes, cls)
+
+        def residuals(x: Sequence[float], ks: tuple[int, ...] = ks, axis: str = axis
+                      ) -> list[float]:
+            predict = predictor({cls: _fit_of(x, ks, axis)})
+            return [math.log(predict(m) / target(m)) for m in mine]
+
+        x0 = [0.5] * len(ks) + [min(0.5 * fastest, OVERHEAD_BOUNDS_S[1] / 2)]
+        lo = [EFFICIENCY_BOUNDS[0]] * len(ks) + [OVERHEAD_BOUNDS_S[0]]
+        hi = [EFFICIENCY_BOUNDS[1]] * len(ks) + [OVERHEAD_BOUNDS_S[1]]
+        x, cost = _solve(residuals, x0, lo, hi)
+        if best is None or cost < best[0] * (1 - 1e-9):
+            best = (cost, _fit_of(x, ks, axis))
+    assert best is not None
+    return best[1]
 
 
 __all__ = ["FIT_ORDER", "FitResult", "LayerTerm", "Measured", "fit", "knots", "predict_s",

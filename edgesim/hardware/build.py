@@ -19,7 +19,12 @@ from edgesim.hardware.model import (
     UnitType,
     WeightDecoder,
 )
-from edgesim.hardware.spec import ComputeUnitSpec, HardwareSpec, MemoryLevelSpec
+from edgesim.hardware.spec import (
+    ComputeUnitSpec,
+    HardwareSpec,
+    MemoryLevelSpec,
+)
+from edgesim.hardware.spec_kernels import KernelCostSpec
 from edgesim.vocab import KernelClass, OpClass, Precision
 
 _J_TO_PJ = 1e12
@@ -80,6 +85,12 @@ def _pe_count(u: ComputeUnitSpec) -> int:
     return (u.rows or 1) * (u.cols or 1)
 
 
+def _fit(k: KernelCostSpec) -> KernelFit:
+    pts = (((1, float(k.efficiency)),) if isinstance(k.efficiency, float | int)
+           else tuple((int(a), float(b)) for a, b in k.efficiency))
+    return KernelFit(points=pts, overhead_cycles=k.overhead_cycles, axis=k.axis)
+
+
 def _kernels(u: ComputeUnitSpec) -> tuple[tuple[KernelClass, KernelFit], ...]:
     """The unit's calibrated kernel classes, in the vocabulary's order."""
     if not u.kernels:
@@ -89,10 +100,8 @@ def _kernels(u: ComputeUnitSpec) -> tuple[tuple[KernelClass, KernelFit], ...]:
         k = u.kernels.get(cls)
         if k is None:
             continue
-        pts = (((1, float(k.efficiency)),) if isinstance(k.efficiency, float | int)
-               else tuple((int(a), float(b)) for a, b in k.efficiency))
-        out.append((cls, KernelFit(points=pts, overhead_cycles=k.overhead_cycles,
-                                   axis=k.axis)))
+        cold = _fit(k.cold) if k.cold is not None else None
+        out.append((cls, replace(_fit(k), cold=cold)))
     return tuple(out)
 
 
@@ -182,6 +191,7 @@ def build_level(m: MemoryLevelSpec, spec: HardwareSpec, main_pes: int) -> Memory
         holds=frozenset(m.holds), per_pe=m.per_pe, instances=instances,
         word_bytes=int(m.word), energy_source=source, compression=m.compression,
         bandwidth_declared=m.bandwidth is not None, banks=m.banks, dram_type=m.dram_type,
+        retains_weights=m.retains_weights,
     )
 
 

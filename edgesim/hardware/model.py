@@ -102,30 +102,36 @@ class BatchnormForm(StrEnum):
 class KernelFit:
     """Calibrated cost of one kernel class on a simd unit: sustained efficiency, as a function of
     one GEMM dimension (``axis``: ``k`` the reduction length, or ``m`` the output rows), piecewise
-    linear in its log2 through ``points`` and constant beyond them; and the fixed cycles of one
-    call."""
+    linear in its log2 through ``points`` and constant beyond them; the fixed cycles of one
+    call; and the same run cold (``cold``), where calibration measured it."""
 
     points: tuple[tuple[int, float], ...]  # (size, efficiency), size increasing; one: constant
     overhead_cycles: int
     axis: str = "k"  # "k" (reduction length) or "m" (output rows; a vector op's output elements)
+    cold: KernelFit | None = None  # the cost run cold (after another layer's convolution)
 
     def efficiency_at(self, k: int, m: int) -> float:
-        """Efficiency of a GEMM of reduction length ``k`` and ``m`` output rows."""
-        return self.efficiency(m if self.axis == "m" else k)
+        """Efficiency of a GEMM of reduction length ``k`` and ``m`` output rows (a vector op:
+        ``k`` 1, ``m`` its output elements)."""
+        return _interpolate(self.points, m if self.axis == "m" else k)
 
     def efficiency(self, k: int) -> float:
-        """Efficiency at reduction length ``k`` (any ``k`` for a one-point fit)."""
-        pts = self.points
-        if len(pts) == 1 or k <= pts[0][0]:
-            return pts[0][1]
-        if k >= pts[-1][0]:
-            return pts[-1][1]
-        x = math.log2(k)
-        for (k0, e0), (k1, e1) in zip(pts, pts[1:], strict=False):
-            if k <= k1:
-                t = (x - math.log2(k0)) / (math.log2(k1) - math.log2(k0))
-                return e0 + (e1 - e0) * t
+        """Efficiency at size ``k`` along ``axis`` (any ``k`` for a one-point fit)."""
+        return _interpolate(self.points, k)
+
+
+def _interpolate(pts: tuple[tuple[int, float], ...], k: int) -> float:
+    """Piecewise linear in log2 of ``k`` through ``pts``, constant beyond the ends."""
+    if len(pts) == 1 or k <= pts[0][0]:
+        return pts[0][1]
+    if k >= pts[-1][0]:
         return pts[-1][1]
+    x = math.log2(k)
+    for (k0, e0), (k1, e1) in zip(pts, pts[1:], strict=False):
+        if k <= k1:
+            t = (x - math.log2(k0)) / (math.log2(k1) - math.log2(k0))
+            return e0 + (e1 - e0) * t
+    return pts[-1][1]
 
 
 @dataclass(frozen=True)
@@ -242,6 +248,7 @@ class MemoryLevel:
     bandwidth_declared: bool = True
     banks: int = 1  # SRAM/cache macros the level is split into (the default energy uses it)
     dram_type: DramType | None = None  # DRAM technology, where the spec names one
+    retains_weights: bool = False  # keeps the model's weights across inferences when they fit
 
     def __post_init__(self) -> None:
         # Names are accepted where enums are expected (a level built in code), and normalised.

@@ -21,6 +21,7 @@ from edgesim.hardware.spec import (
     KernelSpec,
     MemoryLevelSpec,
 )
+from edgesim.hardware.spec_kernels import KernelCostSpec
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "spec_reference.md"
 # (section title, model, where it sits in a spec file)
@@ -82,6 +83,8 @@ def _type_words(annotation: Any, metadata: list[Any]) -> str:
         return "number"
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return "one of " + ", ".join(f"`{e.value}`" for e in annotation)
+    if annotation is KernelCostSpec:
+        return "table (`efficiency`, `axis`, `overhead_cycles`, as above)"
     names = {int: "integer", float: "number", str: "text", bool: "true or false"}
     return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
 

@@ -9,17 +9,21 @@ import yaml
 from edgesim.hardware.model import (
     ComputeUnit,
     Hardware,
+    KernelFit,
     MemoryLevel,
     Operand,
     Operation,
     UnitType,
     WeightDecoder,
 )
-from edgesim.units import Dimension, format_quantity
+from edgesim.units import Dimension, format_quantity, parse_quantity
 
 
 def _fmt(si: float, dim: Dimension) -> str:
-    return format_quantity(si, dim, digits=6)
+    text = format_quantity(si, dim, digits=6)
+    if dim == Dimension.SIZE and parse_quantity(text, dim) != si:
+        return f"{int(si)} B"  # a size no unit writes exactly in 6 digits: in bytes
+    return text
 
 
 def _onchip_bytes(hw: Hardware) -> int:
@@ -59,6 +63,9 @@ def _unit_dict(u: ComputeUnit) -> dict[str, Any]:
         d["lanes"], d["cores"] = u.lanes, u.cores
         d["efficiency"] = u.efficiency
         d["layer_overhead_cycles"] = u.layer_overhead_cycles
+        d["batchnorm"] = u.batchnorm.value
+        if u.kernels:
+            d["kernels"] = {cls.value: _kernel_dict(fit) for cls, fit in u.kernels}
     if u.type in (UnitType.SYSTOLIC, UnitType.SPATIAL):
         d["dataflow"] = u.dataflow.value
     d["operation"] = u.operation.value
@@ -84,6 +91,15 @@ def _unit_dict(u: ComputeUnit) -> dict[str, Any]:
     return d
 
 
+def _kernel_dict(fit: KernelFit) -> dict[str, Any]:
+    d: dict[str, Any] = {"efficiency": (fit.points[0][1] if len(fit.points) == 1
+                                        else [[k, e] for k, e in fit.points]),
+                         "axis": fit.axis, "overhead_cycles": fit.overhead_cycles}
+    if fit.cold is not None:
+        d["cold"] = _kernel_dict(fit.cold)
+    return d
+
+
 def _level_dict(m: MemoryLevel) -> dict[str, Any]:
     d: dict[str, Any] = {"name": m.name, "type": m.type.value,
                          "size": _fmt(m.size_bytes, Dimension.SIZE)}
@@ -103,6 +119,8 @@ def _level_dict(m: MemoryLevel) -> dict[str, Any]:
         d["dram_type"] = m.dram_type.value
     if m.compression.value != "none":
         d["compression"] = m.compression.value
+    if m.retains_weights:
+        d["retains_weights"] = True
     return d
 
 

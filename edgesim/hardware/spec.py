@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -30,86 +27,26 @@ from edgesim.hardware.model import (
     WeightDecoder,
     ZeroSkip,
 )
+from edgesim.hardware.spec_kernels import KernelSpec
+from edgesim.hardware.spec_types import (
+    Area,
+    Bandwidth,
+    Energy,
+    FieldError,
+    Frequency,
+    MemEnergy,
+    Name,
+    PositiveInt,
+    Power,
+    Size,
+    Voltage,
+    _Frozen,
+)
 from edgesim.hardware.tech import DramType
-from edgesim.units import Dimension, parse_quantity
 from edgesim.vocab import GEMM_OPS, KernelClass, OpClass, OpKind, Precision, parse_nm
 
 PRECISIONS = tuple(p.value for p in Precision)
 OP_CLASS_NAMES = tuple(c.value for c in OpClass)
-
-
-def _quantity(dim: Dimension, allow_zero: bool = False) -> Callable[[object], float]:
-    def parse(value: object) -> float:
-        try:
-            return parse_quantity(value, dim, allow_zero=allow_zero)
-        except SpecError as exc:  # pydantic reports ValueErrors with their location
-            raise ValueError(exc.detail) from None
-
-    return parse
-
-
-def _energy_per_byte_or_access(value: object) -> float | tuple[float]:
-    """``"x pJ/B"`` / ``"x pJ/bit"`` -> J per byte (float); ``"x pJ"`` -> (J per access,)."""
-    try:
-        return parse_quantity(value, Dimension.ENERGY_PER_BYTE)
-    except SpecError:
-        pass
-    try:
-        return (parse_quantity(value, Dimension.ENERGY),)
-    except SpecError:
-        raise ValueError(
-            f'expected an energy such as "1.2 pJ/B", "0.15 pJ/bit" or "10 pJ" (per access of '
-            f"`word` bytes), got {value!r}") from None
-
-
-Size = Annotated[float, BeforeValidator(_quantity(Dimension.SIZE))]
-Frequency = Annotated[float, BeforeValidator(_quantity(Dimension.FREQUENCY))]
-Bandwidth = Annotated[float, BeforeValidator(_quantity(Dimension.BANDWIDTH))]
-Energy = Annotated[float, BeforeValidator(_quantity(Dimension.ENERGY))]
-Area = Annotated[float, BeforeValidator(_quantity(Dimension.AREA, allow_zero=True))]
-Power = Annotated[float, BeforeValidator(_quantity(Dimension.POWER, allow_zero=True))]
-Voltage = Annotated[float, BeforeValidator(_quantity(Dimension.VOLTAGE))]
-MemEnergy = Annotated[float | tuple[float], BeforeValidator(_energy_per_byte_or_access)]
-PositiveInt = Annotated[int, Field(gt=0, strict=True)]
-Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")]
-
-
-class FieldError(ValueError):
-    """A cross-field check failing at a known sub-field (``field`` relative to the model)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class _Frozen(BaseModel):
-    # Each field's docstring is its description: `docs/spec_reference.md` is generated from them.
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
-class KernelSpec(_Frozen):
-    """Calibrated cost of one kernel class of a simd unit (what `edgesim calibrate` writes)."""
-
-    efficiency: float | list[tuple[PositiveInt, float]]
-    """Sustained fraction of peak: one number, or [size, efficiency] points with the size along `axis` increasing, interpolated in log2 of the size and held constant beyond the ends."""
-    axis: Literal["k", "m"] = "k"
-    """The dimension the efficiency points follow: `k` (a GEMM's reduction length: input channels x kernel area / groups) or `m` (a GEMM's output rows: output pixels x batch, or tokens; a vector op's output elements)."""
-    overhead_cycles: int = Field(default=0, ge=0, strict=True)
-    """Fixed cycles of one call of the kernel (dispatch, primitive setup, layout reorders)."""
-
-    @field_validator("efficiency")
-    @classmethod
-    def _points(cls, v: float | list[tuple[int, float]]) -> float | list[tuple[int, float]]:
-        values = [v] if isinstance(v, float | int) else [e for _, e in v]
-        if not values:
-            raise ValueError("expected at least one [K, efficiency] point")
-        if any(not 0.0 < e <= 1.0 for e in values):
-            raise ValueError(f"efficiencies must be in (0, 1], got {values}")
-        if not isinstance(v, float | int):
-            ks = [k for k, _ in v]
-            if any(b <= a for a, b in zip(ks, ks[1:], strict=False)):
-                raise ValueError(f"sizes must increase from point to point, got {ks}")
-        return v
 
 
 class ComputeUnitSpec(_Frozen):
@@ -325,6 +262,8 @@ class MemoryLevelSpec(_Frozen):
     """Where the level's energies come from (shown by `specs show`)."""
     compression: Compression = Compression.NONE
     """Encoding of the activations stored here: `none` or `rlc` (run-length coding of zeros)."""
+    retains_weights: bool = False
+    """Keeps the model's weights across inferences when they all fit (in half the level when it also holds activations): a CPU's last-level cache under repeated inference, a parameter cache. Steady-state weight reads then come from here, not from the level above. One shared on-chip level holding weights."""
 
     @model_validator(mode="after")
     def _check(self) -> MemoryLevelSpec:
@@ -342,6 +281,10 @@ class MemoryLevelSpec(_Frozen):
             raise FieldError("banks", "`banks` applies only to sram and cache levels")
         if self.word > self.size / self.banks:
             raise FieldError("word", "`word` is larger than `size`")
+        if self.retains_weights and (self.per_pe or self.type in (MemoryType.DRAM, MemoryType.FLASH)
+                                     or Operand.WEIGHTS not in self.holds):
+            raise FieldError("retains_weights", "`retains_weights` applies to a shared on-chip "
+                             "level that holds weights")
         if self.compression != Compression.NONE and (self.per_pe or not (
                 {Operand.INPUTS, Operand.OUTPUTS} & set(self.holds))):
             raise FieldError("compression", "`compression` applies to a shared level that holds "
@@ -433,6 +376,11 @@ class HardwareSpec(_Frozen):
         for op in Operand:
             if not any(op in m.holds for m in self.memory):
                 raise FieldError("memory", f"no level holds {op.value}")
+        if sum(m.retains_weights for m in self.memory) > 1:
+            raise FieldError("memory", "at most one level `retains_weights`")
+        if self.weight_decoder != WeightDecoder.NONE and any(m.retains_weights for m in self.memory):
+            raise FieldError("weight_decoder", "a `weight_decoder` chip cannot also retain "
+                             "weights on chip (`retains_weights`): which form it keeps is unset")
         clocks = [p.clock for p in self.dvfs]
         if len(set(clocks)) != len(clocks):
             raise FieldError("dvfs", "clocks must be distinct")

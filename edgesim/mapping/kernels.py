@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from edgesim.hardware.model import BatchnormForm, ComputeUnit
@@ -32,12 +33,14 @@ def is_channelwise(layer: Layer) -> bool:
 
 
 def kernel_class(layer: Layer) -> KernelClass:
-    """The kernel class of ``layer``: convs by grouping and kernel size (up to 3x3 -> conv3x3,
-    up to 5x5 -> conv5x5, larger -> conv7x7), linear, matmul, then the vector ops' classes."""
+    """The kernel class of ``layer``: convs by grouping (one input channel per group: depthwise,
+    else grouped) and kernel size (up to 3x3 -> conv3x3, up to 5x5 -> conv5x5, larger ->
+    conv7x7), linear, matmul, then the vector ops' classes."""
     op = layer.op
     if op in (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D, OpKind.CONV_TRANSPOSE2D):
-        if layer.groups > 1:
-            return KernelClass.DEPTHWISE if is_channelwise(layer) else KernelClass.GROUPED
+        if layer.groups > 1:  # one input channel per group: a depthwise kernel (torch's own)
+            return (KernelClass.DEPTHWISE if layer.groups == layer.in_channels
+                    else KernelClass.GROUPED)
         size = max(layer.kernel)
         if size <= 1:
             return KernelClass.CONV1X1
@@ -69,24 +72,66 @@ class KernelCost:
     calibrated: bool
 
 
-def kernel_cost(layer: Layer, unit: ComputeUnit, k: int = 1, m: int = 1) -> KernelCost:
+CONVOLUTION_CLASSES = frozenset({KernelClass.CONV1X1, KernelClass.CONV3X3, KernelClass.CONV5X5,
+                                 KernelClass.CONV7X7, KernelClass.DEPTHWISE,
+                                 KernelClass.GROUPED})
+
+
+def cold_layers(layers: Sequence[Layer]) -> tuple[bool, ...]:
+    """Per layer (execution order, one inference after another): whether it runs cold, i.e.
+    whether a convolution of another layer ran since the last layer of its kernel class (the
+    previous inference's, for a class that runs once). In torch eager a convolution leaves a
+    CPU's private caches to its own reordered tensors, so the next op of another class starts
+    with its code and data out of them (``calibrate.cases.convolution_block`` measures it); a
+    class running again before any convolution, as the linears and norms of a transformer
+    block do, finds them warm."""
+    classes = [kernel_class(layer) for layer in layers]
+    n = len(classes)
+    out = []
+    for i, cls in enumerate(classes):
+        cold = False
+        for d in range(1, n + 1):
+            prev = classes[(i - d) % n]
+            if prev == cls:
+                break
+            if prev in CONVOLUTION_CLASSES:
+                cold = True
+                break
+        out.append(cold)
+    return tuple(out)
+
+
+def kernel_cost(layer: Layer, unit: ComputeUnit, k: int = 1, m: int = 1, cold: bool = False
+                ) -> KernelCost:
     """The unit's calibrated cost of ``layer``'s class for a GEMM of reduction length ``k`` and
-    ``m`` output rows (a vector op: ``k`` 1, ``m`` its output elements); a class the unit was not calibrated for costs the unit's ``efficiency``
-    and ``layer_overhead_cycles``."""
+    ``m`` output rows (a vector op: ``k`` 1, ``m`` its output elements), run ``cold`` where
+    the class has a cold fit (:func:`cold_layers`); a class the unit was not calibrated for
+    costs the unit's ``efficiency`` and ``layer_overhead_cycles``."""
     cls = kernel_class(layer)
     fit = unit.kernel(cls)
     if fit is None:
         return KernelCost(cls, unit.efficiency, unit.layer_overhead_cycles, False)
+    if cold and fit.cold is not None:
+        fit = fit.cold
     return KernelCost(cls, fit.efficiency_at(k, m), fit.overhead_cycles, True)
+
+
+def runs_cold(unit: ComputeUnit) -> bool:
+    """Whether any of the unit's kernel classes has a cold fit (then :func:`cold_layers`
+    matters to its layers)."""
+    return any(fit.cold is not None for _, fit in unit.kernels)
 
 
 def separate_batchnorm_cycles(layer: Layer, unit: ComputeUnit) -> int:
     """Cycles of the BatchNorm folded into ``layer`` when the unit runs it on its own
     (``batchnorm: separate``, torch eager): one scale-and-shift per output element on the
-    ``batchnorm`` kernel (or the unit's own efficiency and overhead), 0 otherwise."""
+    ``batchnorm`` kernel (or the unit's own efficiency and overhead), 0 otherwise. It runs
+    right after its convolution: cold, where the class has a cold fit."""
     if unit.batchnorm != BatchnormForm.SEPARATE or not any(k == "folded" for k, _ in layer.extra):
         return 0
     fit = unit.kernel(KernelClass.BATCHNORM)
+    if fit is not None and fit.cold is not None and kernel_class(layer) in CONVOLUTION_CLASSES:
+        fit = fit.cold
     eff, over = ((fit.efficiency_at(1, layer.output_elems), fit.overhead_cycles)
                  if fit is not None
                  else (unit.efficiency, unit.layer_overhead_cycles))
@@ -94,5 +139,6 @@ def separate_batchnorm_cycles(layer: Layer, unit: ComputeUnit) -> int:
     return int(-(-ops // max(1.0, unit.lanes * unit.cores * eff))) + over
 
 
-__all__ = ["REGISTER_TILE_ROWS", "KernelCost", "is_channelwise", "kernel_class", "kernel_cost",
+__all__ = ["CONVOLUTION_CLASSES", "REGISTER_TILE_ROWS", "KernelCost", "cold_layers",
+           "is_channelwise", "kernel_class", "kernel_cost", "runs_cold",
            "separate_batchnorm_cycles"]

@@ -110,6 +110,7 @@ class GemmView:
     work_fraction: float  # of the reduction the unit performs after skipping zeros / N:M
     op_class: OpClass  # MAC, or ADDER for an adder layer
     cycle_fraction: float = 1.0  # of the reduction's time, load imbalance included
+    cold: bool = False  # runs with the caches cold (``kernels.cold_layers``): calibrated units
 
     @property
     def b_bits(self) -> int:

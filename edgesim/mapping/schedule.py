@@ -18,6 +18,7 @@ runs on the fallback unit.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,12 +27,22 @@ from functools import partial
 from edgesim.hardware.model import Compression, ComputeUnit, Hardware, WeightDecoder
 from edgesim.mapping import placement
 from edgesim.mapping.counts import MAX_TILE_STEPS, LayerCounts, Schedule
+from edgesim.mapping.kernels import cold_layers, runs_cold
 from edgesim.mapping.mapper import gemm_view
 from edgesim.mapping.memo import memoized, memoized_estimates, memoized_schedule
 from edgesim.mapping.registry import mapper_for
 from edgesim.mapping.residency import consumers_of, input_sources, plan_activations
 from edgesim.mapping.storage import layer_sizes, rlc_ratio, weight_storage_bits
-from edgesim.mapping.topology import IN, OUT, activation_home, chain, staged_folds, unit_view
+from edgesim.mapping.topology import (
+    IN,
+    OUT,
+    activation_home,
+    chain,
+    retaining_level,
+    retention_capacity_bytes,
+    staged_folds,
+    unit_view,
+)
 from edgesim.mapping.traffic import Residency, level_traffic
 from edgesim.mapping.vector import packed_vector_lanes, vector_op
 from edgesim.vocab import GEMM_OPS, WEIGHTED_OPS, OpClass, OpKind, parse_nm
@@ -108,13 +119,15 @@ def _every_level(levels: Sequence[str], by_level: dict[str, int]) -> dict[str, i
 
 def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
               inputs_on_chip: bool | Sequence[bool] = False, outputs_on_chip: bool = False,
-              transfer_bytes: int = 0, output_zero_fraction: float = 0.0) -> LayerCounts:
+              transfer_bytes: int = 0, output_zero_fraction: float = 0.0,
+              weights_retained: bool = False, cold: bool = False) -> LayerCounts:
     """Counts of one layer on ``hw`` (on ``unit``, or where ``placement.place`` puts it).
 
     ``inputs_on_chip``: whether the input tensors are already on chip, one flag for all of them
     or one per ``layer.in_shapes`` entry; ``outputs_on_chip``: the output stays on chip.
     ``output_zero_fraction``: zeros in the output as its consumers see them (their
-    ``act_sparsity``), for activation compression.
+    ``act_sparsity``), for activation compression. ``weights_retained``: the weights live in
+    the level that retains them (``weights_retained_by``), not in DRAM.
     """
     unit = unit or placement.place(layer, hw)
     levels = [m.name for m in hw.memory]
@@ -125,9 +138,11 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
     pack = placement.pack_factor(layer, unit)
     if layer.op in GEMM_OPS:
         view = gemm_view(layer, unit, a_bits, w_bits, pack)
+        if cold:
+            view = dataclasses.replace(view, cold=True)
         res = mapper_for(unit)(view, unit, hw, sizes)
     else:
-        res = vector_op(layer, unit, sizes, a_bits)
+        res = vector_op(layer, unit, sizes, a_bits, cold)
     flags = ([inputs_on_chip] * len(layer.in_shapes) if isinstance(inputs_on_chip, bool)
              else list(inputs_on_chip))
     in_res, w_res = _resident_bytes(layer, flags, a_bits)
@@ -136,7 +151,8 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
     lt = level_traffic(hw, layer, sizes, res.array,
                        Residency(inputs_resident_bytes=in_res, weights_resident_bytes=w_res,
                                  outputs_on_chip=outputs_on_chip, inputs_home_ratio=in_ratio,
-                                 outputs_home_ratio=out_ratio, weights_home_ratio=w_ratio))
+                                 outputs_home_ratio=out_ratio, weights_home_ratio=w_ratio,
+                                 weights_retained=weights_retained))
     # Each kept weight fetched coded is looked up in the codebook, after a Huffman decode
     # where its indices arrive Huffman-coded: one decoder step each.
     decoded = (math.ceil(lt.home_weight_bytes * _kept_weights(layer) / sizes.weights_bytes)
@@ -293,6 +309,21 @@ def _workload_estimates(wl: Workload, hw: Hardware, batch: int | None
     return tuple(unit_estimates(layer, hw) for layer in wl.layers)
 
 
+def weights_retained_by(wl: Workload, hw: Hardware, units: Sequence[ComputeUnit]) -> str | None:
+    """The level that keeps ``wl``'s weights across inferences on ``hw`` (``retains_weights``),
+    when every layer's stored weights (at the precision its unit runs) fit its
+    ``retention_capacity_bytes``; None when the chip has none or they do not fit."""
+    keep = retaining_level(hw)
+    if keep is None:
+        return None
+    total = 0
+    for layer, unit in zip(wl.layers, units, strict=True):
+        if layer.op in WEIGHTED_OPS:
+            w_bits, a_bits = (p.bits for p in placement.resolved_precisions(layer, unit))
+            total += layer_sizes(layer, w_bits, a_bits, hw.sparse_index_bits).weights_bytes
+    return keep.name if total <= retention_capacity_bytes(keep) else None
+
+
 def _map_workload(wl: Workload, hw: Hardware, batch: int | None, choice: Sequence[str]
                   ) -> Schedule:
     if batch is not None:
@@ -301,6 +332,9 @@ def _map_workload(wl: Workload, hw: Hardware, batch: int | None, choice: Sequenc
     consumers = consumers_of(wl)
     plan = plan_activations(wl, hw, consumers, [hw.unit(name) for name in choice])
     units, resident = plan.units, plan.resident
+    keep = weights_retained_by(wl, hw, units)
+    colds = (cold_layers(wl.layers) if any(runs_cold(u) for u in hw.compute)
+             else (False,) * len(wl.layers))
     out_shapes = [layer.out_shape for layer in wl.layers]
     counts: list[LayerCounts] = []
     for i, layer in enumerate(wl.layers):
@@ -333,10 +367,13 @@ def _map_workload(wl: Workload, hw: Hardware, batch: int | None, choice: Sequenc
                         output_zero_fraction=zeros, head_cycles=head_cycles,
                         transfer_bytes=transfer)))
             continue
+        kept = (keep is not None and layer.op in WEIGHTED_OPS
+                and any(m.name == keep for m in unit_view(hw, units[i]).memory))
+        cold = colds[i] and runs_cold(units[i])
         counts.append(memoized(
-            layer, hw, units[i], (tuple(flags), resident[i], transfer, zeros),
+            layer, hw, units[i], (tuple(flags), resident[i], transfer, zeros, kept, cold),
             partial(map_layer, layer, hw, units[i], inputs_on_chip=flags,
                     outputs_on_chip=resident[i], transfer_bytes=transfer,
-                    output_zero_fraction=zeros)))
+                    output_zero_fraction=zeros, weights_retained=kept, cold=cold)))
     deps = tuple(tuple(index[s] for s in layer.inputs) for layer in wl.layers)
     return Schedule(workload=wl, hardware=hw, batch=wl.batch, layers=tuple(counts), deps=deps)

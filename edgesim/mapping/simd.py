@@ -81,7 +81,7 @@ def map_simd(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> Comp
         lane_use = vector_fill(n, vec)
         tiles = groups * math.ceil(m / REGISTER_TILE_ROWS) * math.ceil(n / vec)
     cores_used = min(unit.cores, max(1, tiles))
-    cost = kernel_cost(g.layer, unit, k, m)
+    cost = kernel_cost(g.layer, unit, k, m, g.cold)
     rate = vec * cores_used * cost.efficiency * lane_use
     if emulated:
         rate /= ADDER_INSTRUCTIONS_ON_MAC
@@ -104,6 +104,7 @@ def map_simd(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> Comp
             f"lane use {lane_use:.2f}"
             f"{', channel-vectorized' if channelwise else ''}"
             f"{', |x-w| emulated in 2 instructions' if emulated else ''}"
+            f"{', cold' if g.cold and cost.calibrated else ''}"
             f"{f', +{cost.overhead_cycles} overhead cycles' if cost.overhead_cycles else ''}"
             f"{f', +{bn_cycles} cycles of its BatchNorm run separately' if bn_cycles else ''}")
     return ComputeResult(cycles, useful, {g.op_class: useful}, g.dense_ops, array, note,

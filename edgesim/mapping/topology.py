@@ -2,7 +2,9 @@
 
 * Each operand lives in the buffers whose ``holds`` lists it (outer to inner, ``chain``).
 * Activations live off the array in their *home*: DRAM, or on an MCU (flash outermost) the first
-  SRAM that holds them (``activation_home``). Weights live in the outermost level.
+  SRAM that holds them (``activation_home``). Weights live in the outermost level, or, on a chip
+  with a level that ``retains_weights`` (``retaining_level``) and a model whose weights all fit
+  its ``retention_capacity_bytes``, in that level across inferences (steady state).
 * Activation residency (``mapping.residency``): tensors kept between layers are parked in the
   outermost buffers holding outputs and inputs (``parking_buffers``), up to half of each.
 * Partial sums accumulate in the ``accumulator`` (the innermost buffer holding outputs), up to
@@ -96,6 +98,20 @@ def parking_buffers(hw: Hardware) -> list[MemoryLevel]:
         if c and c[0] not in out:
             out.append(c[0])
     return out
+
+
+def retaining_level(hw: Hardware) -> MemoryLevel | None:
+    """The level that keeps a model's weights across inferences (``retains_weights``), if the
+    chip (as a unit sees it) has one."""
+    return next((m for m in hw.memory if m.retains_weights), None)
+
+
+def retention_capacity_bytes(level: MemoryLevel) -> int:
+    """Bytes of weights a retaining level keeps: all of it when it holds only weights, else the
+    half that parked activations do not take (``parking_capacity_bytes``)."""
+    if level.holds == frozenset({W}):
+        return level.total_bytes
+    return level.total_bytes - parking_capacity_bytes(level)
 
 
 def parking_capacity_bytes(level: MemoryLevel) -> int:

@@ -1,7 +1,7 @@
 """Per-level traffic of one layer: the reads and writes of every memory level (totals across instances).
 
-* Each operand flows from its home (``topology``: DRAM, or an MCU's SRAM for activations)
-  through the buffers that hold it, outer to inner; each buffer level is tiled (``tiling``) and
+* Each operand flows from its home (``topology``: DRAM, or an MCU's SRAM for activations; the
+  weights from a level that retains them, ``Residency.weights_retained``) through the buffers that hold it, outer to inner; each buffer level is tiled (``tiling``) and
   moves the chosen plan's bytes from the level above.
 * A mapper whose dataflow fixes the loop order above its buffers (row-stationary processing
   passes: ``spatial``) hands its own plan for the outermost buffer level (``ArraySide.home_plan``);
@@ -37,6 +37,7 @@ from edgesim.mapping.topology import (
     onchip_buffers,
     per_pe_levels,
     psum_spill_level,
+    retaining_level,
 )
 from edgesim.vocab import GEMM_OPS, OpKind
 from edgesim.workload.layer import Layer
@@ -69,6 +70,7 @@ class Residency:
     inputs_home_ratio: float = 1.0  # stored / raw size of the inputs at the activation home
     outputs_home_ratio: float = 1.0  # likewise of the output
     weights_home_ratio: float = 1.0  # coded / decoded size of the weights at their home
+    weights_retained: bool = False  # the weights live in the retaining level (steady state)
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,9 @@ def _resident_share(part: int, whole: int) -> float:
 
 def _paths(hw: Hardware, layer: Layer, sizes: Sizes, res: Residency) -> _Paths:
     act_home = activation_home(hw)
-    homes: dict[Operand, MemoryLevel | None] = {IN: act_home, OUT: act_home, W: hw.outermost}
+    keep = retaining_level(hw) if res.weights_retained else None
+    homes: dict[Operand, MemoryLevel | None] = {IN: act_home, OUT: act_home,
+                                                W: keep if keep is not None else hw.outermost}
     chains = {op: [m for m in chain(hw, op) if m is not homes[op]] for op in (IN, W, OUT)}
     # Where a resident activation sits: the outermost buffer of its chain (an output buffer
     # becomes the next layer's input buffer by swapping roles), or any activation buffer.

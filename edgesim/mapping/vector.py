@@ -41,9 +41,11 @@ def packed_vector_lanes(unit: ComputeUnit, act_bits: int, efficiency: float | No
     return vector_lanes(unit, efficiency) * pack
 
 
-def vector_op(layer: Layer, unit: ComputeUnit, sizes: Sizes, act_bits: int) -> ComputeResult:
-    """Pooling, elementwise, activation, softmax, norm, upsample and concat on any unit."""
-    cost = kernel_cost(layer, unit, 1, layer.output_elems)
+def vector_op(layer: Layer, unit: ComputeUnit, sizes: Sizes, act_bits: int, cold: bool = False
+              ) -> ComputeResult:
+    """Pooling, elementwise, activation, softmax, norm, upsample and concat on any unit
+    (``cold``: with the caches cold, ``kernels.cold_layers``)."""
+    cost = kernel_cost(layer, unit, 1, layer.output_elems, cold)
     lanes = packed_vector_lanes(unit, act_bits, cost.efficiency)
     reads = {Operand.INPUTS: sizes.inputs_bytes}
     if layer.op in (OpKind.CONCAT, OpKind.EMBEDDING):
@@ -58,6 +60,6 @@ def vector_op(layer: Layer, unit: ComputeUnit, sizes: Sizes, act_bits: int) -> C
     overhead = cost.overhead_cycles if unit.type == UnitType.SIMD else 0
     cycles = max(1, math.ceil(work / lanes)) + overhead
     array = ArraySide(reads_bytes=reads, output_write_bytes=sizes.outputs_bytes)
-    label = f"{cost.cls.value} " if cost.calibrated else ""
+    label = f"{cost.cls.value}{' cold' if cold else ''} " if cost.calibrated else ""
     return ComputeResult(cycles, work, ops, work, array,
                          note=f"vector path {label}{lanes:g} elem/cycle")

@@ -27,6 +27,9 @@ def test_a_quick_calibration_measures_fits_and_writes_a_spec(tmp_path: Path,
     hw = load_hardware(out)
     unit = hw.main_unit
     assert unit.cores == 1 and unit.batchnorm == BatchnormForm.SEPARATE and unit.kernels
+    # each case was timed warm and cold (after a convolution block): every class has both
+    assert all(fit.cold is not None for _, fit in unit.kernels) and "cold: class" in printed.out
+    assert [m.retains_weights for m in hw.memory][:2] == [False, True]  # the LLC
     # a refit of the stored measurements writes the same spec, byte for byte
     (tmp_path / "re").mkdir()
     again = tmp_path / "re" / "mine.yaml"  # same name, so the same spec text

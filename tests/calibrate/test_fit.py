@@ -127,3 +127,44 @@ def test_measurements_files_are_checked(tmp_path: Path) -> None:
     with pytest.raises(EdgesimError, match="not a readable measurements file"):
         Measurements.from_json('{"format": 1}', "x.json")
     assert math.isfinite(Measurements.from_json(RECORDED.read_text(), "r").gemm_macs_per_s)
+
+
+def test_cold_classes_are_fitted_on_the_cold_times_with_the_first_layer_cold(
+        recorded: Measurements) -> None:
+    """Cold times made with a known cold overhead on each chain's first layer (the rest warm,
+    as ``mapping.kernels.cold_layers`` prices a chain of one class) are fitted back to it."""
+    clock = clock_of(recorded)
+    base = base_hardware(recorded, clock)
+    streamed = {lv.name: lv.bandwidth_bytes_per_s for lv in recorded.levels if lv.name != "dram"}
+    cls = KernelClass.CONV3X3
+    cases = [Case(cls, "conv", c, c, s, 3, chain=3) for c in (8, 16, 32, 64) for s in (7, 14, 28)]
+    warm = {cls: (KernelFit(((72, 0.3), (576, 0.8)), 0), 20e-6)}
+    cold = {cls: (KernelFit(((72, 0.3), (576, 0.8)), 0), 90e-6)}
+    measured = []
+    for case in cases:
+        module, inputs = build(case)
+        m = Measured(case, 1.0, terms_of(trace(module, inputs, name=case.id), base, 1e6))
+        assert len(m.terms) == 3
+        measured.append(replace(m, measured_s=predict_s(m, warm, warm[cls], streamed),
+                                cold_s=predict_s(m, warm, warm[cls], streamed, cold)))
+    result = fit(measured, streamed)
+    assert result.fits[cls][1] == pytest.approx(20e-6, rel=0.02)
+    assert result.cold[cls][1] == pytest.approx(90e-6, rel=0.02)
+    assert max(result.errors(cold=True)) < 0.02
+    assert [r["class"] for r in result.summary(cold=True)] == ["conv3x3"]
+
+
+def test_fastest_and_cold_times_round_trip_and_older_files_fit_their_medians(
+        recorded: Measurements) -> None:
+    import json
+
+    s0 = recorded.samples[0]
+    timed = replace(recorded, samples=(replace(s0, best_s=s0.median_s / 2, cold_s=s0.median_s),
+                                       *recorded.samples[1:]))
+    back = Measurements.from_json(timed.to_json(), "t.json")
+    assert back.samples[0] == timed.samples[0] and back.samples[0].time_s == s0.median_s / 2
+    old = json.loads(recorded.to_json())  # written before best_s and cold_s were kept
+    assert all("best_s" not in smp and "cold_s" not in smp for smp in old["samples"])
+    assert recorded.samples[0].time_s == recorded.samples[0].median_s
+    _, result = fit_measurements(recorded)
+    assert not result.cold and not result.cold_rows  # nothing timed cold: no cold classes

@@ -226,7 +226,7 @@ def test_file_overrides_and_base(tmp_path: Path) -> None:
         load_hardware(loop)
 
 
-@pytest.mark.parametrize("name", sorted(REQUIRED))
+@pytest.mark.parametrize("name", sorted(REQUIRED | {"host-cpu", "h200"}))  # + calibrated ones
 def test_show_round_trips(name: str, tmp_path: Path) -> None:
     hw = load_hardware(name)
     text = spec_to_yaml(hw)
@@ -238,13 +238,15 @@ def test_show_round_trips(name: str, tmp_path: Path) -> None:
         assert a.pe_count == b.pe_count and a.precisions == b.precisions and a.ops == b.ops
         assert (a.fuses, a.dram_overlap) == (b.fuses, b.dram_overlap)
         assert (a.fill_cycles, a.packs_channels) == (b.fill_cycles, b.packs_channels)
+        assert (a.kernels, a.batchnorm) == (b.kernels, b.batchnorm)  # calibrated classes, cold
         for op in OpClass:
             for prec in a.precisions:
                 assert b.energy_pj(op, prec) == pytest.approx(a.energy_pj(op, prec), rel=1e-5)
         assert b.pe_area_mm2 == pytest.approx(a.pe_area_mm2, rel=1e-5)
     for a2, b2 in zip(hw.memory, back.memory, strict=True):
-        assert (a2.name, a2.size_bytes, a2.holds, a2.instances, a2.compression) == \
-            (b2.name, b2.size_bytes, b2.holds, b2.instances, b2.compression)
+        assert (a2.name, a2.size_bytes, a2.holds, a2.instances, a2.compression,
+                a2.retains_weights) == (b2.name, b2.size_bytes, b2.holds, b2.instances,
+                                        b2.compression, b2.retains_weights)
         assert b2.read_energy_pj_per_byte == pytest.approx(a2.read_energy_pj_per_byte, rel=1e-5)
         assert b2.area_mm2 == pytest.approx(a2.area_mm2, rel=1e-5)
     assert back.clock_hz == pytest.approx(hw.clock_hz) and back.fallback_unit == hw.fallback_unit

@@ -9,7 +9,7 @@ import pytest
 
 from edgesim.hardware import load_hardware
 from edgesim.hardware.model import BatchnormForm, KernelFit
-from edgesim.mapping.kernels import kernel_class
+from edgesim.mapping.kernels import cold_layers, kernel_class
 from edgesim.sim import simulate
 from edgesim.vocab import KernelClass, OpKind
 from edgesim.workload.ir import Workload
@@ -26,6 +26,8 @@ def _conv(k: int, groups: int = 1, c: int = 32, name: str = "c", extra: tuple = 
     (_conv(1), KernelClass.CONV1X1), (_conv(3), KernelClass.CONV3X3),
     (_conv(5), KernelClass.CONV5X5), (_conv(7), KernelClass.CONV7X7),
     (_conv(3, groups=32), KernelClass.DEPTHWISE), (_conv(3, groups=2), KernelClass.GROUPED),
+    # four channels per group: a grouped kernel in torch, though vectorized across channels
+    (_conv(3, groups=8), KernelClass.GROUPED),
     (Layer("a", OpKind.ACTIVATION, (), ((1, 8),), (1, 8), variant="gelu"),
      KernelClass.ACTIVATION),
     (Layer("h", OpKind.ACTIVATION, (), ((1, 8),), (1, 8), variant="hardswish"),
@@ -81,3 +83,45 @@ def test_a_folded_batchnorm_costs_a_norm_pass_only_where_the_unit_runs_it_separa
     bn = -(-2 * 32 * 14 * 14 // int(lanes * 0.25)) + 500
     assert eager.layers[0].compute_cycles == frozen.layers[0].compute_cycles + bn
     assert unfolded.layers[0].compute_cycles == frozen.layers[0].compute_cycles
+
+
+def _vector(name: str, op: OpKind, variant: str = "") -> Layer:
+    return Layer(name, op, (), ((1, 32, 14, 14),), (1, 32, 14, 14), variant=variant)
+
+
+def test_a_layer_runs_cold_when_a_convolution_ran_since_its_class_last_ran() -> None:
+    relu, add = _vector("r", OpKind.RELU), _vector("a", OpKind.ADD)
+    # a CNN: conv3x3 -> relu -> conv3x3 -> relu -> conv1x1: every relu follows a conv; the
+    # second 3x3 finds its class last run before the relu only (warm); the 1x1 runs once, so
+    # its class last ran an inference ago, before the 3x3s
+    cnn = [_conv(3, name="c1"), relu, _conv(3, name="c2"), relu, _conv(1, name="p")]
+    assert cold_layers(cnn) == (True, True, False, True, True)
+    # a transformer-like chain of classes that repeat before any convolution: warm throughout
+    block = [Layer("l", OpKind.LINEAR, (), ((1, 8, 32),), (1, 8, 32), weight_shape=(32, 32)),
+             _vector("g", OpKind.ACTIVATION, "gelu"), add]
+    assert cold_layers(block * 3) == (False,) * 9
+    # one convolution in the model makes what follows it cold, once
+    assert cold_layers([_conv(3, name="stem"), *block * 2]) == (False, True, True, True,
+                                                                 False, False, False)
+
+
+def test_cold_fits_price_the_layers_that_run_cold() -> None:
+    warm = KernelFit(((1, 0.5),), 100)
+    cold = replace(warm, overhead_cycles=700, cold=None)
+    kernels = ((KernelClass.CONV3X3, warm), (KernelClass.ELEMENTWISE, replace(warm, cold=cold)))
+    hw = _with_kernels(kernels)
+    wl = Workload("w", [_conv(3, name="c"), replace(_vector("r", OpKind.RELU), inputs=("c",))])
+    res = simulate(wl, hw)
+    plain = simulate(wl, _with_kernels(((KernelClass.CONV3X3, warm),
+                                        (KernelClass.ELEMENTWISE, warm))))
+    assert res.layers[0].compute_cycles == plain.layers[0].compute_cycles  # no cold fit: warm
+    assert res.layers[1].compute_cycles == plain.layers[1].compute_cycles + 600
+    # a separate BatchNorm runs right after its convolution: cold
+    bn = replace(warm, cold=replace(warm, overhead_cycles=900))
+    eager = _with_kernels(((KernelClass.CONV3X3, warm), (KernelClass.BATCHNORM, bn)),
+                          BatchnormForm.SEPARATE)
+    warm_bn = _with_kernels(((KernelClass.CONV3X3, warm), (KernelClass.BATCHNORM, warm)),
+                            BatchnormForm.SEPARATE)
+    folded = Workload("w", [_conv(3, extra=(("folded", "bn"),))])
+    assert simulate(folded, eager).layers[0].compute_cycles == \
+        simulate(folded, warm_bn).layers[0].compute_cycles + 800

@@ -32,6 +32,10 @@ def test_one_row_per_model_then_the_summary(small: object) -> None:
     errs = (rows[rows["group"] == "generated"]["ratio"] - 1.0).abs()
     assert summary["generated: share within 20%"] == (errs <= 0.20).mean()
     assert summary["generated: median error"] == errs.median()
+    # two rounds: the odd and the even one measure the same models twice
+    again = (rows[rows["group"] == "generated"]["repeat"] - 1.0).abs()
+    assert again.notna().all() and (rows["repeat"] > 0).all()
+    assert summary["generated: repeat within 20%"] == (again <= 0.20).mean()
     assert -1.0 <= summary["pruned: Spearman rank correlation"] <= 1.0
 
 
