@@ -39,10 +39,12 @@ class KernelClass(StrEnum):
     efficiency and per-call overhead (a simd unit's ``kernels``; ``edgesim calibrate`` fits them)."""
 
     CONV1X1 = "conv1x1"
+    CONV1X1_STRIDED = "conv1x1_strided"  # a strided 1x1 (a downsampling shortcut): torch's
+    # strided path costs a fixed ~70-90 us more on an AVX2 core than the 1x1 of its output
     CONV3X3 = "conv3x3"  # kernels of up to 3x3 (2x2 included)
     CONV5X5 = "conv5x5"
     CONV7X7 = "conv7x7"  # 7x7 and larger
-    DEPTHWISE = "depthwise"  # grouped convs of at most a few filters per group
+    DEPTHWISE = "depthwise"  # grouped convs of one input channel per group
     GROUPED = "grouped"  # other grouped convs
     LINEAR = "linear"
     MATMUL = "matmul"  # batched GEMM between activations (attention)

@@ -91,6 +91,9 @@ def grid(quick: bool = False) -> list[Case]:
     out: list[Case] = []
     out += _conv(K.CONV1X1, 1, [(16, 16), (32, 64), (64, 64), (64, 256), (128, 128), (256, 64),
                                 (256, 256), (512, 512), (96, 24)], sq)
+    # strided 1x1s (ResNet's downsampling shortcuts): torch gathers the strided input first
+    out += _conv(K.CONV1X1_STRIDED, 1, [(16, 32), (64, 128), (128, 256), (256, 512)],
+                 [14, 28, 56], 2)
     out += _conv(K.CONV3X3, 3, [(3, 16), (3, 32), (16, 16), (32, 32), (32, 64), (64, 64),
                                 (96, 96), (128, 128), (256, 256), (512, 512)], sq)
     out += _conv(K.CONV3X3, 3, [(3, 32), (32, 64), (64, 128), (128, 256)], [28, 56, 112], 2)
@@ -105,11 +108,13 @@ def grid(quick: bool = False) -> list[Case]:
                     out.append(Case(K.DEPTHWISE, "conv", c, c, s, 3, 2, c))
                 if s <= 28:
                     out.append(Case(K.DEPTHWISE, "conv", c, c, s, 5, 1, c))
-    for c in (32, 64, 128, 256):
-        for g in (2, 4, 8):
+    for c in (16, 32, 64, 128, 256):
+        for g in (2, 4, 8):  # down to two channels per group
             for s in (7, 14, 28, 56):
                 if c * c // g * 9 * s * s <= 2e8:
                     out.append(Case(K.GROUPED, "conv", c, c, s, 3, 1, g))
+                    if s >= 14 and c <= 64:
+                        out.append(Case(K.GROUPED, "conv", c, c, s, 3, 2, g))
     for ci, co in [(64, 64), (256, 256), (784, 512), (1024, 1024), (2048, 1000), (512, 4096),
                    (192, 768), (768, 192), (128, 10), (512, 10)]:
         for t in (1, 8, 49, 197):

@@ -107,7 +107,7 @@ class ComputeUnitSpec(_Frozen):
     layer_overhead_cycles: int = Field(default=0, ge=0, strict=True)
     """SIMD only: fixed cycles per GEMM layer outside the inner loop (library call, packing setup, thread fork/join; a GPU's kernel launch)."""
     kernels: dict[KernelClass, KernelSpec] | None = None
-    """SIMD only: calibrated kernel classes (conv1x1, conv3x3, conv5x5, conv7x7, depthwise, grouped, linear, matmul, elementwise, activation, pool, global_pool, softmax, layernorm, batchnorm, concat, upsample), each with its own `efficiency` and `overhead_cycles` in place of the unit's; classes not listed use the unit's."""
+    """SIMD only: calibrated kernel classes (conv1x1, conv1x1_strided, conv3x3, conv5x5, conv7x7, depthwise, grouped, linear, matmul, elementwise, activation, pool, global_pool, softmax, layernorm, batchnorm, concat, upsample), each with its own `efficiency` and `overhead_cycles` (and `cold`) in place of the unit's; classes not listed use the unit's."""
     batchnorm: BatchnormForm = BatchnormForm.FOLDED
     """SIMD only: how the software runs a BatchNorm the workload folded into its producer: `folded` (a frozen / deployed graph: no cost) or `separate` (torch eager: its own pass over the output, priced as the `batchnorm` kernel class)."""
     fill_cycles: int | None = Field(default=None, ge=0, strict=True)

@@ -34,8 +34,8 @@ def is_channelwise(layer: Layer) -> bool:
 
 def kernel_class(layer: Layer) -> KernelClass:
     """The kernel class of ``layer``: convs by grouping (one input channel per group: depthwise,
-    else grouped) and kernel size (up to 3x3 -> conv3x3, up to 5x5 -> conv5x5, larger ->
-    conv7x7), linear, matmul, then the vector ops' classes."""
+    else grouped) and kernel size (1x1, strided or not; up to 3x3 -> conv3x3, up to 5x5 ->
+    conv5x5, larger -> conv7x7), linear, matmul, then the vector ops' classes."""
     op = layer.op
     if op in (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D, OpKind.CONV_TRANSPOSE2D):
         if layer.groups > 1:  # one input channel per group: a depthwise kernel (torch's own)
@@ -43,7 +43,7 @@ def kernel_class(layer: Layer) -> KernelClass:
                     else KernelClass.GROUPED)
         size = max(layer.kernel)
         if size <= 1:
-            return KernelClass.CONV1X1
+            return KernelClass.CONV1X1 if max(layer.stride) <= 1 else KernelClass.CONV1X1_STRIDED
         return (KernelClass.CONV3X3 if size <= 3 else KernelClass.CONV5X5 if size <= 5
                 else KernelClass.CONV7X7)
     if op == OpKind.LINEAR:
@@ -72,7 +72,11 @@ class KernelCost:
     calibrated: bool
 
 
-CONVOLUTION_CLASSES = frozenset({KernelClass.CONV1X1, KernelClass.CONV3X3, KernelClass.CONV5X5,
+# The class whose fit prices a class a unit has none for (it was calibrated without it).
+NEAREST_CLASS = {KernelClass.CONV1X1_STRIDED: KernelClass.CONV1X1}
+
+CONVOLUTION_CLASSES = frozenset({KernelClass.CONV1X1, KernelClass.CONV1X1_STRIDED,
+                                 KernelClass.CONV3X3, KernelClass.CONV5X5,
                                  KernelClass.CONV7X7, KernelClass.DEPTHWISE,
                                  KernelClass.GROUPED})
 
@@ -109,6 +113,8 @@ def kernel_cost(layer: Layer, unit: ComputeUnit, k: int = 1, m: int = 1, cold: b
     costs the unit's ``efficiency`` and ``layer_overhead_cycles``."""
     cls = kernel_class(layer)
     fit = unit.kernel(cls)
+    if fit is None and cls in NEAREST_CLASS:  # a spec calibrated before the class existed
+        fit = unit.kernel(NEAREST_CLASS[cls])
     if fit is None:
         return KernelCost(cls, unit.efficiency, unit.layer_overhead_cycles, False)
     if cold and fit.cold is not None:
@@ -139,6 +145,6 @@ def separate_batchnorm_cycles(layer: Layer, unit: ComputeUnit) -> int:
     return int(-(-ops // max(1.0, unit.lanes * unit.cores * eff))) + over
 
 
-__all__ = ["CONVOLUTION_CLASSES", "REGISTER_TILE_ROWS", "KernelCost", "cold_layers",
+__all__ = ["CONVOLUTION_CLASSES", "NEAREST_CLASS", "REGISTER_TILE_ROWS", "KernelCost", "cold_layers",
            "is_channelwise", "kernel_class", "kernel_cost", "runs_cold",
            "separate_batchnorm_cycles"]

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 Case = tuple[str, "nn.Module", tuple[Any, ...]]
 ZOO = ("lenet5", "resnet18", "mobilenet_v2", "vit_tiny")
-ROUNDS = 4  # measurement rounds; a model keeps its fastest call over them, and the fastest
+ROUNDS = 8  # measurement rounds; a model keeps its fastest call over them, and the fastest
 # of the odd and of the even rounds apart (``repeat``: how well the machine repeats itself)
 KINDS = ("conv", "residual", "concat", "depthwise", "grouped", "mlp", "attention")
 

@@ -24,6 +24,7 @@ def _conv(k: int, groups: int = 1, c: int = 32, name: str = "c", extra: tuple = 
 
 @pytest.mark.parametrize("layer, cls", [
     (_conv(1), KernelClass.CONV1X1), (_conv(3), KernelClass.CONV3X3),
+    (replace(_conv(1), stride=(2, 2), out_shape=(1, 32, 7, 7)), KernelClass.CONV1X1_STRIDED),
     (_conv(5), KernelClass.CONV5X5), (_conv(7), KernelClass.CONV7X7),
     (_conv(3, groups=32), KernelClass.DEPTHWISE), (_conv(3, groups=2), KernelClass.GROUPED),
     # four channels per group: a grouped kernel in torch, though vectorized across channels
