@@ -104,10 +104,10 @@ def measure(module: nn.Module, example_inputs: tuple[Any, ...], threads: int = 1
             ``max_repeats``).
         warmup: untimed calls first.
         device: ``cpu`` (wall clock) or ``cuda`` (CUDA events; the module is copied there
-            unless the inputs are there already).
-        before_each: called, untimed, before every call (warm-up calls included): what runs
-            between two calls (calibration's cold cases run a convolution block there). torch's TF32 settings apply as they are:
+            unless the inputs are there already). torch's TF32 settings apply as they are:
             inside ``fp32_exact()`` fp32 layers run fp32 math, as calibration measures them.
+        before_each: called, untimed, before every call (warm-up calls included): what runs
+            between two calls (calibration's cold cases run a convolution block there).
     """
     import torch
 

@@ -21,7 +21,10 @@ Then the classes, one at a time, minimising the log ratios of predicted to measu
 beyond, so that a case a neighbour's load slowed pulls less; the axis whose fit costs less
 wins): the vector classes first,
 then the GEMM classes, matmul last (its cases are fused attention, whose softmax is priced with
-the already fitted softmax class).
+the already fitted softmax class). Then, where the cases were also timed cold (after a
+convolution block: a CPU), each class's cold cost on those times, with a case's first layer
+cold and the rest of its chain warm: its warm curve times one factor (at most 1) and an overhead
+of at least the warm one, so cold is never the cheaper.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ ROBUST_SCALE = 0.1  # soft-L1 loss beyond a 10% log error: a noisy case pulls le
 MEMORY_PROBES = (K.ELEMENTWISE, K.CONCAT)  # the cases the on-chip bandwidths are fitted on
 BANDWIDTH_FACTOR = 4.0  # a fitted bandwidth stays within this factor of the streamed one
 OVERHEAD_BOUNDS_S = (0.0, 2e-3)
+COLD_FACTOR_MIN = 0.1  # a cold class runs at no less than this share of its warm efficiency
 
 
 
@@ -239,10 +243,9 @@ def fit(measured: Sequence[Measured], streamed: dict[str, float],
     cold: dict[KernelClass, tuple[KernelFit, float]] = {}
     for cls in FIT_ORDER:
         mine = [m for m in timed_cold if m.cls == cls]
-        if mine:
-            cold[cls] = _fit_class(
-                cls, mine, lambda m: float(m.cold_s or m.measured_s),
-                lambda trial: predict_s_of(fits, fits, default, bandwidths, {**cold, **trial}))
+        if mine and cls in fits:
+            cold[cls] = _fit_cold(cls, mine, fits[cls], lambda trial: predict_s_of(
+                fits, fits, default, bandwidths, {**cold, **trial}))
     rows = tuple((m.case, m.cls, m.measured_s, predict_s(m, fits, default, bandwidths))
                  for m in measured)
     cold_rows = tuple((m.case, m.cls, float(m.cold_s or 0.0),
@@ -259,6 +262,31 @@ def predict_s_of(trial: Fits, fits: Fits, default: tuple[KernelFit, float],
     """:func:`predict_s` with ``trial`` fits over ``fits`` (warm), or over ``cold``."""
     warm = {**fits, **trial} if cold is None else fits
     return lambda m: predict_s(m, warm, default, bandwidths, cold)
+
+
+def _scaled(fit: KernelFit, factor: float) -> KernelFit:
+    """``fit``'s efficiency curve times ``factor`` (kept within the efficiency bounds)."""
+    return replace(fit, points=tuple((k, min(EFFICIENCY_BOUNDS[1],
+                                             max(EFFICIENCY_BOUNDS[0], e * factor)))
+                                      for k, e in fit.points))
+
+
+def _fit_cold(cls: KernelClass, mine: list[Measured], warm: tuple[KernelFit, float],
+              predictor: Callable[[Fits], Callable[[Measured], float]]
+              ) -> tuple[KernelFit, float]:
+    """A class's cold cost: its warm curve times one factor (at most 1) and an overhead at
+    least the warm one; never cheaper than warm, and two parameters only (in a memory-bound
+    range the cold times cannot tell a curve apart)."""
+    fit, over = warm
+
+    def residuals(x: Sequence[float]) -> list[float]:
+        predict = predictor({cls: (_scaled(fit, x[0]), x[1])})
+        return [math.log(predict(m) / float(m.cold_s or m.measured_s)) for m in mine]
+
+    top = max(over, OVERHEAD_BOUNDS_S[1])
+    x, _ = _solve(residuals, [0.9, min(over * 1.5 + 1e-6, top)], [COLD_FACTOR_MIN, over],
+                  [1.0, top + 1e-9])
+    return _scaled(fit, x[0]), x[1]
 
 
 def _fit_class(cls: KernelClass, mine: list[Measured], target: Callable[[Measured], float],

@@ -110,22 +110,25 @@ def render(machine: Machine, threads: int, form: str, clock_hz: float, clock_not
     return "\n".join(h + body) + "\n"
 
 
-def _level_header(levels: Sequence[Level], fitted: Mapping[str, float]) -> list[str]:
-    """The header lines of each memory level: streamed bandwidth, and the fitted one."""
+def _level_header(levels: Sequence[Level], fitted: Mapping[str, float], cpu: bool = True
+                  ) -> list[str]:
+    """The header lines of each memory level: streamed bandwidth, and the fitted one (a CPU's:
+    and that its last-level cache retains weights)."""
     return [f"#      {lv.name}: {lv.bandwidth_bytes_per_s / 1e9:.1f} GB/s over "
             f"{_bytes(lv.buffer_bytes)}"
             + (f"; fitted on the elementwise and copy cases: {fitted[lv.name] / 1e9:.1f} GB/s "
-               "(the spec's)" if lv.name in fitted else "") for lv in levels] + [
+               "(the spec's)" if lv.name in fitted else "") for lv in levels] + ([
         "#  - the last-level cache `retains_weights`: the spec prices a steady-state inference "
         "(repeated calls, as measured), whose weights, when they fit half of it, come from it, "
-        "not from memory; the cases were fitted warm alike."]
+        "not from memory; the cases were fitted warm alike."] if cpu else [])
 
 
-def _memory_lines(levels: Sequence[Level], fitted: Mapping[str, float], dram_type: str
-                  ) -> list[str]:
-    """The spec's memory section: the fitted bandwidth where there is one, else the streamed."""
+def _memory_lines(levels: Sequence[Level], fitted: Mapping[str, float], dram_type: str,
+                  cpu: bool = True) -> list[str]:
+    """The spec's memory section: the fitted bandwidth where there is one, else the streamed;
+    a CPU's last-level cache retains weights (a GPU's L2 is not checked for it)."""
     lines = ["memory:  # outermost first"]
-    llc = next((lv.name for lv in levels if lv.name != "dram"), None)
+    llc = next((lv.name for lv in levels if lv.name != "dram"), None) if cpu else None
     for lv in levels:
         bw = fitted.get(lv.name, lv.bandwidth_bytes_per_s)
         kind = f"dram, dram_type: {dram_type}" if lv.name == "dram" else "cache"
@@ -228,7 +231,7 @@ def render_gpu(gpu: Gpu, machine: Machine, form: str, clock_hz: float, clock_not
          + ", memory = its total_memory; bandwidth = torch.sum over a buffer (a quarter of L2; "
          "4x L2 or more for memory), repeated, CUDA events (best of calls):"]
     fitted = result.bandwidths if result is not None else {}
-    h += _level_header(levels, fitted)
+    h += _level_header(levels, fitted, cpu=False)
     h += [f"#  - energy (not measured): technology {node:g} nm ({node_src}); op_overhead_energy "
           f"{op_pj:.3g} pJ = {INSTRUCTION_PJ_45NM:g} pJ per 45 nm instruction (Horowitz ISSCC "
           f"2014) x node scaling / {WARP} lanes of a warp; static power {static_w:g} W "
@@ -242,7 +245,7 @@ def render_gpu(gpu: Gpu, machine: Machine, form: str, clock_hz: float, clock_not
             "  - name: cuda_cores", "    type: simd", f"    lanes: {WARP}",
             f"    cores: {gpu.warps_per_clock}", "    operation: mac", "    precisions: [fp32]"]
     body += _unit_tail(result, clock_hz, op_pj, form)
-    body += _memory_lines(levels, fitted, "hbm2")
+    body += _memory_lines(levels, fitted, "hbm2", cpu=False)
     return "\n".join(h + body) + "\n"
 
 

@@ -376,8 +376,15 @@ class HardwareSpec(_Frozen):
         for op in Operand:
             if not any(op in m.holds for m in self.memory):
                 raise FieldError("memory", f"no level holds {op.value}")
-        if sum(m.retains_weights for m in self.memory) > 1:
+        keep = [i for i, m in enumerate(self.memory) if m.retains_weights]
+        if len(keep) > 1:
             raise FieldError("memory", "at most one level `retains_weights`")
+        holders = [i for i, m in enumerate(self.memory) if i and not m.per_pe
+                   and Operand.WEIGHTS in m.holds]
+        if keep and holders and keep[0] != holders[0]:
+            raise FieldError(f"memory[{keep[0]}].retains_weights", "the level that retains "
+                             f"weights must be the outermost on-chip one holding them "
+                             f"({self.memory[holders[0]].name})")
         if self.weight_decoder != WeightDecoder.NONE and any(m.retains_weights for m in self.memory):
             raise FieldError("weight_decoder", "a `weight_decoder` chip cannot also retain "
                              "weights on chip (`retains_weights`): which form it keeps is unset")

@@ -1,5 +1,6 @@
-"""Building blocks of the hardware spec's schema: quantity types (a string with units parsed to
-SI), the frozen base model, the cross-field error."""
+"""Building blocks of the hardware spec's schema: quantity types, its frozen base, field errors.
+
+A quantity is a string with units (``"64 KiB"``), parsed to SI."""
 
 from __future__ import annotations
 

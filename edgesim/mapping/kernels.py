@@ -81,24 +81,35 @@ CONVOLUTION_CLASSES = frozenset({KernelClass.CONV1X1, KernelClass.CONV1X1_STRIDE
                                  KernelClass.GROUPED})
 
 
-def cold_layers(layers: Sequence[Layer]) -> tuple[bool, ...]:
+def cold_layers(layers: Sequence[Layer], units: Sequence[ComputeUnit] | None = None
+                ) -> tuple[bool, ...]:
     """Per layer (execution order, one inference after another): whether it runs cold, i.e.
-    whether a convolution of another layer ran since the last layer of its kernel class (the
-    previous inference's, for a class that runs once). In torch eager a convolution leaves a
-    CPU's private caches to its own reordered tensors, so the next op of another class starts
-    with its code and data out of them (``calibrate.cases.convolution_block`` measures it); a
-    class running again before any convolution, as the linears and norms of a transformer
-    block do, finds them warm."""
-    classes = [kernel_class(layer) for layer in layers]
-    n = len(classes)
+    whether a convolution of another layer on its unit ran since the last layer that ran its
+    kernel class (the previous inference's, for a class that runs once). In torch eager a
+    convolution leaves a CPU's private caches to its own reordered tensors, so the next op of
+    another class starts with its code and data out of them (``calibrate.cases.
+    convolution_block`` measures it); a class running again before any convolution, as the
+    linears and norms of a transformer block do, finds them warm. ``units``: each layer's unit
+    (default: one unit for all); a conv's BatchNorm run on its own (``batchnorm: separate``)
+    runs the batchnorm class right after it."""
+    n = len(layers)
+    names = [u.name for u in units] if units is not None else [""] * n
+    runs: list[set[KernelClass]] = []
+    for i, layer in enumerate(layers):
+        classes = {kernel_class(layer)}
+        if units is not None and units[i].batchnorm == BatchnormForm.SEPARATE \
+                and any(k == "folded" for k, _ in layer.extra):
+            classes.add(KernelClass.BATCHNORM)
+        runs.append(classes)
     out = []
-    for i, cls in enumerate(classes):
+    for i, layer in enumerate(layers):
+        cls = kernel_class(layer)
         cold = False
         for d in range(1, n + 1):
-            prev = classes[(i - d) % n]
-            if prev == cls:
+            j = (i - d) % n
+            if cls in runs[j]:
                 break
-            if prev in CONVOLUTION_CLASSES:
+            if names[j] == names[i] and runs[j] & CONVOLUTION_CLASSES:
                 cold = True
                 break
         out.append(cold)

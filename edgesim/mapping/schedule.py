@@ -273,7 +273,8 @@ def unit_estimates(layer: Layer, hw: Hardware) -> tuple[UnitEstimate, ...]:
     flags = (False,) * len(layer.in_shapes)
     out = []
     for u in units:
-        c = memoized(layer, hw, u, (flags, False, 0, 0.0), partial(map_layer, layer, hw, u))
+        c = memoized(layer, hw, u, (flags, False, 0, 0.0, False, False),  # as a workload's
+                     partial(map_layer, layer, hw, u))
         out.append(UnitEstimate(u.name, c.compute_cycles, c.dram_read_bytes + c.dram_write_bytes,
                                 min(max(1, c.tiles), MAX_TILE_STEPS)))
     return tuple(out)
@@ -333,7 +334,7 @@ def _map_workload(wl: Workload, hw: Hardware, batch: int | None, choice: Sequenc
     plan = plan_activations(wl, hw, consumers, [hw.unit(name) for name in choice])
     units, resident = plan.units, plan.resident
     keep = weights_retained_by(wl, hw, units)
-    colds = (cold_layers(wl.layers) if any(runs_cold(u) for u in hw.compute)
+    colds = (cold_layers(wl.layers, units) if any(runs_cold(u) for u in hw.compute)
              else (False,) * len(wl.layers))
     out_shapes = [layer.out_shape for layer in wl.layers]
     counts: list[LayerCounts] = []

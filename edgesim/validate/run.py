@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from edgesim.errors import EdgesimError
 from edgesim.fileio import write_atomic
+from edgesim.validate.host import ROUNDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -111,7 +112,7 @@ CHECKS: dict[Check, CheckSpec] = {
         "This machine: host-cpu (or --hw) predictions against torch latency measured here (zoo, "
         "generated models nothing was fitted on, pruned variants)",
         "es.measure on this machine (the torch form the spec prices: eager under inference "
-        "mode, or frozen TorchScript; the fastest call of three rounds)",
+        f"mode, or frozen TorchScript; the fastest call of {ROUNDS} rounds)",
         "the table's construction and statistics on small models (tests/validate/test_host.py); "
         "no accuracy band: the figures depend on the machine (calibrate the spec to it with "
         "edgesim calibrate; benchmarks/calibration.py reports the bands)", (), _host),
@@ -119,7 +120,7 @@ CHECKS: dict[Check, CheckSpec] = {
         "This machine's CUDA GPU: a spec written by edgesim calibrate --device cuda (--hw) "
         "against torch latency measured on the GPU (the same zoo, generated and pruned models)",
         "es.measure(device='cuda') on this machine: CUDA events around each call, TF32 off, the "
-        "torch form the spec prices; the fastest call of three rounds",
+        f"torch form the spec prices; the fastest call of {ROUNDS} rounds",
         "nothing (CI has no GPU): the GPU form of measure and calibrate refuses with one line "
         "where no GPU is present (tests/calibrate/test_gpu.py); the fit of recorded GPU "
         "measurements is tested there; figures measured once in docs/validation_gpu.md",

@@ -168,3 +168,16 @@ def test_fastest_and_cold_times_round_trip_and_older_files_fit_their_medians(
     assert recorded.samples[0].time_s == recorded.samples[0].median_s
     _, result = fit_measurements(recorded)
     assert not result.cold and not result.cold_rows  # nothing timed cold: no cold classes
+
+
+def test_the_shipped_cpu_spec_is_never_cheaper_cold_than_warm() -> None:
+    """``host-cpu`` is a calibration output: each class's cold cost is its warm curve scaled down
+    and its overhead raised (``fit._fit_cold``), so a layer priced cold never costs less."""
+    unit = load_hardware("host-cpu").main_unit
+    assert unit.kernels and all(k.cold is not None for _, k in unit.kernels)
+    for cls, warm in unit.kernels:
+        cold = warm.cold
+        assert cold is not None and cold.axis == warm.axis, cls
+        assert cold.overhead_cycles >= warm.overhead_cycles, cls
+        for size in (1, 16, 256, 4096, 65536, 2 ** 22):
+            assert cold.efficiency_at(size, size) <= warm.efficiency_at(size, size), (cls, size)

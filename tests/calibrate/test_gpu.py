@@ -50,6 +50,9 @@ def test_recorded_gpu_measurements_fit_to_a_gpu_spec(recorded: Measurements, fit
     assert [m.name for m in hw.memory] == ["dram", "l2"]
     assert hw.memory[1].size_bytes == 60 * 1024**2  # torch's L2_cache_size
     assert unit.kernels  # every class with cases got a fit
+    # warm only on a GPU: no cold costs, no level retaining weights (both are a CPU's)
+    assert all(fit.cold is None for _, fit in unit.kernels)
+    assert not any(m.retains_weights for m in hw.memory) and "retains_weights" not in fitted
     for needle in ("NVIDIA H200", "compute capability 9.0", "CUDA events", "TF32 off",
                    "nvidia-smi power.draw", "fit error"):
         assert needle in fitted

@@ -111,12 +111,16 @@ def test_cold_fits_price_the_layers_that_run_cold() -> None:
     cold = replace(warm, overhead_cycles=700, cold=None)
     kernels = ((KernelClass.CONV3X3, warm), (KernelClass.ELEMENTWISE, replace(warm, cold=cold)))
     hw = _with_kernels(kernels)
-    wl = Workload("w", [_conv(3, name="c"), replace(_vector("r", OpKind.RELU), inputs=("c",))])
+    # two equal ReLUs: the first runs after the conv (cold), the second after the first (warm);
+    # the memo must not hand one's counts to the other
+    wl = Workload("w", [_conv(3, name="c"), replace(_vector("r", OpKind.RELU), inputs=("c",)),
+                        replace(_vector("s", OpKind.RELU), inputs=("r",))])
     res = simulate(wl, hw)
     plain = simulate(wl, _with_kernels(((KernelClass.CONV3X3, warm),
                                         (KernelClass.ELEMENTWISE, warm))))
     assert res.layers[0].compute_cycles == plain.layers[0].compute_cycles  # no cold fit: warm
     assert res.layers[1].compute_cycles == plain.layers[1].compute_cycles + 600
+    assert res.layers[2].compute_cycles == plain.layers[2].compute_cycles
     # a separate BatchNorm runs right after its convolution: cold
     bn = replace(warm, cold=replace(warm, overhead_cycles=900))
     eager = _with_kernels(((KernelClass.CONV3X3, warm), (KernelClass.BATCHNORM, bn)),
@@ -126,3 +130,31 @@ def test_cold_fits_price_the_layers_that_run_cold() -> None:
     folded = Workload("w", [_conv(3, extra=(("folded", "bn"),))])
     assert simulate(folded, eager).layers[0].compute_cycles == \
         simulate(folded, warm_bn).layers[0].compute_cycles + 800
+
+
+def test_only_a_convolution_on_the_layers_own_unit_makes_it_cold() -> None:
+    from edgesim.hardware.model import UnitType
+
+    cpu = load_hardware("epyc-zen5").main_unit
+    npu = replace(cpu, name="npu", type=UnitType.SYSTOLIC)
+    relu = _vector("r", OpKind.RELU)
+    layers = [_conv(3, name="c"), relu, _conv(3, name="d"), relu]
+    assert cold_layers(layers, [cpu] * 4) == (False, True, False, True)
+    assert cold_layers(layers, [npu, cpu, npu, cpu]) == (False, False, False, False)
+    # a BatchNorm run on its own after its conv runs the batchnorm class there: a standalone
+    # BatchNorm after it finds that class just run (warm)
+    bn = Layer("b", OpKind.BATCHNORM, (), ((1, 32, 14, 14),), (1, 32, 14, 14))
+    folded = [_conv(3, name="c", extra=(("folded", "bn"),)), relu, bn]
+    eager = replace(cpu, batchnorm=BatchnormForm.SEPARATE)
+    assert cold_layers(folded, [eager] * 3)[2] is False
+    assert cold_layers(folded, [replace(cpu, batchnorm=BatchnormForm.FOLDED)] * 3)[2] is True
+
+
+def test_a_class_a_unit_was_not_calibrated_for_takes_its_nearest_classs_fit() -> None:
+    strided = Workload("w", [replace(_conv(1), stride=(2, 2), out_shape=(1, 32, 7, 7))])
+    fit = KernelFit(((1, 0.3),), 4000)
+    nearest = simulate(strided, _with_kernels(((KernelClass.CONV1X1, fit),)))
+    own = simulate(strided, _with_kernels(((KernelClass.CONV1X1_STRIDED, fit),)))
+    plain = simulate(strided, load_hardware("epyc-zen5"))
+    assert nearest.layers[0].compute_cycles == own.layers[0].compute_cycles
+    assert own.layers[0].compute_cycles != plain.layers[0].compute_cycles

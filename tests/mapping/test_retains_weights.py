@@ -73,6 +73,7 @@ def test_the_field_round_trips_through_specs_show(tmp_path) -> None:
     ({"memory.dram.retains_weights": True}, "memory[0].retains_weights"),
     ({"memory.l3.retains_weights": True, "memory.l2.retains_weights": True}, "memory"),
     ({**KEEP, "memory.l3.holds": ["inputs", "outputs"]}, "memory[1].retains_weights"),
+    ({"memory.l2.retains_weights": True}, "memory[2].retains_weights"),  # l3 holds weights too
 ])
 def test_misplaced_retention_is_a_spec_error(override: dict, field: str) -> None:
     with pytest.raises(SpecError) as err:
