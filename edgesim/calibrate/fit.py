@@ -237,15 +237,15 @@ def fit(measured: Sequence[Measured], streamed: dict[str, float],
     for cls in FIT_ORDER:
         mine = [m for m in measured if m.cls == cls]
         if mine:
-            fits[cls] = _fit_class(cls, mine, lambda m: m.measured_s,
-                                   lambda trial: predict_s_of(trial, fits, default, bandwidths))
+            fits[cls] = _fit_class(cls, mine, lambda trial: _predictor(
+                {**fits, **trial}, default, bandwidths))
     timed_cold = [m for m in measured if m.cold_s is not None]
     cold: dict[KernelClass, tuple[KernelFit, float]] = {}
     for cls in FIT_ORDER:
         mine = [m for m in timed_cold if m.cls == cls]
         if mine and cls in fits:
-            cold[cls] = _fit_cold(cls, mine, fits[cls], lambda trial: predict_s_of(
-                fits, fits, default, bandwidths, {**cold, **trial}))
+            cold[cls] = _fit_cold(cls, mine, fits[cls], lambda trial: _predictor(
+                fits, default, bandwidths, {**cold, **trial}))
     rows = tuple((m.case, m.cls, m.measured_s, predict_s(m, fits, default, bandwidths))
                  for m in measured)
     cold_rows = tuple((m.case, m.cls, float(m.cold_s or 0.0),
@@ -256,11 +256,9 @@ def fit(measured: Sequence[Measured], streamed: dict[str, float],
 Fits = dict[KernelClass, tuple[KernelFit, float]]
 
 
-def predict_s_of(trial: Fits, fits: Fits, default: tuple[KernelFit, float],
-                 bandwidths: dict[str, float], cold: Fits | None = None
-                 ) -> Callable[[Measured], float]:
-    """:func:`predict_s` with ``trial`` fits over ``fits`` (warm), or over ``cold``."""
-    warm = {**fits, **trial} if cold is None else fits
+def _predictor(warm: Fits, default: tuple[KernelFit, float], bandwidths: dict[str, float],
+               cold: Fits | None = None) -> Callable[[Measured], float]:
+    """:func:`predict_s` with these fits, as a function of the case."""
     return lambda m: predict_s(m, warm, default, bandwidths, cold)
 
 
@@ -289,11 +287,11 @@ def _fit_cold(cls: KernelClass, mine: list[Measured], warm: tuple[KernelFit, flo
     return _scaled(fit, x[0]), x[1]
 
 
-def _fit_class(cls: KernelClass, mine: list[Measured], target: Callable[[Measured], float],
+def _fit_class(cls: KernelClass, mine: list[Measured],
                predictor: Callable[[Fits], Callable[[Measured], float]]
                ) -> tuple[KernelFit, float]:
     """One class's efficiency curve and overhead: on axis k and on axis m, the cheaper."""
-    fastest = min(target(m) for m in mine)
+    fastest = min(m.measured_s for m in mine)
     best: tuple[float, tuple[KernelFit, float]] | None = None
     for axis in ("k", "m"):
         sizes = sorted({getattr(t, axis) for m in mine for t in m.terms if t.cls == cls})
@@ -302,7 +300,7 @@ def _fit_class(cls: KernelClass, mine: list[Measured], target: Callable[[Measure
         def residuals(x: Sequence[float], ks: tuple[int, ...] = ks, axis: str = axis
                       ) -> list[float]:
             predict = predictor({cls: _fit_of(x, ks, axis)})
-            return [math.log(predict(m) / target(m)) for m in mine]
+            return [math.log(predict(m) / m.measured_s) for m in mine]
 
         x0 = [0.5] * len(ks) + [min(0.5 * fastest, OVERHEAD_BOUNDS_S[1] / 2)]
         lo = [EFFICIENCY_BOUNDS[0]] * len(ks) + [OVERHEAD_BOUNDS_S[0]]
