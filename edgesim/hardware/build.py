@@ -122,7 +122,9 @@ def build_unit(u: ComputeUnitSpec, node_nm: float) -> ComputeUnit:
         efficiency=u.efficiency,
         layer_overhead_cycles=u.layer_overhead_cycles, fill_cycles=u.fill_cycles,
         kernels=_kernels(u), batchnorm=u.batchnorm,
-        packs_channels=u.packs_channels, packs_narrow=u.packs_narrow, bit_serial=u.bit_serial,
+        packs_channels=u.packs_channels, depth_unrolls=u.depth_unrolls,
+        rows_pixel_tile=tuple(u.rows_pixel_tile) if u.rows_pixel_tile else None,  # type: ignore[arg-type]
+        packs_narrow=u.packs_narrow, bit_serial=u.bit_serial,
         op_energy_pj=energies, pe_area_mm2=pe_area, leakage_w=u.leakage or 0.0,
         energy_source=source,
     )
@@ -173,7 +175,11 @@ def build_level(m: MemoryLevelSpec, spec: HardwareSpec, main_pes: int) -> Memory
         source = m.energy_source or "spec: explicit read/write energy"
     elif m.energy_source:
         source = m.energy_source + "; " + source
-    instances = m.instances if m.instances is not None else (main_pes if m.per_pe else 1)
+    served = 1
+    for dim in m.served_dimensions:  # validated: only on a cube main unit, whose sizes are set
+        served *= int(getattr(spec.compute[0], dim.value) or 1)
+    instances = (m.instances if m.instances is not None
+                 else (max(1, main_pes // served) if m.per_pe else 1))
     if m.area is not None:
         area = m.area
     elif m.type in (MemoryType.DRAM, MemoryType.FLASH):
@@ -191,7 +197,8 @@ def build_level(m: MemoryLevelSpec, spec: HardwareSpec, main_pes: int) -> Memory
         holds=frozenset(m.holds), per_pe=m.per_pe, instances=instances,
         word_bytes=int(m.word), energy_source=source, compression=m.compression,
         bandwidth_declared=m.bandwidth is not None, banks=m.banks, dram_type=m.dram_type,
-        retains_weights=m.retains_weights,
+        retains_weights=m.retains_weights, served_dimensions=tuple(m.served_dimensions),
+        pes_per_instance=served,
     )
 
 
@@ -257,7 +264,8 @@ def _built_unit(u: ComputeUnitSpec, node_nm: float, k: float) -> ComputeUnit:
 
 def _built_level(m: MemoryLevelSpec, spec: HardwareSpec, main_pes: int, k: float
                  ) -> MemoryLevel:
-    key = (spec.technology_nm, spec.clock, main_pes, k)
+    main = spec.compute[0]  # its dimensions size the PE groups a served level covers
+    key = (spec.technology_nm, spec.clock, main_pes, k, main.rows, main.cols, main.depth)
     same = _BY_ID.get((id(m), *key))
     if same is not None and same[0] is m and isinstance(same[1], MemoryLevel):
         return same[1]

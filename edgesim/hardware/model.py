@@ -40,6 +40,22 @@ class Operation(StrEnum):
     XNOR = "xnor"  # XNOR-popcount PEs of binary networks: int1 weights and activations only
 
 
+class DepthUnroll(StrEnum):
+    """What a cube's depth (K) edge unrolls of a convolution."""
+
+    IM2COL = "im2col"  # channels x filter taps as one K axis (DaVinci's img2col)
+    CHANNELS = "channels"  # input channels only; the filter taps step in time (ZigZag's C on D2)
+
+
+class ArrayDim(StrEnum):
+    """A dimension of a unit's MAC array (ZigZag's D1, D2, ...): a cube's rows (M), cols (N)
+    and depth (K, the reduction)."""
+
+    ROWS = "rows"
+    COLS = "cols"
+    DEPTH = "depth"
+
+
 class Operand(StrEnum):
     INPUTS = "inputs"
     WEIGHTS = "weights"
@@ -161,6 +177,8 @@ class ComputeUnit:
     batchnorm: BatchnormForm = BatchnormForm.FOLDED  # simd: how a folded BatchNorm runs
     fill_cycles: int | None = None  # cube: cycles to a GEMM's first result (None: ``depth``)
     packs_channels: bool = False  # cube: depthwise channels packed into fractals
+    depth_unrolls: DepthUnroll = DepthUnroll.IM2COL  # cube: what its K edge reduces over
+    rows_pixel_tile: tuple[int, int] | None = None  # cube: rows unroll a (width, height) pixel tile
     packs_narrow: bool = False  # True: k-bit operands on a native-b-bit PE run b//k ops per cycle
     bit_serial: bool = False  # True: a w-bit x a-bit MAC takes w * a cycles (BISMO-style PEs)
     op_energy_pj: Mapping[OpClass, Mapping[Precision, float]] = field(default_factory=dict)
@@ -249,12 +267,18 @@ class MemoryLevel:
     banks: int = 1  # SRAM/cache macros the level is split into (the default energy uses it)
     dram_type: DramType | None = None  # DRAM technology, where the spec names one
     retains_weights: bool = False  # keeps the model's weights across inferences when they fit
+    # A per-PE level whose one instance serves every PE along these array dimensions (ZigZag's
+    # served_dimensions): a read is broadcast to them, or an adder tree reduces into it.
+    served_dimensions: tuple[ArrayDim, ...] = ()
+    pes_per_instance: int = 1  # PEs one instance serves (the product of those dimensions)
 
     def __post_init__(self) -> None:
         # Names are accepted where enums are expected (a level built in code), and normalised.
         object.__setattr__(self, "type", MemoryType(self.type))
         object.__setattr__(self, "holds", frozenset(Operand(o) for o in self.holds))
         object.__setattr__(self, "compression", Compression(self.compression))
+        object.__setattr__(self, "served_dimensions",
+                           tuple(ArrayDim(d) for d in self.served_dimensions))
         if self.dram_type is not None:
             object.__setattr__(self, "dram_type", DramType(self.dram_type))
 

@@ -80,6 +80,8 @@ def _type_words(annotation: Any, metadata: list[Any]) -> str:
             return "table (kernel class -> kernel class fields below)"
         return "table (op class -> precision -> energy)"
     if origin is tuple:
+        if len(args) == 2 and all(_type_words(a, []) == "integer" for a in args):
+            return "[integer, integer]"
         return "number"
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return "one of " + ", ".join(f"`{e.value}`" for e in annotation)

@@ -59,6 +59,9 @@ def _unit_dict(u: ComputeUnit) -> dict[str, Any]:
         if u.fill_cycles is not None:
             d["fill_cycles"] = u.fill_cycles
         d["packs_channels"] = u.packs_channels
+        d["depth_unrolls"] = u.depth_unrolls.value
+        if u.rows_pixel_tile is not None:
+            d["rows_pixel_tile"] = list(u.rows_pixel_tile)
     if u.type == UnitType.SIMD:
         d["lanes"], d["cores"] = u.lanes, u.cores
         d["efficiency"] = u.efficiency
@@ -112,6 +115,8 @@ def _level_dict(m: MemoryLevel) -> dict[str, Any]:
     d["holds"] = [o.value for o in Operand if o in m.holds]
     d["per_pe"] = m.per_pe
     d["instances"] = m.instances
+    if m.served_dimensions:
+        d["served_dimensions"] = [dim.value for dim in m.served_dimensions]
     if m.banks > 1:
         d["banks"] = m.banks
     d["energy_source"] = m.energy_source

@@ -15,9 +15,11 @@ from pydantic import (
 from edgesim.errors import SpecError, known_keys, unknown_key
 from edgesim.hardware.messages import describe, message, render_loc
 from edgesim.hardware.model import (
+    ArrayDim,
     BatchnormForm,
     Compression,
     Dataflow,
+    DepthUnroll,
     DramOverlap,
     MemoryType,
     Operand,
@@ -114,6 +116,10 @@ class ComputeUnitSpec(_Frozen):
     """Cube only: cycles from a GEMM's start to its first result (pipeline fill; default the K edge, `depth`)."""
     packs_channels: bool = False
     """Cube only: a depthwise layer's channels are packed into fractals (channel blocks of `cols`, block-diagonal weights) instead of one tiny GEMM per channel."""
+    depth_unrolls: DepthUnroll = DepthUnroll.IM2COL
+    """Cube only: what the `depth` (K) edge reduces over in a convolution: `im2col` (channels x filter taps as one axis, the default) or `channels` (input channels only, the taps step in time: ZigZag's C on one array dimension)."""
+    rows_pixel_tile: tuple[PositiveInt, PositiveInt] | None = None
+    """Cube only: the `rows` (M) edge unrolls a tile of output pixels, [width, height] with width x height = rows (ZigZag's OX and OY on two array dimensions), instead of consecutive pixels; a convolution's output is covered in whole tiles."""
     pe_area: Area | None = None
     """Area of one PE (or lane) at the native precision (default: the technology table)."""
     leakage: Power | None = None
@@ -186,9 +192,15 @@ class ComputeUnitSpec(_Frozen):
         if self.efficiency != 1.0 and t != UnitType.SIMD:
             raise FieldError("efficiency", "`efficiency` applies only to simd units")
         for f, unset in (("fill_cycles", self.fill_cycles is None),
-                         ("packs_channels", self.packs_channels is False)):
+                         ("packs_channels", self.packs_channels is False),
+                         ("depth_unrolls", self.depth_unrolls == DepthUnroll.IM2COL),
+                         ("rows_pixel_tile", self.rows_pixel_tile is None)):
             if not unset and t != UnitType.CUBE:
                 raise FieldError(f, f"`{f}` applies only to cube units")
+        tile = self.rows_pixel_tile
+        if tile is not None and tile[0] * tile[1] != self.rows:
+            raise FieldError("rows_pixel_tile", f"a {tile[0]} x {tile[1]} pixel tile does not "
+                             f"fill the cube's {self.rows} rows")
         if self.bit_serial and (t not in (UnitType.SYSTOLIC, UnitType.CUBE)
                                 or self.operation != Operation.MAC):
             raise FieldError("bit_serial", "`bit_serial` applies to systolic and cube MAC units")
@@ -253,7 +265,9 @@ class MemoryLevelSpec(_Frozen):
     per_pe: bool = False
     """One instance per PE (a register file or scratchpad), regfile and sram only."""
     instances: PositiveInt | None = None
-    """Instances of a per-PE level (default: one per PE of the main unit)."""
+    """Instances of a per-PE level (default: one per PE of the main unit, or per group of PEs it serves)."""
+    served_dimensions: list[ArrayDim] = Field(default_factory=list)
+    """Array dimensions along which one instance of a per-PE level serves every PE (ZigZag's `served_dimensions`; a cube main unit's `rows`, `cols`, `depth`): one read is broadcast to them, or, for outputs, an adder tree reduces them into one access."""
     banks: PositiveInt = 1
     """On-chip SRAM or cache split into this many macros: energy per access is that of one bank of size/banks (only the default energy uses it)."""
     dram_type: DramType | None = None
@@ -269,6 +283,10 @@ class MemoryLevelSpec(_Frozen):
     def _check(self) -> MemoryLevelSpec:
         if self.per_pe and self.type not in (MemoryType.REGFILE, MemoryType.SRAM):
             raise FieldError("per_pe", f"per_pe applies only to regfile and sram levels, not {self.type.value}")
+        if self.served_dimensions and not self.per_pe:
+            raise FieldError("served_dimensions", "`served_dimensions` applies only to per_pe levels")
+        if len(set(self.served_dimensions)) != len(self.served_dimensions):
+            raise FieldError("served_dimensions", "`served_dimensions` repeats a dimension")
         if self.dram_type is not None and self.type != MemoryType.DRAM:
             raise FieldError("dram_type", "`dram_type` applies only to dram levels")
         if self.type in (MemoryType.DRAM, MemoryType.FLASH) and self.bandwidth is None:
@@ -376,6 +394,11 @@ class HardwareSpec(_Frozen):
         for op in Operand:
             if not any(op in m.holds for m in self.memory):
                 raise FieldError("memory", f"no level holds {op.value}")
+        for i, m in enumerate(self.memory):
+            if m.served_dimensions and self.compute[0].type != UnitType.CUBE:
+                raise FieldError(f"memory[{i}].served_dimensions", "served dimensions are "
+                                 "modelled on a cube main unit only (compute[0] is a "
+                                 f"{self.compute[0].type.value} unit)")
         keep = [i for i, m in enumerate(self.memory) if m.retains_weights]
         if len(keep) > 1:
             raise FieldError("memory", "at most one level `retains_weights`")

@@ -107,20 +107,30 @@ class _Ledger:
 
 
 def register_file_accesses(hw: Hardware, macs: int, act_b: float, w_b: float, psum_b: float,
-                           loaded: dict[Operand, int]
+                           loaded: dict[Operand, int], drained: int,
+                           updates: dict[str, int] | None = None,
+                           fed: dict[str, float] | None = None
                            ) -> tuple[dict[Operand, int], dict[Operand, int]]:
     """Per-PE file accesses (bytes, all PEs) of an array that feeds each MAC from its PE's
     files: a read per MAC of each operand a file holds, the bytes ``loaded`` into it written
-    once; the output register is read and written per MAC (at psum width, up to its size)."""
+    once; the output register is read and written per MAC (at psum width, up to its size), and
+    read once more for each of the ``drained`` values that leave it (outputs, partial sums). A
+    file serving ``pes_per_instance`` PEs (``served_dimensions``) is read once per broadcast to
+    them (``fed[name]`` of them on average where the mapper knows how many a layer uses), and
+    its output register once per reduction of their products (an adder tree), or
+    ``updates[name]`` times where the mapper counts those reductions itself."""
     reads: dict[Operand, int] = {}
     writes: dict[Operand, int] = {}
     for m in per_pe_levels(hw):
+        served = max(1.0, (fed or {}).get(m.name, float(m.pes_per_instance)))
         for op in m.holds:
             if op == Operand.OUTPUTS:
                 width = min(psum_b, float(m.size_bytes))
-                reads[op] = writes[op] = math.ceil(macs * width)
+                n = (updates or {}).get(m.name)
+                writes[op] = math.ceil(macs * width / served if n is None else n * width)
+                reads[op] = writes[op] + math.ceil(drained * width)
             else:
-                reads[op] = math.ceil(macs * (act_b if op == Operand.INPUTS else w_b))
+                reads[op] = math.ceil(macs * (act_b if op == Operand.INPUTS else w_b) / served)
                 writes[op] = loaded[op]
     return reads, writes
 

@@ -89,10 +89,13 @@ CHECKS: dict[Check, CheckSpec] = {
         "cycles exact in every case; ifmap and filter SRAM reads within 5% "
         "(tests/peers/test_scalesim.py)", ("scalesim",), _scalesim),
     Check.ZIGZAG: CheckSpec(
-        "Energy per component against ZigZag on its TPU-like example (whole models)",
+        "Energy per component against ZigZag on its TPU-like and Edge-TPU-like examples "
+        "(whole models)",
         "zigzag-dse 3.9.1, run here (locality mode, energy-optimal mappings)",
         "in make test: cuts of ResNet-18 and MobileNet-v2 per layer and component "
-        "(tests/peers/test_zigzag.py); whole models with -m peers_full", ("zigzag", "six"),
+        "(tests/peers/test_zigzag.py, test_zigzag_edge_tpu.py); whole models with -m "
+        "peers_full: per component within 15%, totals within 10% on edge_tpu_like",
+        ("zigzag", "six"),
         _zigzag),
     Check.EYERISS: CheckSpec(
         "Eyeriss v1 silicon: AlexNet and VGG-16 per layer (latency, DRAM, GLB, power)",

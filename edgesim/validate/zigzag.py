@@ -1,5 +1,6 @@
 """ZigZag (``zigzag-dse`` 3.9.1, the ``peers`` extra) as an oracle: run it on an ONNX workload
-and its example TPU-like accelerator, and tabulate its energy per component beside edgesim's."""
+and its example TPU-like and Edge-TPU-like accelerators, and tabulate its energy per component
+beside edgesim's."""
 
 from __future__ import annotations
 
@@ -29,6 +30,11 @@ def tpu_like_hw() -> Path:
 
 def tpu_like_mapping() -> Path:
     return inputs_dir() / "mapping" / "tpu_like.yaml"
+
+
+def accelerator(name: str) -> tuple[Path, Path]:
+    """(hardware, mapping) files of one of ZigZag's bundled accelerators (``edge_tpu_like``)."""
+    return (inputs_dir() / "hardware" / f"{name}.yaml", inputs_dir() / "mapping" / f"{name}.yaml")
 
 
 def onnx_model(name: str) -> Path:
@@ -167,28 +173,40 @@ def run_zigzag(onnx_path: Path | None = None, hardware: Path | None = None,
                         layers=tuple(per_layer))
 
 
-# The like-for-like spec (hardware_specs/zigzag-tpu-like.yaml) and the models both tools run.
+# The like-for-like specs (hardware_specs/zigzag-*.yaml) of ZigZag's accelerators, and the models
+# both tools run.
 SPEC = "zigzag-tpu-like"
+SPECS = (("tpu_like", "zigzag-tpu-like"), ("edge_tpu_like", "zigzag-edge-tpu-like"))
 MODELS = (("resnet18", "resnet18"), ("mobilenet_v2", "mobilenetv2"))  # (edgesim, ZigZag) names
 
 
 def table(progress: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Energy per component (MAC and each memory level) of whole models, ZigZag (locality mode,
-    energy-optimal mappings) beside edgesim on ``zigzag-tpu-like``, summed over the layers ZigZag
-    prices (conv, linear, matmul). Minutes: ZigZag searches every layer's temporal mapping."""
+    energy-optimal mappings) beside edgesim on ``zigzag-tpu-like`` and ``zigzag-edge-tpu-like``,
+    summed over the layers ZigZag prices (conv, linear, matmul). Minutes: ZigZag searches every
+    layer's temporal mapping."""
     import pandas as pd
 
+    rows = []
+    for theirs_hw, spec in SPECS:
+        rows += _rows(theirs_hw, spec, progress)
+    return pd.DataFrame(rows)
+
+
+def _rows(theirs_hw: str, spec: str, progress: Callable[[str], None] | None
+          ) -> list[dict[str, object]]:
     from edgesim.hardware import load_hardware
     from edgesim.sim import simulate
     from edgesim.workload import load_workload
 
-    hw = load_hardware(SPEC)
-    rows = []
+    hw = load_hardware(spec)
+    hw_file, mapping_file = accelerator(theirs_hw)
+    rows: list[dict[str, object]] = []
     for ours_name, theirs_name in MODELS:
         if progress:
-            progress(f"ZigZag on {theirs_name} (minutes)")
+            progress(f"ZigZag on {theirs_name}, {theirs_hw} (minutes)")
         path = onnx_model(theirs_name)
-        zz = run_zigzag(path, opt="energy", exploit_data_locality=True)
+        zz = run_zigzag(path, hw_file, mapping_file, opt="energy", exploit_data_locality=True)
         res = simulate(load_workload(str(path)), hw)
         costed = [layer for layer in res.layers if layer.macs > 0]
         ours = {name: 1e12 * sum(layer.energy_breakdown_j.get(name, 0.0) for layer in costed)
@@ -196,10 +214,10 @@ def table(progress: Callable[[str], None] | None = None) -> pd.DataFrame:
         theirs = {hw.main_unit.name: zz.mac_energy_pj,
                   **{name: zz.mem_energy_pj(name) for name in zz.memory_names}}
         for name, pj in theirs.items():
-            rows.append({"model": ours_name, "component": name, "zigzag_uj": pj * 1e-6,
-                         "edgesim_uj": ours[name] * 1e-6,
+            rows.append({"accelerator": theirs_hw, "model": ours_name, "component": name,
+                         "zigzag_uj": pj * 1e-6, "edgesim_uj": ours[name] * 1e-6,
                          "ratio": ours[name] / pj if pj else float("nan")})
-        rows.append({"model": ours_name, "component": "total", "zigzag_uj": zz.energy_pj * 1e-6,
-                     "edgesim_uj": sum(ours.values()) * 1e-6,
+        rows.append({"accelerator": theirs_hw, "model": ours_name, "component": "total",
+                     "zigzag_uj": zz.energy_pj * 1e-6, "edgesim_uj": sum(ours.values()) * 1e-6,
                      "ratio": sum(ours.values()) / zz.energy_pj})
-    return pd.DataFrame(rows)
+    return rows

@@ -104,6 +104,24 @@ CASES = [
      "cube"),
     ("packing on simd", _set(("compute", 1, "packs_channels"), True),
      "compute[1].packs_channels", "cube"),
+    ("depth unroll on systolic", _set(("compute", 0, "depth_unrolls"), "channels"),
+     "compute[0].depth_unrolls", "cube"),
+    ("pixel tile on systolic", _set(("compute", 0, "rows_pixel_tile"), [4, 8]),
+     "compute[0].rows_pixel_tile", "cube"),
+    ("pixel tile not the rows", lambda r: r["compute"].__setitem__(0, {
+        "name": "pe_array", "type": "cube", "rows": 16, "cols": 8, "depth": 8,
+        "precisions": ["int8"], "rows_pixel_tile": [4, 8]}),
+     "compute[0].rows_pixel_tile", "does not fill"),
+    ("served dims on a shared level", _set(("memory", 1, "served_dimensions"), ["rows"]),
+     "memory[1].served_dimensions", "per_pe"),
+    ("served dims repeat", lambda r: r["memory"].append(
+        {"name": "rf", "type": "regfile", "size": "2 B", "word": "2 B", "holds": ["outputs"],
+         "per_pe": True,
+         "served_dimensions": ["depth", "depth"]}), "memory[4].served_dimensions", "repeats"),
+    ("served dims off a cube", lambda r: r["memory"].append(
+        {"name": "rf", "type": "regfile", "size": "2 B", "word": "2 B", "holds": ["outputs"],
+         "per_pe": True,
+         "served_dimensions": ["rows"]}), "memory[4].served_dimensions", "cube main unit"),
     ("unknown zero_skip", _set(("compute", 0, "zero_skip"), "maybe"), "compute[0].zero_skip",
      "'weights'"),
     ("adder int1", _set(("compute", 0, "operation"), "adder"), None, None),  # valid with int8

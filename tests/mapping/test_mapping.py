@@ -170,7 +170,8 @@ def test_cube_depthwise_per_channel_or_packed_in_channel_blocks():
 
 def test_cube_counts_its_register_files_when_the_spec_has_them():
     """Per-PE files on a cube: a read per MAC of each operand, the fractals delivered written
-    once, the accumulator read and written per MAC at accumulator width; none without them."""
+    once, the accumulator read and written per MAC at accumulator width (and read once more as
+    each output leaves it); none without them."""
     cube = ComputeUnit(name="cube", type=UnitType.CUBE, operation=Operation.MAC,
                        precisions=("fp16",), rows=16, cols=16, depth=16)
     mem = (level("dram", MemoryType.DRAM, 1 << 30), level("l0", MemoryType.SRAM, 1 << 20))
@@ -183,7 +184,8 @@ def test_cube_counts_its_register_files_when_the_spec_has_them():
     got = map_layer(fc, Hardware("c", "npu", 7, 1e9, (cube,), (*mem, *rf)))
     macs = 20 * 40 * 100
     assert got.reads_bytes["rf_in"] == macs * 2 and got.reads_bytes["rf_w"] == macs * 2
-    assert got.reads_bytes["rf_acc"] == got.writes_bytes["rf_acc"] == macs * 4  # fp32 accum.
+    assert got.writes_bytes["rf_acc"] == macs * 4  # fp32 accumulator
+    assert got.reads_bytes["rf_acc"] == macs * 4 + 20 * 40 * 4  # + the 800 outputs drained
     # written once per fractal delivered from L0: A re-read per N block (3), B per M block (2)
     assert got.writes_bytes["rf_in"] == 3 * 20 * 100 * 2
     assert got.writes_bytes["rf_w"] == 2 * 100 * 40 * 2
