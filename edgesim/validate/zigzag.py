@@ -32,9 +32,15 @@ def tpu_like_mapping() -> Path:
     return inputs_dir() / "mapping" / "tpu_like.yaml"
 
 
+# ZigZag names one bundled accelerator's mapping file apart from its hardware file.
+_MAPPING_OF = {"meta_prototype": "meta_prototype_like"}
+
+
 def accelerator(name: str) -> tuple[Path, Path]:
     """(hardware, mapping) files of one of ZigZag's bundled accelerators (``edge_tpu_like``)."""
-    return (inputs_dir() / "hardware" / f"{name}.yaml", inputs_dir() / "mapping" / f"{name}.yaml")
+    mapping = _MAPPING_OF.get(name, name)
+    return (inputs_dir() / "hardware" / f"{name}.yaml",
+            inputs_dir() / "mapping" / f"{mapping}.yaml")
 
 
 def onnx_model(name: str) -> Path:
@@ -221,3 +227,24 @@ def _rows(theirs_hw: str, spec: str, progress: Callable[[str], None] | None
                      "zigzag_uj": zz.energy_pj * 1e-6, "edgesim_uj": sum(ours.values()) * 1e-6,
                      "ratio": sum(ours.values()) / zz.energy_pj})
     return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m edgesim.validate.zigzag ACCELERATOR SPEC``: the per-component table of one
+    of ZigZag's bundled accelerators against an edgesim spec (ResNet-18 and MobileNet-v2,
+    minutes), e.g. ``meta_prototype zigzag-meta-prototype-like``."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=(main.__doc__ or "").splitlines()[0])
+    p.add_argument("accelerator", help="ZigZag's name (a file of zigzag/inputs/hardware)")
+    p.add_argument("spec", help="the edgesim spec describing it")
+    args = p.parse_args(argv)
+    import pandas as pd
+
+    table_ = pd.DataFrame(_rows(args.accelerator, args.spec, None))
+    print(table_.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

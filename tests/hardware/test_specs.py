@@ -226,7 +226,7 @@ def test_file_overrides_and_base(tmp_path: Path) -> None:
         load_hardware(loop)
 
 
-@pytest.mark.parametrize("name", sorted(REQUIRED | {"host-cpu", "h200", "zigzag-edge-tpu-like"}))
+@pytest.mark.parametrize("name", sorted(REQUIRED | {"host-cpu", "h200", "zigzag-edge-tpu-like", "zigzag-ascend-like"}))
 def test_show_round_trips(name: str, tmp_path: Path) -> None:
     hw = load_hardware(name)
     text = spec_to_yaml(hw)
