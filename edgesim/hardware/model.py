@@ -167,6 +167,7 @@ class ComputeUnit:
     zero_skip: ZeroSkip = ZeroSkip.NONE  # zeros skipped: saves cycles and energy
     zero_gating: ZeroSkip = ZeroSkip.NONE  # zeros gated: saves energy only
     dram_overlap: DramOverlap = DramOverlap.ALL  # DRAM transfers hidden behind compute
+    mapping_dram_weight: float | None = None  # spatial (rs): GLB bytes one DRAM byte is worth
     nm_sparsity: tuple[str, ...] = ()  # N:M patterns it accelerates, e.g. ("2:4",)
     ops: tuple[OpKind, ...] | None = None  # ops it can run, in the spec's order; None: every op
     fuses: tuple[OpKind, ...] = ()  # ops its output stage runs on its own results (fusion)

@@ -82,6 +82,8 @@ def _unit_dict(u: ComputeUnit) -> dict[str, Any]:
     if u.reaches is not None:
         d["reaches"] = list(u.reaches)
     d["dram_overlap"] = u.dram_overlap.value
+    if u.mapping_dram_weight is not None:
+        d["mapping_dram_weight"] = u.mapping_dram_weight
     d["packs_narrow"] = u.packs_narrow
     if u.bit_serial:
         d["bit_serial"] = True

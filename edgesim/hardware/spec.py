@@ -80,6 +80,8 @@ class ComputeUnitSpec(_Frozen):
     """Zeros the unit gates (energy only, no fewer cycles): `none`, `weights`, `activations` or `both`."""
     dram_overlap: DramOverlap = DramOverlap.ALL
     """DRAM transfers hidden behind compute: `all` (double-buffered), `weights` (activation loads and stores stall the unit, as on Eyeriss v1, JSSC 2017) or `none`."""
+    mapping_dram_weight: float | None = Field(default=None, gt=0)
+    """Spatial (rs) only: the mapper chooses the channels accumulated per partial-sum trip together with the global-buffer block, minimising this weight x DRAM bytes + the partial sums' buffer bytes, the buffer split between ifmaps and psums in whole `banks`; unset: as many channels as the ifmap scratchpad holds."""
     nm_sparsity: list[str] = Field(default_factory=list)
     """N:M patterns the unit accelerates, e.g. ["2:4"]."""
     ops: list[OpKind] | None = None
@@ -191,6 +193,9 @@ class ComputeUnitSpec(_Frozen):
                              f"unit (use {names})")
         if self.efficiency != 1.0 and t != UnitType.SIMD:
             raise FieldError("efficiency", "`efficiency` applies only to simd units")
+        if self.mapping_dram_weight is not None and t != UnitType.SPATIAL:
+            raise FieldError("mapping_dram_weight", "`mapping_dram_weight` applies only to "
+                             "spatial (rs) units")
         for f, unset in (("fill_cycles", self.fill_cycles is None),
                          ("packs_channels", self.packs_channels is False),
                          ("depth_unrolls", self.depth_unrolls == DepthUnroll.IM2COL),

@@ -26,7 +26,7 @@ from edgesim.workload.layer import Layer
 # without a unit whose mapper times its own streams.
 _UNIT_PRICE = ("op_energy_pj", "pe_area_mm2", "leakage_w", "energy_source")
 _LEVEL_PRICE = ("read_energy_pj_per_byte", "write_energy_pj_per_byte", "area_mm2", "leakage_w",
-                "energy_source", "banks", "dram_type")
+                "energy_source", "dram_type")  # (banks count: the rs mapper splits by them)
 _LEVEL_TIME = ("bandwidth_bytes_per_s", "bandwidth_declared")
 _HW_PRICE = ("name", "technology_nm", "static_power_w", "area_overhead_fraction", "dvfs",
              "source", "description", "citation", "decoder_energy_pj")

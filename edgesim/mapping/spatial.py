@@ -15,7 +15,12 @@ Mapping rules (no constants fitted to any chip):
   ``p x q x S`` filter entries and ``p`` partial sums in its scratchpads (sizes from the per-PE
   memory levels that hold each operand, a shared file split 12:224:24 as Eyeriss'; those
   entries when a spec has none).
-  Chunks are balanced (``p = ceil(M / ceil(M / p_max))``) as a mapper would choose.
+  Chunks are balanced (``p = ceil(M / ceil(M / p_max))``) as a mapper would choose. ``q`` is
+  the most the ifmap scratchpad holds, unless the unit has a ``mapping_dram_weight``: then every
+  balanced ``q`` up to it is tried with its best GLB block, and the one minimising weight x home
+  (DRAM) bytes + the psums' GLB trips (``2 x outputs x (chunks - 1)``) is kept, the buffer split
+  between ifmaps and psums in whole banks (Eyeriss: fewer channels per trip on wide layers, so
+  the GLB holds more filters' psums and the ifmap is re-read from DRAM fewer times).
 * Partial sums travel at the datapath width (Eyeriss: 16-bit psum scratchpads, NoC and GLB
   words; JSSC 2017), not at a 32-bit accumulator width.
 * Global-buffer blocking (the loop nest above the passes, JSSC 2017's ``n`` images and ``m``
@@ -173,13 +178,13 @@ def _distinct_splits(total: int) -> list[int]:
 def glb_blocking(d: ConvDims, n_f: int, width: int, strips: int, together: bool, cols: int,
                  copies: int, q: int, psum_bytes: float, act_bytes: float, psum_cap: float, in_cap: float,
                  shared: bool, in_home_bytes: float, weight_load_bytes: float,
-                 out_home_bytes: float) -> GlbBlock:
+                 out_home_bytes: float, bank_bytes: float = 0.0) -> GlbBlock:
     """The GLB block (images, filters, output rows) moving the fewest home bytes that fits.
 
     ``psum_cap`` / ``in_cap``: bytes of the buffers holding psums and ifmaps (``shared``: one
-    buffer for both); ``in_home_bytes``: the ifmap as stored at the home (coded if it is);
-    ``weight_load_bytes``: bytes of one load of every filter into the scratchpads (0 when a
-    buffer keeps the filters on chip).
+    buffer for both, split in whole banks of ``bank_bytes`` when given); ``in_home_bytes``: the
+    ifmap as stored at the home (coded if it is); ``weight_load_bytes``: bytes of one load of
+    every filter into the scratchpads (0 when a buffer keeps the filters on chip).
     """
     best: GlbBlock | None = None
     fallback: GlbBlock | None = None
@@ -187,7 +192,10 @@ def glb_blocking(d: ConvDims, n_f: int, width: int, strips: int, together: bool,
         for rows in block_rows(d.e, width, strips, together, cols, copies):
             row_blocks = math.ceil(d.e / rows)
             in_rows = touched(rows, d.u, d.r, d.in_rows)
-            ifmap = 2 * n * q * in_rows * d.w_in * act_bytes  # current + next channel chunk
+            chunk = n * q * in_rows * d.w_in * act_bytes
+            if bank_bytes > 0:  # an operand holds whole banks
+                chunk = math.ceil(chunk / bank_bytes) * bank_bytes
+            ifmap = 2 * chunk  # current + next channel chunk
             room = psum_cap - ifmap if shared else psum_cap
             per_filter = n * rows * d.f * psum_bytes
             m_fit = int(room // per_filter) if room > 0 else 0
@@ -207,6 +215,17 @@ def glb_blocking(d: ConvDims, n_f: int, width: int, strips: int, together: bool,
     return best if best is not None else fallback
 
 
+def _pass_chunks(hw: Hardware, c: int, n_f: int, q: int, s: int, act_bits: int,
+                 weight_bits: int) -> tuple[int, int, int, int]:
+    """(q, channel chunks, p, filter chunks) of a pass of ``q`` channels: ``p`` filters as
+    many as the psum and filter scratchpads hold beside them, balanced."""
+    q_chunks = math.ceil(c / q)
+    p_max = max(1, min(n_f, _spad_entries(hw, Operand.OUTPUTS, act_bits),
+                       _spad_entries(hw, Operand.WEIGHTS, weight_bits) // (q * s)))
+    p_chunks = math.ceil(n_f / p_max)
+    return q, q_chunks, math.ceil(n_f / p_chunks), p_chunks
+
+
 def _bytes_per_cycle(level: MemoryLevel | None, clock_hz: float) -> float:
     if level is None or not level.bandwidth_bytes_per_s > 0 or not clock_hz > 0:
         return math.inf
@@ -222,17 +241,6 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     active, sets, strips, width, r_pieces = pe_sets(r, e, unit.rows, unit.cols)
     r_eff = math.ceil(r / r_pieces)
     together = strips <= unit.rows // r_eff
-    # Scratchpad-limited pass sizes, balanced chunks.
-    q_max = max(1, _spad_entries(hw, Operand.INPUTS, act_bits) // s)
-    q_chunks = math.ceil(c / min(c, q_max))
-    q = math.ceil(c / q_chunks)
-    p_max = max(1, min(n_f, _spad_entries(hw, Operand.OUTPUTS, act_bits),
-                       _spad_entries(hw, Operand.WEIGHTS, weight_bits) // (q * s)))
-    p_chunks = math.ceil(n_f / p_max)
-    p = math.ceil(n_f / p_chunks)
-    set_units = groups * p_chunks * q_chunks * r_pieces * strips
-    sets = max(1, min(sets, set_units))
-    rounds = math.ceil(set_units / sets)
     ab, wb = act_bits / 8, weight_bits / 8
     psb = rs_psum_bits(unit, act_bits) / 8
     # GLB blocking (processing-pass loop order above the array).
@@ -240,20 +248,42 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     psum_bufs = [m for m in chain(hw, Operand.OUTPUTS) if m is not home]
     in_bufs = [m for m in chain(hw, Operand.INPUTS) if m is not home]
     w_bufs = [m for m in chain(hw, Operand.WEIGHTS) if m is not hw.outermost]
-    filter_units = groups * p_chunks * q_chunks * r_pieces
-    load_once = filter_units * p * q * r_eff * s * wb  # every filter into the spads once
     w_on_chip = bool(w_bufs) and sizes.weights_bytes <= w_bufs[0].total_bytes / 2
     in_ratio = (rlc_ratio(layer.act_sparsity, act_bits)
                 if home is not None and home.compression == Compression.RLC else 1.0)
+    # Channels per pass: the scratchpads' most (balanced chunks), or, with a
+    # `mapping_dram_weight`, every balanced count up to it, chosen with the GLB block.
+    q_max = max(1, _spad_entries(hw, Operand.INPUTS, act_bits) // s)
+    top = math.ceil(c / math.ceil(c / min(c, q_max)))
+    weight = unit.mapping_dram_weight
+    options = sorted({math.ceil(c / math.ceil(c / qq)) for qq in range(1, top + 1)}, reverse=True) \
+        if weight is not None and psum_bufs else [top]
     block: GlbBlock | None = None
-    if psum_bufs:
-        psum_cap = float(psum_bufs[0].total_bytes)
-        in_cap = float(in_bufs[0].total_bytes) if in_bufs else math.inf
-        block = glb_blocking(d, n_f, width, strips, together, unit.cols,
-                             unit.rows // r_eff, q, psb, ab, psum_cap, in_cap,
-                             bool(in_bufs) and in_bufs[0] is psum_bufs[0],
-                             sizes.inputs_bytes * in_ratio, 0.0 if w_on_chip else load_once,
-                             sizes.outputs_bytes)
+    best_cost = math.inf
+    q = top
+    for qq in options:
+        pc = _pass_chunks(hw, c, n_f, qq, s, act_bits, weight_bits)
+        if not psum_bufs:
+            break
+        load_once = groups * pc[3] * pc[1] * r_pieces * pc[2] * qq * r_eff * s * wb
+        psum_buf = psum_bufs[0]
+        shared = bool(in_bufs) and in_bufs[0] is psum_buf
+        cand = glb_blocking(d, n_f, width, strips, together, unit.cols, unit.rows // r_eff, qq,
+                            psb, ab, float(psum_buf.total_bytes),
+                            float(in_bufs[0].total_bytes) if in_bufs else math.inf, shared,
+                            sizes.inputs_bytes * in_ratio, 0.0 if w_on_chip else load_once,
+                            sizes.outputs_bytes,
+                            psum_buf.total_bytes / psum_buf.banks if shared and weight else 0.0)
+        # psums leave the array once per channel chunk and come back for the next
+        trips_bytes = 2.0 * layer.output_elems * (pc[1] * r_pieces - 1) * psb
+        cost = cand.home_bytes * (weight or 0.0) + trips_bytes
+        if cost < best_cost:  # ties: the most channels per pass (options run from the most)
+            best_cost, block, q = cost, cand, qq
+    _, q_chunks, p, p_chunks = _pass_chunks(hw, c, n_f, q, s, act_bits, weight_bits)
+    set_units = groups * p_chunks * q_chunks * r_pieces * strips
+    sets = max(1, min(sets, set_units))
+    rounds = math.ceil(set_units / sets)
+    filter_units = groups * p_chunks * q_chunks * r_pieces
     img_blocks = math.ceil(batch / block.images) if block else 1
     row_blocks = block.row_blocks if block else (1 if together else strips)
     loads = filter_units * img_blocks * row_blocks

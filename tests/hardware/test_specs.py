@@ -239,6 +239,7 @@ def test_show_round_trips(name: str, tmp_path: Path) -> None:
         assert (a.fuses, a.dram_overlap) == (b.fuses, b.dram_overlap)
         assert (a.fill_cycles, a.packs_channels) == (b.fill_cycles, b.packs_channels)
         assert (a.depth_unrolls, a.rows_pixel_tile) == (b.depth_unrolls, b.rows_pixel_tile)
+        assert a.mapping_dram_weight == b.mapping_dram_weight
         assert (a.kernels, a.batchnorm) == (b.kernels, b.batchnorm)  # calibrated classes, cold
         for op in OpClass:
             for prec in a.precisions:
@@ -248,8 +249,8 @@ def test_show_round_trips(name: str, tmp_path: Path) -> None:
         assert (a2.name, a2.size_bytes, a2.holds, a2.instances, a2.compression,
                 a2.retains_weights) == (b2.name, b2.size_bytes, b2.holds, b2.instances,
                                         b2.compression, b2.retains_weights)
-        assert (a2.served_dimensions, a2.pes_per_instance) == (b2.served_dimensions,
-                                                               b2.pes_per_instance)
+        assert (a2.served_dimensions, a2.pes_per_instance, a2.banks) == (
+            b2.served_dimensions, b2.pes_per_instance, b2.banks)
         assert b2.read_energy_pj_per_byte == pytest.approx(a2.read_energy_pj_per_byte, rel=1e-5)
         assert b2.area_mm2 == pytest.approx(a2.area_mm2, rel=1e-5)
     assert back.clock_hz == pytest.approx(hw.clock_hz) and back.fallback_unit == hw.fallback_unit

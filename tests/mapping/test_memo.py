@@ -33,7 +33,7 @@ def _perturbed(hw: Hardware, timed: bool) -> Hardware:
             "read_energy_pj_per_byte": m.read_energy_pj_per_byte * 2 + 1,
             "write_energy_pj_per_byte": m.write_energy_pj_per_byte * 3 + 1,
             "area_mm2": m.area_mm2 + 1, "leakage_w": m.leakage_w + 1, "energy_source": "x",
-            "banks": m.banks + 3, "dram_type": None}
+            "dram_type": None}  # (banks: the rs mapper splits its buffer by them)
         if not timed:
             changes.update(bandwidth_bytes_per_s=m.bandwidth_bytes_per_s * 0.37,
                            bandwidth_declared=not m.bandwidth_declared)

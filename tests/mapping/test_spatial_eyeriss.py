@@ -152,9 +152,18 @@ def test_vgg16_mechanisms():
         assert _glb_bytes(c, layer) <= 108 * 1024
         assert c.dram_read_bytes + c.dram_write_bytes >= _compulsory_bytes(c, layer)
         assert c.utilization <= 1.0
-        # p x q x S = 216 of the 224 filter entries: no room to stage the next pass's
-        # filters, so every filter load is a ramp-up of p x q x S cycles.
-        assert c.extra["filter_load_cycles"] >= c.extra["filter_loads"] / c.extra["sets"] * 200
+        if c.extra["q"] == 4:
+            # p x q x S = 216 of the 224 filter entries: no room to stage the next pass's
+            # filters, so every filter load is a ramp-up of p x q x S cycles.
+            assert c.extra["filter_load_cycles"] >= c.extra["filter_loads"] / c.extra["sets"] * 200
+    # Channels per psum trip, chosen with the GLB block (mapping_dram_weight, fitted to Table
+    # VI's GLB accesses: 1 on the 224- and 112-wide layers, 2 at 56, 4 at 28 and 14, where the
+    # chip takes ~7 with two channel-parallel sets the mapper does not have).
+    assert [int(c.extra["q"]) for c in s.layers] == [1, 1, 1, 1, 2, 2, 2, 4, 4, 4, 4, 4, 4]
+    # Without the weight, the scratchpads' most: 3 for conv1-1's 3 channels, 4 elsewhere.
+    plain = dataclasses.replace(HW, compute=(dataclasses.replace(HW.compute[0],
+                                                                  mapping_dram_weight=None),))
+    assert [int(c.extra["q"]) for c in map_workload(wl, plain).layers] == [3] + [4] * 12
     # Large early layers cannot hold one image's psums: images go one at a time; the 14x14
     # layers can hold all three (14x14x512 psums of 74 filters x 3 images = 85 KB).
     assert s.layers[0].extra["glb_images"] == 1
@@ -164,17 +173,19 @@ def test_vgg16_mechanisms():
 def test_vgg16_per_layer_against_table_vi():
     """VGG-16 per layer against JSSC 2017 Table VI (batch 3, the chip's measured ifmap zeros).
 
-    Asserted as measured (``edgesim validate --check eyeriss`` prints the table):
-    * DRAM: within 35% on every layer (measured 0.74..1.31x) and within 10% in total (measured
-      +5% against the layers' sum);
-    * latency: the 28- and 14-wide layers (conv4-x, conv5-x) within 15%; the 224-, 112- and
-      56-wide layers at 0.3..0.65x (measured 0.35..0.60). The gap is the global buffer: the
-      chip's GLB accesses on those layers are ~3.2x (224, 112 wide) and ~1.7x (56 wide) the model's, i.e. the chip
-      accumulates ~1, 1 and 2 channels per partial-sum trip where the mapper takes 4 (the
-      scratchpad limit); at the spec's 3.2 GB/s the chip's GLB traffic alone would take ~0.75 s
-      on conv1-2. So the total reads 0.45..0.65x (measured 0.53x);
-    * on-chip power 0.3..0.7x per layer (measured 0.37..0.57 beyond conv1-1; 0.50 in total): the
-      spec prices accesses and MACs only, no clock network, control or leakage.
+    Asserted as measured (``edgesim validate --check eyeriss`` prints the table). The channels
+    per partial-sum trip come from the spec's ``mapping_dram_weight``, fitted to this table's
+    GLB accesses (calibration); latency and DRAM are the other columns:
+    * DRAM: within 35% on every layer (measured 0.74..1.13x) and within 10% in total (measured
+      -6% against the layers' sum);
+    * GLB accesses: within 15% on the 224- to 28-wide layers (measured 1.06..1.09x); 1.6..2.0x on
+      the 14-wide ones (measured 1.83x: the chip accumulates ~7 channels per trip there with two
+      channel-parallel PE sets, the mapper 4);
+    * latency: every layer within 15% (measured 0.88..1.02x) and the total within 10% (measured
+      0.96x; before the channels per trip followed the GLB, 0.53x);
+    * on-chip power 0.15..0.5x per layer beyond conv1-1 and 0.25..0.4x in total (measured
+      0.24..0.45, 0.31): the spec prices accesses and MACs only, no clock network, control or
+      leakage, and the chip's slower wide layers now spread the same energy over their time.
     """
     wl = vgg16_convs(3)
     sim = simulate(wl, HW)
@@ -188,17 +199,22 @@ def test_vgg16_per_layer_against_table_vi():
     assert all(0.65 <= r <= 1.35 for r in dram), dram
     total_mb = (sim.dram_read_bytes + sim.dram_write_bytes) / 1e6
     assert total_mb == pytest.approx(sum(chip_mb), rel=0.10)
-    assert all(r == pytest.approx(1.0, abs=0.15) for r in lat[7:]), lat
-    assert all(0.3 <= r <= 0.65 for r in lat[:7]), lat
-    assert 0.45 <= sim.latency_s * 1e3 / sum(chip_ms) <= 0.65
-    # The identified gap: on the wide layers the model's GLB traffic is a third of the chip's.
-    assert all(r < 0.4 for r in glb[1:4]) and all(0.8 <= r <= 1.2 for r in glb[7:10]), glb
-    for lay, mw in zip(sim.layers[1:], pub.EYERISS_VGG16_POWER_MW[1:], strict=True):
+    assert all(r == pytest.approx(1.0, abs=0.15) for r in lat), lat
+    assert sim.latency_s * 1e3 / sum(chip_ms) == pytest.approx(1.0, abs=0.10)
+    assert all(r == pytest.approx(1.0, abs=0.15) for r in glb[:10]), glb
+    assert all(1.6 <= r <= 2.0 for r in glb[10:]), glb
+    powers = []
+    for lay, mw in zip(sim.layers, pub.EYERISS_VGG16_POWER_MW, strict=True):
         onchip = sum(v for k, v in lay.energy_breakdown_j.items() if k != "dram")
-        assert 0.3 <= onchip / lay.latency_s * 1e3 / mw <= 0.7
-    # The non-overlapped fmap transfers are a large share on VGG-16's big fmaps.
+        powers.append(onchip / lay.latency_s * 1e3 / mw)
+    assert all(0.15 <= r <= 0.5 for r in powers[1:]), powers
+    onchip_j = sum(v for lay in sim.layers for k, v in lay.energy_breakdown_j.items() if k != "dram")
+    chip_j = sum(mw * 1e-3 * ms * 1e-3 for mw, ms in zip(pub.EYERISS_VGG16_POWER_MW, chip_ms, strict=True))
+    assert 0.25 <= onchip_j / chip_j <= 0.4
+    # The non-overlapped fmap transfers are a share of VGG-16's time (measured 1.10x; the wide
+    # layers wait mostly on the GLB's partial-sum traffic).
     overlapped = simulate(wl, load_hardware("eyeriss", {"compute.pe_array.dram_overlap": "all"}))
-    assert sim.latency_s > 1.15 * overlapped.latency_s
+    assert sim.latency_s > 1.05 * overlapped.latency_s
 
 
 def test_alexnet_glb_blocks_against_the_chip_mapping(schedule):
