@@ -9,9 +9,11 @@ that width runs them on a wider datapath with the narrower traffic), ``sparse90`
 the weights of every weighted layer zero (unstructured, by magnitude per layer), ``2:4`` keeps 2
 of every 4, ``adder`` turns every ``conv2d`` but the first (and the last, when it is the final
 weighted layer) into an AdderNet layer, ``deep-compression`` is Han et al.'s (ICLR 2016) pruning
-and weight sharing as a chip that decodes shared-weight indices (as EIE) stores and moves them:
-90% of the weights zero, the rest as 8-bit indices in conv layers and 5-bit in FC layers (its
-Huffman coding is storage only: ``compress.storage``). The two paths agree bit for bit for ``pruned50`` and the
+and weight sharing: 90% of the weights zero, the rest sharing 255 values in conv layers and 31
+in FC layers (8- and 5-bit indices with a zero code), marked on the IR (``shared_weights``): a
+chip that decodes shared-weight indices (``weight_decoder``, as EIE) stores and reads the
+indices and pays its decoder; any other chip stores and computes the decoded weights at their
+precision (its Huffman coding needs the weights: ``compress.share_weights``). The two paths agree bit for bit for ``pruned50`` and the
 precisions (``tests/search/test_fast_path.py``); for sparsity the torch path counts the zeros
 its magnitude pruning left (``round(0.9 n)`` per layer), and for ``adder`` a BatchNorm the
 tracer folded into a conv stays a layer of its own after an adder conv.
@@ -35,6 +37,7 @@ from edgesim.search.model import ModelSource, resolve_model
 from edgesim.sim import simulate
 from edgesim.vocab import WEIGHTED_OPS, Mode
 from edgesim.workload.ir import Workload
+from edgesim.workload.layer import Layer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,13 +90,17 @@ def _sparse(wl: Workload, fraction: float, pattern: str) -> Workload:
 
 
 def shared_weight_indices(wl: Workload) -> Workload:
-    """Deep Compression's shared-weight indices: 8 bits in conv layers, 5 in FC layers."""
-    from edgesim.vocab import OpKind, Precision
+    """Deep Compression's weight sharing marked on the IR: 8-bit indices in conv layers, 5-bit
+    in FC layers, i.e. ``2^bits`` shared values, one of the codes kept for zero in a layer that
+    has zeros (``compress.share_weights``' rule); the weights keep their precision."""
+    from edgesim.vocab import OpKind
 
-    bits = {OpKind.LINEAR: Precision.INT5}
-    return wl.with_layers([dataclasses.replace(lay, weight_precision=bits.get(lay.op,
-                                                                              Precision.INT8))
-                           if lay.op in WEIGHTED_OPS else lay for lay in wl.layers])
+    def shared(lay: Layer) -> int:
+        return 2 ** (5 if lay.op == OpKind.LINEAR else 8) - (1 if lay.weight_sparsity > 0 else 0)
+
+    return wl.with_layers([dataclasses.replace(lay, shared_weights=shared(lay))
+                           if lay.op in WEIGHTED_OPS and lay.weight_elems else lay
+                           for lay in wl.layers])
 
 
 def _adder(wl: Workload) -> Workload:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import torch
 from torch import nn
@@ -112,7 +110,6 @@ def test_zoo_prunes_and_runs(name: str) -> None:
     with torch.no_grad():
         dense_out = model(*inputs)
     dense_params = sum(p.numel() for p in model.parameters())
-    start = time.perf_counter()
     for ratio in (0.3, 0.5, 0.7):
         pruned = prune_channels(model, inputs, ratio=ratio)
         with torch.no_grad():
@@ -121,7 +118,6 @@ def test_zoo_prunes_and_runs(name: str) -> None:
         params = sum(p.numel() for p in pruned.parameters())
         # parameters shrink roughly as (1 - ratio)^2 (both sides of most weights)
         assert params < (1 - ratio + 0.15) * dense_params, (name, ratio, params / dense_params)
-    assert time.perf_counter() - start < 60
 
 
 def test_training_mode_and_bn_statistics_survive(
