@@ -274,7 +274,7 @@ class MemoryLevelSpec(_Frozen):
     served_dimensions: list[ArrayDim] = Field(default_factory=list)
     """Array dimensions along which one instance of a per-PE level serves every PE (ZigZag's `served_dimensions`; a cube main unit's `rows`, `cols`, `depth`): one read is broadcast to them, or, for outputs, an adder tree reduces them into one access."""
     banks: PositiveInt = 1
-    """On-chip SRAM or cache split into this many macros: energy per access is that of one bank of size/banks (only the default energy uses it)."""
+    """On-chip SRAM or cache split into this many macros: energy per access is that of one bank of size/banks (the default energy), and a row-stationary mapper with a `mapping_dram_weight` splits the buffer between ifmaps and psums in whole banks."""
     dram_type: DramType | None = None
     """DRAM technology (lpddr4, lpddr4x, lpddr5, ddr4, hbm2), for the default energy per byte."""
     energy_source: str | None = None
@@ -290,6 +290,10 @@ class MemoryLevelSpec(_Frozen):
             raise FieldError("per_pe", f"per_pe applies only to regfile and sram levels, not {self.type.value}")
         if self.served_dimensions and not self.per_pe:
             raise FieldError("served_dimensions", "`served_dimensions` applies only to per_pe levels")
+        if Operand.OUTPUTS in self.holds and set(self.served_dimensions) - {ArrayDim.DEPTH}:
+            raise FieldError("served_dimensions", "a level holding outputs is served only along "
+                             "`depth` (an adder tree reduces the products into it; other "
+                             "dimensions hold other outputs)")
         if len(set(self.served_dimensions)) != len(self.served_dimensions):
             raise FieldError("served_dimensions", "`served_dimensions` repeats a dimension")
         if self.dram_type is not None and self.type != MemoryType.DRAM:

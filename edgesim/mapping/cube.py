@@ -16,7 +16,8 @@ dimension); one whose rows unroll a ``rows_pixel_tile`` (e.g. 4 x 4 output pixel
 image's output in whole tiles.
 
 Array-side reads (from the L0 buffers feeding the cube): A fractals are re-read once per N
-block, B fractals once per M block, each step charged in whole words of its buffer; outputs
+block, B fractals once per M block, each step charged in whole words of its buffer (the
+padding of a full-size step, applied to every step: remainders are not padded apart); outputs
 accumulate in place and are written once. A spec that gives the cube per-PE register files
 (``per_pe`` levels) has them counted as on a systolic array: every MAC reads its operands from
 them, each fractal delivered is written once, and a per-PE accumulator is read and written per

@@ -1,6 +1,6 @@
 """Row-stationary spatial arrays (Eyeriss; Chen et al., ISCA 2016 and JSSC 2017).
 
-Mapping rules (no constants fitted to any chip):
+Mapping rules (no constants fitted to any chip; a spec's ``mapping_dram_weight`` may be):
 
 * A PE set computes one 2-D convolution: ``R`` PE rows (filter rows) x ``E`` PE columns (output
   rows); each PE runs a 1-D row convolution. Filter rows beyond the array height fold into
@@ -18,9 +18,10 @@ Mapping rules (no constants fitted to any chip):
   Chunks are balanced (``p = ceil(M / ceil(M / p_max))``) as a mapper would choose. ``q`` is
   the most the ifmap scratchpad holds, unless the unit has a ``mapping_dram_weight``: then every
   balanced ``q`` up to it is tried with its best GLB block, and the one minimising weight x home
-  (DRAM) bytes + the psums' GLB trips (``2 x outputs x (chunks - 1)``) is kept, the buffer split
-  between ifmaps and psums in whole banks (Eyeriss: fewer channels per trip on wide layers, so
-  the GLB holds more filters' psums and the ifmap is re-read from DRAM fewer times).
+  (DRAM) bytes + the psums' GLB trip bytes (``2 x outputs x (chunks - 1) x psum bytes``) is
+  kept, the buffer split between ifmaps and psums in whole banks when it has several (Eyeriss:
+  fewer channels per trip on wide layers, so the GLB holds more filters' psums and the ifmap is
+  re-read from DRAM fewer times). That weight is a spec's, and may be fitted (Eyeriss' is).
 * Partial sums travel at the datapath width (Eyeriss: 16-bit psum scratchpads, NoC and GLB
   words; JSSC 2017), not at a 32-bit accumulator width.
 * Global-buffer blocking (the loop nest above the passes, JSSC 2017's ``n`` images and ``m``
@@ -141,6 +142,7 @@ class GlbBlock:
     row_blocks: int
     in_factor: float  # ifmap bytes read from home / ifmap bytes
     home_bytes: float  # bytes moved at the home for this choice (what the choice minimises)
+    fits: bool = True  # False: nothing fits the buffer (the smallest block, as a fallback)
 
 
 def block_rows(e: int, width: int, strips: int, together: bool, cols: int,
@@ -192,10 +194,9 @@ def glb_blocking(d: ConvDims, n_f: int, width: int, strips: int, together: bool,
         for rows in block_rows(d.e, width, strips, together, cols, copies):
             row_blocks = math.ceil(d.e / rows)
             in_rows = touched(rows, d.u, d.r, d.in_rows)
-            chunk = n * q * in_rows * d.w_in * act_bytes
+            ifmap = 2 * n * q * in_rows * d.w_in * act_bytes  # current + next channel chunk
             if bank_bytes > 0:  # an operand holds whole banks
-                chunk = math.ceil(chunk / bank_bytes) * bank_bytes
-            ifmap = 2 * chunk  # current + next channel chunk
+                ifmap = math.ceil(ifmap / bank_bytes) * bank_bytes
             room = psum_cap - ifmap if shared else psum_cap
             per_filter = n * rows * d.f * psum_bytes
             m_fit = int(room // per_filter) if room > 0 else 0
@@ -206,7 +207,7 @@ def glb_blocking(d: ConvDims, n_f: int, width: int, strips: int, together: bool,
             in_factor = math.ceil(n_f / m) * _row_factor(d, rows)
             home = (in_home_bytes * in_factor
                     + weight_load_bytes * math.ceil(d.batch / n) * row_blocks + out_home_bytes)
-            cand = GlbBlock(n, m, rows, row_blocks, in_factor, home)
+            cand = GlbBlock(n, m, rows, row_blocks, in_factor, home, m_fit >= 1)
             if m_fit >= 1 and (best is None or home < best.home_bytes):
                 best = cand
             if fallback is None or (n, rows) < (fallback.images, fallback.rows):
@@ -259,7 +260,7 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     options = sorted({math.ceil(c / math.ceil(c / qq)) for qq in range(1, top + 1)}, reverse=True) \
         if weight is not None and psum_bufs else [top]
     block: GlbBlock | None = None
-    best_cost = math.inf
+    best_cost: tuple[int, float] = (2, math.inf)
     q = top
     for qq in options:
         pc = _pass_chunks(hw, c, n_f, qq, s, act_bits, weight_bits)
@@ -273,11 +274,13 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
                             float(in_bufs[0].total_bytes) if in_bufs else math.inf, shared,
                             sizes.inputs_bytes * in_ratio, 0.0 if w_on_chip else load_once,
                             sizes.outputs_bytes,
-                            psum_buf.total_bytes / psum_buf.banks if shared and weight else 0.0)
+                            psum_buf.total_bytes / psum_buf.banks
+                            if shared and weight and psum_buf.banks > 1 else 0.0)
         # psums leave the array once per channel chunk and come back for the next
         trips_bytes = 2.0 * layer.output_elems * (pc[1] * r_pieces - 1) * psb
-        cost = cand.home_bytes * (weight or 0.0) + trips_bytes
-        if cost < best_cost:  # ties: the most channels per pass (options run from the most)
+        # a block that fits beats any that does not; then the cheapest
+        cost = (0 if cand.fits else 1, cand.home_bytes * (weight or 0.0) + trips_bytes)
+        if block is None or cost < best_cost:  # ties: the most channels (options run from the most)
             best_cost, block, q = cost, cand, qq
     _, q_chunks, p, p_chunks = _pass_chunks(hw, c, n_f, q, s, act_bits, weight_bits)
     set_units = groups * p_chunks * q_chunks * r_pieces * strips

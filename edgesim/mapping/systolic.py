@@ -170,7 +170,7 @@ def map_systolic(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     w_bytes = math.ceil(groups * w_el * pack * w_bytes_per_el)
     rf_reads, rf_writes = register_file_accesses(hw, useful, g.act_bits / 8, w_bytes_per_el, psum_b,
                                           {Operand.INPUTS: in_bytes, Operand.WEIGHTS: w_bytes},
-                                          0)  # partial sums move on through the PEs' registers
+                                          0)  # no drain read counted here (the cube counts one)
     pad = _word_padding(hw, df, sr, sc, rows, cols, pack * g.act_bits / 8,
                         pack * w_bytes_per_el, out_b, psum_b)
     array = ArraySide(

@@ -92,11 +92,14 @@ def _sparse(wl: Workload, fraction: float, pattern: str) -> Workload:
 def shared_weight_indices(wl: Workload) -> Workload:
     """Deep Compression's weight sharing marked on the IR: 8-bit indices in conv layers, 5-bit
     in FC layers, i.e. ``2^bits`` shared values, one of the codes kept for zero in a layer that
-    has zeros (``compress.share_weights``' rule); the weights keep their precision."""
+    has zeros (``compress.share_weights``' rule), and no more values than the layer keeps
+    weights; the weights keep their precision."""
     from edgesim.vocab import OpKind
 
     def shared(lay: Layer) -> int:
-        return 2 ** (5 if lay.op == OpKind.LINEAR else 8) - (1 if lay.weight_sparsity > 0 else 0)
+        codes = 2 ** (5 if lay.op == OpKind.LINEAR else 8) - (1 if lay.weight_sparsity > 0 else 0)
+        kept = lay.weight_elems - round(lay.weight_elems * lay.weight_sparsity)
+        return max(1, min(codes, kept))
 
     return wl.with_layers([dataclasses.replace(lay, shared_weights=shared(lay))
                            if lay.op in WEIGHTED_OPS and lay.weight_elems else lay

@@ -122,8 +122,12 @@ CASES = [
         {"name": "rf", "type": "regfile", "size": "2 B", "word": "2 B", "holds": ["outputs"],
          "per_pe": True,
          "served_dimensions": ["depth", "depth"]}), "memory[4].served_dimensions", "repeats"),
-    ("served dims off a cube", lambda r: r["memory"].append(
+    ("outputs served along rows", lambda r: r["memory"].append(
         {"name": "rf", "type": "regfile", "size": "2 B", "word": "2 B", "holds": ["outputs"],
+         "per_pe": True, "served_dimensions": ["rows"]}), "memory[4].served_dimensions",
+     "only along `depth`"),
+    ("served dims off a cube", lambda r: r["memory"].append(
+        {"name": "rf", "type": "regfile", "size": "2 B", "word": "2 B", "holds": ["weights"],
          "per_pe": True,
          "served_dimensions": ["rows"]}), "memory[4].served_dimensions", "cube main unit"),
     ("unknown zero_skip", _set(("compute", 0, "zero_skip"), "maybe"), "compute[0].zero_skip",

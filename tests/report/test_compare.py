@@ -13,6 +13,8 @@ from edgesim.cli import main
 from edgesim.errors import EdgesimError
 from edgesim.report.compare import Variant
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
@@ -84,3 +86,19 @@ def test_bad_variant_and_cli_outputs(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert len(written) == 4 and set(written["variant"]) == {"dense", "int8"}
     assert "<table" in page.read_text() and es.__version__ in page.read_text()
     assert "cortex-a76" in capsys.readouterr().out
+
+
+def test_deep_compression_pays_only_on_a_chip_that_decodes_its_indices(tmp_path: Path) -> None:
+    """Weight sharing marked on the IR: a chip without a decoder runs the decoded weights, so
+    the variant costs what sparse90 costs; one with a codebook decoder fetches the indices
+    (fewer DRAM bytes than sparse90's values) and pays a decoder step per weight."""
+    wl = es.load_workload("resnet18")
+    plain = es.compare("edge-npu", wl, ["sparse90", "deep-compression"]).set_index("variant")
+    for col in ("latency_s", "energy_j", "dram_read_bytes"):
+        assert plain.loc["deep-compression", col] == plain.loc["sparse90", col], col
+    spec = (ROOT / "hardware_specs" / "edge-npu.yaml").read_text()
+    decoding = tmp_path / "edge-npu-decoder.yaml"
+    decoding.write_text(spec.replace("\ncompute:", "\nweight_decoder: codebook\ncompute:", 1))
+    dec = es.compare(str(decoding), wl, ["sparse90", "deep-compression"]).set_index("variant")
+    assert dec.loc["deep-compression", "dram_read_bytes"] < dec.loc["sparse90", "dram_read_bytes"]
+    assert dec.loc["deep-compression", "weight_bytes"] < dec.loc["sparse90", "weight_bytes"]
