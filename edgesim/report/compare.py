@@ -37,7 +37,7 @@ from edgesim.search.model import ModelSource, resolve_model
 from edgesim.sim import simulate
 from edgesim.vocab import WEIGHTED_OPS, Mode
 from edgesim.workload.ir import Workload
-from edgesim.workload.layer import Layer
+from edgesim.workload.layer import Layer, with_weights
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,14 +77,13 @@ def _quantized(source: ModelSource, name: str) -> Workload:
     names = quantizable_layers(source) if source.has_module else None
     p = Precision(name)
     wl = source.workload
-    return wl.with_layers([dataclasses.replace(lay, weight_precision=p, act_precision=p)
+    return wl.with_layers([with_weights(lay, weight_precision=p, act_precision=p)
                            if lay.op in WEIGHTED_OPS and (names is None or lay.name in names)
                            else lay for lay in wl.layers])
 
 
 def _sparse(wl: Workload, fraction: float, pattern: str) -> Workload:
-    return wl.with_layers([dataclasses.replace(lay, weight_sparsity=fraction,
-                                               sparsity_pattern=pattern)
+    return wl.with_layers([with_weights(lay, sparsity=fraction, pattern=pattern)
                            if lay.op in WEIGHTED_OPS and lay.weight_elems else lay
                            for lay in wl.layers])
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from edgesim.errors import SearchError
@@ -12,6 +11,7 @@ from edgesim.mapping.placement import place
 from edgesim.search.model import ModelSource
 from edgesim.search.problem import Decoded, Gene, Genome, ProblemKind, SearchProblem, digest
 from edgesim.vocab import WEIGHTED_OPS, Precision
+from edgesim.workload.layer import with_weights
 
 if TYPE_CHECKING:
     from torch import nn
@@ -89,8 +89,8 @@ class MixedPrecision(SearchProblem):
 
     def decode(self, genome: Genome) -> Decoded:
         bits = self.bits(genome)
-        layers = [replace(la, weight_precision=Precision(f"int{bits[la.name][0]}"),
-                          act_precision=Precision(f"int{bits[la.name][1]}"))
+        layers = [with_weights(la, weight_precision=Precision(f"int{bits[la.name][0]}"),
+                               act_precision=Precision(f"int{bits[la.name][1]}"))
                   if la.name in bits else la for la in self.source.workload.layers]
         return Decoded(self.source.workload.with_layers(layers))
 

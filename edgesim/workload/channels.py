@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -25,7 +25,7 @@ import numpy as np
 from edgesim.errors import WorkloadError
 from edgesim.vocab import OpKind
 from edgesim.workload.ir import Workload
-from edgesim.workload.layer import Layer, Shape
+from edgesim.workload.layer import Layer, Shape, with_weights
 
 _OWN_SPACE = frozenset({OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D, OpKind.LINEAR,
                         OpKind.CONV_TRANSPOSE2D})
@@ -336,8 +336,8 @@ def prune_workload(graph: ChannelGraph, kept: Kept,
             if zeros >= new_layer.weight_elems:  # as tracing the pruned module reports it
                 raise WorkloadError("every weight is zero; remove the layer instead of "
                                     "zeroing it", field=f"{layer.name}.weight")
-            new_layer = replace(new_layer, weight_sparsity=zeros / new_layer.weight_elems
-                                if zeros else 0.0)
+            new_layer = with_weights(new_layer, sparsity=zeros / new_layer.weight_elems
+                                     if zeros else 0.0)
         layers.append(new_layer)
     return wl.with_layers(layers)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from edgesim.errors import WorkloadError
 from edgesim.vocab import CONV_OPS, GEMM_OPS, OpKind, Precision, precision
@@ -240,6 +240,38 @@ class Layer:
         return {"inputs": math.ceil(self.input_elems * a_bits / 8),
                 "weights": math.ceil(self.params * w_bits / 8),
                 "outputs": math.ceil(self.output_elems * a_bits / 8)}
+
+
+def with_weights(layer: Layer, *, weight_precision: Precision | None = None,
+                 act_precision: Precision | None = None, sparsity: float | None = None,
+                 pattern: str | None = None) -> Layer:
+    """``layer`` with its weights requantized (``weight_precision``, and ``act_precision``) or
+    re-pruned (``sparsity``, a
+    ``pattern``): a new layer whose shared-weight marks stay true. Weights at ``b`` integer bits
+    take at most ``2^b`` values and a layer keeps at most its nonzero weights' count of them, so
+    ``shared_weights`` is clamped to both; when that changes the values, their Huffman-coded
+    index width (``weight_code_bits``, measured on the old distribution) is dropped."""
+    changes: dict[str, object] = {}
+    if weight_precision is not None:
+        changes["weight_precision"] = weight_precision
+    if act_precision is not None:
+        changes["act_precision"] = act_precision
+    if sparsity is not None:
+        changes["weight_sparsity"] = sparsity
+    if pattern is not None:
+        changes["sparsity_pattern"] = pattern
+    out = replace(layer, **changes)  # type: ignore[arg-type]
+    if not out.shared_weights:
+        return out
+    values = out.shared_weights
+    w = out.weight_precision
+    if w is not None and not w.is_float:
+        values = min(values, 2 ** w.bits - (1 if out.weight_sparsity > 0 else 0))
+    kept = out.weight_elems - round(out.weight_elems * out.weight_sparsity)
+    values = max(1, min(values, kept))
+    if values == out.shared_weights:
+        return out
+    return replace(out, shared_weights=values, weight_code_bits=0.0)
 
 
 def _hw(shape: Shape) -> tuple[int, int]:
