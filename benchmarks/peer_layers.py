@@ -8,9 +8,9 @@ import sys
 import time
 from pathlib import Path
 
+from edgesim.validate.scalesim import ScaleSimLayer
 from edgesim.vocab import OpKind
 from edgesim.workload.ir import Workload
-from tests.peers.scalesim_oracle import ScaleSimLayer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,7 +73,7 @@ def scalesim_import_s() -> float:
 def scalesim_process_s(layers: list[ScaleSimLayer], rows: int, cols: int, dataflow: str) -> float:
     """Wall time of a fresh Python process that runs SCALE-Sim on ``layers``."""
     spec = ", ".join(repr(ly) for ly in layers)
-    code = ("from tests.peers.scalesim_oracle import ScaleSimLayer, run_scalesim; "
+    code = ("from edgesim.validate.scalesim import ScaleSimLayer, run_scalesim; "
             f"run_scalesim([{spec}], {rows}, {cols}, {dataflow!r})")
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
