@@ -258,29 +258,29 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     top = math.ceil(c / math.ceil(c / min(c, q_max)))
     weight = unit.mapping_dram_weight
     options = sorted({math.ceil(c / math.ceil(c / qq)) for qq in range(1, top + 1)}, reverse=True) \
-        if weight is not None and psum_bufs else [top]
+        if weight is not None else [top]
     block: GlbBlock | None = None
-    best_cost: tuple[int, float] = (2, math.inf)
+    best_cost: tuple[int, float] = (2, math.inf)  # any block's cost is below it
     q = top
+    psum_buf = psum_bufs[0] if psum_bufs else None
+    shared = psum_buf is not None and bool(in_bufs) and in_bufs[0] is psum_buf
+    bank = (psum_buf.total_bytes / psum_buf.banks
+            if psum_buf is not None and shared and weight and psum_buf.banks > 1 else 0.0)
     for qq in options:
-        pc = _pass_chunks(hw, c, n_f, qq, s, act_bits, weight_bits)
-        if not psum_bufs:
+        if psum_buf is None:  # no buffer holds psums: no GLB blocking
             break
+        pc = _pass_chunks(hw, c, n_f, qq, s, act_bits, weight_bits)
         load_once = groups * pc[3] * pc[1] * r_pieces * pc[2] * qq * r_eff * s * wb
-        psum_buf = psum_bufs[0]
-        shared = bool(in_bufs) and in_bufs[0] is psum_buf
         cand = glb_blocking(d, n_f, width, strips, together, unit.cols, unit.rows // r_eff, qq,
                             psb, ab, float(psum_buf.total_bytes),
                             float(in_bufs[0].total_bytes) if in_bufs else math.inf, shared,
                             sizes.inputs_bytes * in_ratio, 0.0 if w_on_chip else load_once,
-                            sizes.outputs_bytes,
-                            psum_buf.total_bytes / psum_buf.banks
-                            if shared and weight and psum_buf.banks > 1 else 0.0)
+                            sizes.outputs_bytes, bank)
         # psums leave the array once per channel chunk and come back for the next
         trips_bytes = 2.0 * layer.output_elems * (pc[1] * r_pieces - 1) * psb
         # a block that fits beats any that does not; then the cheapest
         cost = (0 if cand.fits else 1, cand.home_bytes * (weight or 0.0) + trips_bytes)
-        if block is None or cost < best_cost:  # ties: the most channels (options run from the most)
+        if cost < best_cost:  # ties: the most channels (options run from the most)
             best_cost, block, q = cost, cand, qq
     _, q_chunks, p, p_chunks = _pass_chunks(hw, c, n_f, q, s, act_bits, weight_bits)
     set_units = groups * p_chunks * q_chunks * r_pieces * strips
