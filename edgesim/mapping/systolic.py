@@ -44,7 +44,12 @@ pass with ``p`` weights per PE takes ``p (T + rows) + rows + cols - 2`` cycles (
 SCALE-Sim's fold). Files are counted where declared: a read per MAC of each operand a per-PE
 file holds (the output register: a read and a write per MAC, at the partial-sum width bounded by
 the register's size) and a write per element loaded into it. A file shared by several operands
-is split evenly between them. Without per-PE levels nothing changes.
+is split evenly between them. Two reads follow the dataflow, as ZigZag counts them: a PE that
+holds a single stationary element per pass (the reduction fits the rows: a 1x1 layer of at most
+``rows`` channels, a depthwise filter) keeps it at the multiplier and reads its file once per
+element loaded, not per MAC; and the output registers are read once more as partial sums leave
+(ws / is: each active row's once per output and pass; os: each output once). Without per-PE
+levels nothing changes.
 
 Partial sums (``psum_fit``): under ws / is a column fold's partial sums live in the accumulator
 (``topology.accumulator``, the innermost buffer holding outputs) from the first reduction pass to
@@ -168,9 +173,10 @@ def map_systolic(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     partial_w = groups * (out_w_el - m * n) * psum_b
     in_bytes = math.ceil(groups * in_el * pack * g.act_bits / 8)
     w_bytes = math.ceil(groups * w_el * pack * w_bytes_per_el)
-    rf_reads, rf_writes = register_file_accesses(hw, useful, g.act_bits / 8, w_bytes_per_el, psum_b,
-                                          {Operand.INPUTS: in_bytes, Operand.WEIGHTS: w_bytes},
-                                          0)  # no drain read counted here (the cube counts one)
+    rf_reads, rf_writes = register_file_accesses(
+        hw, useful, g.act_bits / 8, w_bytes_per_el, psum_b,
+        {Operand.INPUTS: in_bytes, Operand.WEIGHTS: w_bytes},
+        _drained(df, groups, m, n, sr, rows, passes), held=_held(df, sr, rows, passes))
     pad = _word_padding(hw, df, sr, sc, rows, cols, pack * g.act_bits / 8,
                         pack * w_bytes_per_el, out_b, psum_b)
     array = ArraySide(
@@ -188,6 +194,26 @@ def map_systolic(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
         ops[OpClass.ADD] = groups * w_el * pack  # index into a position (Cambricon-X, MICRO 2016)
     return ComputeResult(cycles, useful, ops, g.dense_ops, array, note,
                          stream_steps=groups * row_fold * col_fold * fit.chunks)
+
+
+def _drained(df: Dataflow, groups: int, m: int, n: int, sr: int, rows: int,
+             passes: int) -> int:
+    """Values read out of the PEs' output registers as partial sums leave the array: under os
+    each output once (from the PE that made it); under ws / is each active row's register once
+    per output and pass (the column's partial sums reduced as they leave, as ZigZag reads each
+    row's register once per output)."""
+    if df == Dataflow.OS:
+        return groups * m * n
+    return groups * passes * m * n * min(sr, rows)
+
+
+def _held(df: Dataflow, sr: int, rows: int, passes: int) -> Operand | None:
+    """The stationary operand when each PE holds one element of it per pass (the reduction fits
+    the rows: a 1x1 layer of at most ``rows`` channels, a depthwise filter): it stays at the
+    multiplier for the whole stream, so its file is read once per element loaded."""
+    if df == Dataflow.OS or math.ceil(sr / (rows * passes)) > 1:
+        return None
+    return Operand.WEIGHTS if df == Dataflow.WS else Operand.INPUTS
 
 
 def _skips_weights(g: GemmView, unit: ComputeUnit) -> bool:

@@ -109,7 +109,8 @@ class _Ledger:
 def register_file_accesses(hw: Hardware, macs: int, act_b: float, w_b: float, psum_b: float,
                            loaded: dict[Operand, int], drained: int,
                            updates: dict[str, int] | None = None,
-                           fed: dict[str, float] | None = None
+                           fed: dict[str, float] | None = None,
+                           held: Operand | None = None,
                            ) -> tuple[dict[Operand, int], dict[Operand, int]]:
     """Per-PE file accesses (bytes, all PEs) of an array that feeds each MAC from its PE's
     files: a read per MAC of each operand a file holds, the bytes ``loaded`` into it written
@@ -118,7 +119,10 @@ def register_file_accesses(hw: Hardware, macs: int, act_b: float, w_b: float, ps
     file serving ``pes_per_instance`` PEs (``served_dimensions``) is read once per broadcast to
     them (``fed[name]`` of them on average where the mapper knows how many a layer uses), and
     its output register once per reduction of their products (an adder tree), or
-    ``updates[name]`` times where the mapper counts those reductions itself."""
+    ``updates[name]`` times where the mapper counts those reductions itself. The ``held``
+    operand stays at the multiplier's input for the whole stream (each PE holds one element of
+    it per pass): its file is read once per element loaded, not once per MAC (ZigZag counts a
+    read only when the operand changes)."""
     reads: dict[Operand, int] = {}
     writes: dict[Operand, int] = {}
     for m in per_pe_levels(hw):
@@ -130,7 +134,8 @@ def register_file_accesses(hw: Hardware, macs: int, act_b: float, w_b: float, ps
                 writes[op] = math.ceil(macs * width / served if n is None else n * width)
                 reads[op] = writes[op] + math.ceil(drained * width)
             else:
-                reads[op] = math.ceil(macs * (act_b if op == Operand.INPUTS else w_b) / served)
+                per_mac = math.ceil(macs * (act_b if op == Operand.INPUTS else w_b) / served)
+                reads[op] = min(per_mac, loaded[op]) if op == held else per_mac
                 writes[op] = loaded[op]
     return reads, writes
 

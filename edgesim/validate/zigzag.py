@@ -47,6 +47,35 @@ def onnx_model(name: str) -> Path:
     """One of ZigZag's bundled ONNX workloads (``resnet18``, ``mobilenetv2``, ...)."""
     return inputs_dir() / "workload" / f"{name}.onnx"
 
+
+def depthwise_on_rows(onnx_path: Path, mapping: Path, dst: Path, rows: int = 32) -> Path:
+    """Write at ``dst`` the mapping file ``mapping`` plus one entry per depthwise convolution
+    of ``onnx_path`` (ZigZag picks a layer's entry by name before its operator type) that
+    unrolls its filter taps FX x FY on the array's rows (D2) and one output channel on the
+    columns (D1): the im2col mapping edgesim uses on a systolic array (K = R x S rows, N = 1).
+    ZigZag's tpu_like mapping unrolls only C and K, so a depthwise layer (C = K = 1 per group)
+    would otherwise run on one PE. Filters of more than ``rows`` taps keep the default."""
+    import onnx
+    import yaml
+
+    model = onnx.load(str(onnx_path), load_external_data=False)
+    dims = {t.name: list(t.dims) for t in model.graph.initializer}
+    data = yaml.safe_load(mapping.read_text())
+    links = next(e for e in data if e["name"] == "default")["memory_operand_links"]
+    entries = []
+    for node in model.graph.node:
+        attrs = {a.name: a for a in node.attribute}
+        group = attrs["group"].i if "group" in attrs else 1
+        weight = dims.get(node.input[1]) if node.op_type == "Conv" and len(node.input) > 1 else None
+        if group <= 1 or weight is None or weight[1] != 1:
+            continue
+        r, s = weight[2], weight[3]
+        if r * s <= rows:
+            entries.append({"name": node.name, "memory_operand_links": dict(links),
+                            "spatial_mapping": {"D1": ["K, 1"], "D2": [f"FX, {r}", f"FY, {s}"]}})
+    dst.write_text(yaml.safe_dump(entries + data, sort_keys=False))
+    return dst
+
 # ZigZag's data directions (zigzag.hardware.architecture.memory_port.DataDirection values).
 _RD_TO_LOW = "rd_out_to_low"  # read out of a level towards the array
 _WR_BY_LOW = "wr_in_by_low"  # written into a level from below (outputs, partial sums)
@@ -143,7 +172,8 @@ def _layer_figures(cme: Any, dram: str = "dram") -> ZigZagLayer:
 
 def run_zigzag(onnx_path: Path | None = None, hardware: Path | None = None,
                mapping: Path | None = None, opt: str = "energy",
-               exploit_data_locality: bool = False, lpf_limit: int = 6) -> ZigZagResult:
+               exploit_data_locality: bool = False, lpf_limit: int = 6,
+               depthwise_rows: int | None = None) -> ZigZagResult:
     """Run ZigZag's mapping search and cost model; return its per-layer and total figures.
 
     Args:
@@ -156,6 +186,9 @@ def run_zigzag(onnx_path: Path | None = None, hardware: Path | None = None,
             reading every input back, as edgesim does; off is ZigZag's default.
         lpf_limit: ZigZag's loop-prime-factor limit, the size of its temporal-mapping search
             (its default 6; fewer factors search fewer loop orders, much faster).
+        depthwise_rows: map each depthwise layer's filter taps on that many rows (D2), one
+            output channel on D1 (``depthwise_on_rows``), as edgesim maps it on a systolic
+            array; None keeps the mapping file as it is.
     """
     from zigzag.api import get_hardware_performance_zigzag
 
@@ -167,6 +200,9 @@ def run_zigzag(onnx_path: Path | None = None, hardware: Path | None = None,
     try:
         with tempfile.TemporaryDirectory(prefix="zigzag-") as tmp, \
                 contextlib.redirect_stdout(io.StringIO()):
+            if depthwise_rows is not None:
+                mapping = depthwise_on_rows(onnx_path, mapping, Path(tmp) / "depthwise-mapping.yaml",
+                                            depthwise_rows)
             out: Any = get_hardware_performance_zigzag(
                 workload=str(onnx_path), accelerator=str(hardware), mapping=str(mapping),
                 opt=opt, dump_folder=tmp, loma_show_progress_bar=False,
@@ -183,6 +219,9 @@ def run_zigzag(onnx_path: Path | None = None, hardware: Path | None = None,
 # both tools run.
 SPEC = "zigzag-tpu-like"
 SPECS = (("tpu_like", "zigzag-tpu-like"), ("edge_tpu_like", "zigzag-edge-tpu-like"))
+# Accelerators whose mapping file leaves a depthwise layer on one PE: given edgesim's systolic
+# depthwise mapping (``depthwise_on_rows``, their array's rows), so both tools run the same one.
+DEPTHWISE_ROWS = {"tpu_like": 32}
 MODELS = (("resnet18", "resnet18"), ("mobilenet_v2", "mobilenetv2"))  # (edgesim, ZigZag) names
 
 
@@ -212,7 +251,8 @@ def _rows(theirs_hw: str, spec: str, progress: Callable[[str], None] | None
         if progress:
             progress(f"ZigZag on {theirs_name}, {theirs_hw} (minutes)")
         path = onnx_model(theirs_name)
-        zz = run_zigzag(path, hw_file, mapping_file, opt="energy", exploit_data_locality=True)
+        zz = run_zigzag(path, hw_file, mapping_file, opt="energy", exploit_data_locality=True,
+                        depthwise_rows=DEPTHWISE_ROWS.get(theirs_hw))
         res = simulate(load_workload(str(path)), hw)
         costed = [layer for layer in res.layers if layer.macs > 0]
         ours = {name: 1e12 * sum(layer.energy_breakdown_j.get(name, 0.0) for layer in costed)

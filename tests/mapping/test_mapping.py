@@ -332,3 +332,23 @@ def test_a_weight_buffer_too_small_for_a_fold_stalls_the_array() -> None:
         assert unbuffered == (weights if size in ("64 B", "4 KiB") else 0), size
     assert stalls["8 KiB"] == stalls["4 MiB"] == 0 < stalls["4 KiB"] <= stalls["64 B"]
     assert lat["64 B"] > 1.2 * lat["8 KiB"] and lat["4 KiB"] > 1.2 * lat["4 MiB"]
+
+
+def test_systolic_register_files_follow_the_dataflow():
+    """ws with per-PE files (ZigZag's TPU-like): the weight file is read once per MAC, or once per
+    weight where each PE holds one weight for the whole pass (the reduction fits the rows: it
+    stays at the multiplier); each used row's output register is read once more per output as
+    the column's partial sums leave (at the register's 16 bits)."""
+    base = systolic_hw(32, 32, "ws", sram=1 << 20)
+    hw = Hardware(base.name, base.kind, 28, 1e9, base.compute, (
+        *base.memory, level("rf_w", MemoryType.REGFILE, 128, (Operand.WEIGHTS,), True, 1024),
+        level("rf_o", MemoryType.REGFILE, 2, (Operand.OUTPUTS,), True, 1024)))
+    for c, r, groups, held in [(16, 1, 1, True), (64, 1, 1, False), (32, 3, 32, True),
+                               (8, 3, 1, False)]:
+        lay = conv("c", c, 32, 14, r, 1, 0, groups=groups)
+        got = map_layer(lay, hw)
+        rows = min(32, c // groups * r * r)
+        assert got.writes_bytes["rf_w"] == lay.weight_elems
+        assert got.reads_bytes["rf_w"] == (lay.weight_elems if held else lay.macs), (c, r)
+        assert got.writes_bytes["rf_o"] == 2 * lay.macs
+        assert got.reads_bytes["rf_o"] == 2 * lay.macs + 2 * lay.output_elems * rows, (c, r)

@@ -13,16 +13,17 @@ byte for byte on the DRAM reads of 20 of the 21 layers (the FC layer differs by 
 input), and per memory level within 15%. The residue (which layer a branch tensor's DRAM write
 is charged to, the FC input) is explained in docs/validation.md.
 
-MobileNet-v2 (ZigZag's shipped ``mobilenetv2.onnx``, imported by edgesim) checks the word-granular
-buffer accesses: ZigZag rounds every transfer period up to whole ``bandwidth_min`` words (64 bits
-at the 2 MB SRAM, ``CostModelEvaluation._calc_memory_access``), and its tpu_like mapping unrolls
-only K and C, so a depthwise layer (K = C = 1 per group) runs on one PE and reads one 1-byte input
-per 8-byte word, one word per MAC. edgesim maps a depthwise layer im2col (K = R*S = 9 array rows,
-SCALE-Sim's layout): 9-byte input vectors, two words per 9 MACs; each output is one word in both.
-That mapping difference is the only large residue, and the check re-prices it.
+MobileNet-v2 (ZigZag's shipped ``mobilenetv2.onnx``, imported by edgesim) checks the depthwise
+layers and the word-granular buffer accesses: ZigZag rounds every transfer period up to whole
+``bandwidth_min`` words (64 bits at the 2 MB SRAM, ``CostModelEvaluation._calc_memory_access``).
+Its tpu_like mapping file unrolls only K and C, so a depthwise layer (K = C = 1 per group) would
+run on one PE; ZigZag is given edgesim's systolic depthwise mapping instead (``depthwise_rows``:
+the 3 x 3 taps on 9 rows, one output channel on a column, SCALE-Sim's im2col layout), so both
+read 9-byte input vectors as two words per 9 MACs, and nothing is re-priced: every component
+agrees within 15% and the totals within 10%.
 
 ZigZag's search takes minutes on the whole models, so those checks are marked ``peers_full`` and
-deselected by default (``pytest -m peers_full tests/peers/test_zigzag.py``, ~7 min). The suite
+deselected by default (``pytest -m peers_full tests/peers/test_zigzag.py``, ~2-7 min). The suite
 runs cuts instead: each network from its input through ResNet-18's ``layer1`` (5 convolutions,
 residual branches) and MobileNet-v2's ``features.2`` (6 layers, 2 depthwise), extracted from the
 same ONNX files with ``onnx.utils.Extractor`` and imported by edgesim from the extracted file.
@@ -69,7 +70,7 @@ TOTALS_TOLERANCE = 0.12
 READS_TOLERANCE = 0.01  # DRAM reads: byte for byte except the FC's 512-byte input
 
 pytestmark = pytest.mark.slow
-# The whole-model checks (ZigZag ~7 min in all): `pytest -m peers_full tests/peers/test_zigzag.py`;
+# The whole-model checks (ZigZag ~2-7 min in all): `pytest -m peers_full tests/peers/test_zigzag.py`;
 # deselected by default (pyproject addopts), where the cuts at the end of this file run instead.
 FULL = pytest.mark.peers_full
 
@@ -179,7 +180,8 @@ def test_total_energy_within_20_percent(zigzag_resnet18: ZigZagResult,
     ours_j = math.fsum(layer.energy_j for layer in costed_layers(edgesim_resnet18))
     theirs_j = zigzag_resnet18.energy_pj * 1e-12
     assert rel_err(ours_j, theirs_j) <= TOLERANCE, (ours_j, theirs_j)
-    assert rel_err(ours_j, theirs_j) <= TOTALS_TOLERANCE, (ours_j, theirs_j)
+    # The fidelity issue's bar for totals (measured 1564.7 vs 1721.6 uJ, -9.1%).
+    assert rel_err(ours_j, theirs_j) <= 0.10, (ours_j, theirs_j)
 
 
 @FULL
@@ -233,10 +235,11 @@ MOBILENETV2_ONNX = ZIGZAG_INPUTS / "workload" / "mobilenetv2.onnx"
 SRAM_WORD_BYTES = 8  # the 2 MB SRAM's bandwidth_min: 64 bits
 SRAM_READ_PJ_PER_WORD = 416.16 * 64 / 2048  # r_cost per 2048-bit access, 64-bit granules
 SRAM_WRITE_PJ_PER_WORD = 378.4 * 64 / 2048
-# Measured residues (docs/validation.md): ZigZag's non-depthwise SRAM energy is 10% below edgesim's
-# (as ResNet-18's, within its 15%), DRAM reads agree within 1% (reads+writes within 4%), and the
-# totals, with the depthwise mapping difference re-priced, within 2%.
-MBV2_TOTAL_TOLERANCE = 0.05
+# Measured (docs/validation.md, both tools on the same depthwise mapping): total 0.983, `dram`
+# 0.967, `sram_2MB` 1.062, `rf_128B` 0.951, `rf_2B` 1.014; as the Edge-TPU-like check, every
+# component within 15% and the total within 10%.
+MBV2_COMPONENT_TOLERANCE = 0.15
+MBV2_TOTAL_TOLERANCE = 0.10
 
 
 def test_word_padded_factor() -> None:
@@ -248,10 +251,29 @@ def test_word_padded_factor() -> None:
     assert word_padded_factor(9, 32, 1.0, 1) == 1.0  # byte-wide buffer: nothing to round
 
 
+def test_depthwise_on_rows_names_each_depthwise_layer(tmp_path: Path) -> None:
+    """The derived mapping file: one entry per depthwise layer (by ONNX node name, which ZigZag
+    matches before the operator type), taps on D2 and one channel on D1, then the original."""
+    from edgesim.validate.zigzag import depthwise_on_rows, tpu_like_mapping
+    from edgesim.workload import load_workload
+
+    path = depthwise_on_rows(MOBILENETV2_ONNX, tpu_like_mapping(), tmp_path / "m.yaml")
+    entries = yaml.safe_load(path.read_text())
+    original = yaml.safe_load(tpu_like_mapping().read_text())
+    dw = [e for e in entries if e["name"].startswith("/")]
+    assert entries[len(dw):] == original
+    names = {layer.name for layer in load_workload(str(MOBILENETV2_ONNX)).layers
+             if is_depthwise(layer)}
+    assert {e["name"] for e in dw} == names and len(names) == 17
+    assert all(e["spatial_mapping"] == {"D1": ["K, 1"], "D2": ["FX, 3", "FY, 3"]} for e in dw)
+
+
 @pytest.fixture(scope="session")
 def zigzag_mobilenetv2() -> ZigZagResult:
-    """ZigZag's mapping search over MobileNet-v2 on tpu_like (~5 min; peers_full only)."""
-    return run_zigzag(MOBILENETV2_ONNX, opt="energy", exploit_data_locality=True)
+    """ZigZag's mapping search over MobileNet-v2 on tpu_like, its depthwise layers mapped as
+    edgesim maps them (taps on the rows; ~1.5 min; peers_full only)."""
+    return run_zigzag(MOBILENETV2_ONNX, opt="energy", exploit_data_locality=True,
+                      depthwise_rows=ARRAY)
 
 
 @pytest.fixture(scope="module")
@@ -279,29 +301,28 @@ def _split(zz: ZigZagResult, es: SimResult, dw: frozenset[str]) -> dict[str, lis
 def test_mobilenetv2_depthwise_sram_words(zigzag_mobilenetv2: ZigZagResult,
                                           mobilenetv2_layers: tuple[SimResult, frozenset[str]],
                                           ) -> None:
-    """ZigZag's depthwise SRAM energy is one 64-bit word per MAC (input) and per output; edgesim's
-    is two words per 9 MACs (9-byte im2col vectors), one word per output (1 byte each), plus one
-    bulk pass over the input (the tile fill from the on-chip copy its producer left, or from
-    DRAM), which ZigZag does not charge at this level."""
+    """On the same mapping, each depthwise layer's SRAM energy in both tools is the cuts'
+    formula (``sram_pj``, exact): two 64-bit words per 9 MACs (9-byte input vectors, whole
+    words), one word per output (1 byte each), the input written in where it comes from DRAM
+    (the spilled expand output of features.2); edgesim adds one bulk pass over an input already
+    on chip (its tile fill from the producer's copy), which ZigZag does not charge here."""
     from edgesim.workload import load_workload
 
     es, dw = mobilenetv2_layers
     wl = load_workload(str(MOBILENETV2_ONNX))
-    outs = {layer.name: layer.output_elems for layer in wl.layers}
-    ins = {layer.name: layer.input_elems for layer in wl.layers}
     pairs = _split(zigzag_mobilenetv2, es, dw)["dw"]
     assert len(pairs) == 17
-    macs = sum(z.macs for z, _ in pairs)
-    n_out = sum(outs[e.name] for _, e in pairs)
-    n_in = sum(ins[e.name] for _, e in pairs)
-    theirs_pj = sum(z.mem_energy_pj["sram_2MB"] for z, _ in pairs)
-    assert theirs_pj == pytest.approx(macs * SRAM_READ_PJ_PER_WORD
-                                      + n_out * SRAM_WRITE_PJ_PER_WORD, rel=0.02)
-    ours_pj = math.fsum(e.energy_breakdown_j["sram_2MB"] for _, e in pairs) * 1e12
-    words_per_mac = math.ceil(9 / SRAM_WORD_BYTES) / 9
-    assert ours_pj == pytest.approx(macs * words_per_mac * SRAM_READ_PJ_PER_WORD
-                                    + n_out * SRAM_WRITE_PJ_PER_WORD
-                                    + n_in * SRAM_READ_PJ_PER_WORD / SRAM_WORD_BYTES, rel=0.02)
+    for z, e in pairs:
+        layer = wl.layer(e.name)
+        theirs = sram_pj(layer, zigzag_array_words(layer),
+                         fill=z.dram_read_bytes >= layer.input_elems, bulk_read=False,
+                         spill=z.dram_write_bytes > 0)
+        e_fill = e.dram_read_bytes >= layer.input_elems
+        ours = sram_pj(layer, edgesim_array_words(layer), fill=e_fill, bulk_read=not e_fill,
+                       spill=e.dram_write_bytes > 0)
+        assert zigzag_array_words(layer) == edgesim_array_words(layer), e.name
+        assert z.mem_energy_pj["sram_2MB"] == pytest.approx(theirs, rel=EXACT), e.name
+        assert e.energy_breakdown_j["sram_2MB"] * 1e12 == pytest.approx(ours, rel=EXACT), e.name
 
 
 @FULL
@@ -318,26 +339,27 @@ def test_mobilenetv2_dense_layers_sram(zigzag_mobilenetv2: ZigZagResult,
 
 @FULL
 def test_mobilenetv2_dram_and_total(zigzag_mobilenetv2: ZigZagResult,
-                                    mobilenetv2_layers: tuple[SimResult, frozenset[str]]) -> None:
-    """DRAM traffic agrees; the totals agree once ZigZag's single-PE depthwise input reads (one
-    word per MAC) are re-priced at edgesim's 9-row mapping (two words per 9 MACs)."""
-    es, dw = mobilenetv2_layers
+                                    mobilenetv2_layers: tuple[SimResult, frozenset[str]],
+                                    tpu_like: Hardware) -> None:
+    """DRAM traffic agrees, and the raw figures as the two tools give them, nothing re-priced:
+    every component (MAC, each memory level) within 15%, the total within 10%."""
+    es, _ = mobilenetv2_layers
     layers = costed_layers(es)
     reads = sum(layer.dram_read_bytes for layer in layers)
     writes = sum(layer.dram_write_bytes for layer in layers)
     assert rel_err(reads, zigzag_mobilenetv2.dram_read_bytes) <= 0.02, reads
     theirs = zigzag_mobilenetv2.dram_read_bytes + zigzag_mobilenetv2.dram_write_bytes
     assert rel_err(reads + writes, theirs) <= 0.05, (reads + writes, theirs)
-    dw_macs = sum(z.macs for z, e in _split(zigzag_mobilenetv2, es, dw)["dw"])
-    mapping_pj = dw_macs * SRAM_READ_PJ_PER_WORD * (1 - math.ceil(9 / SRAM_WORD_BYTES) / 9)
+    mac_j = math.fsum(layer.energy_breakdown_j.get(tpu_like.main_unit.name, 0.0)
+                      for layer in layers)
+    assert mac_j == pytest.approx(zigzag_mobilenetv2.mac_energy_pj * 1e-12, rel=1e-9)
+    for level in zigzag_mobilenetv2.memory_names:
+        ours_j = math.fsum(layer.energy_breakdown_j.get(level, 0.0) for layer in layers)
+        theirs_j = zigzag_mobilenetv2.mem_energy_pj(level) * 1e-12
+        assert rel_err(ours_j, theirs_j) <= MBV2_COMPONENT_TOLERANCE, (level, ours_j, theirs_j)
     ours_j = math.fsum(layer.energy_j for layer in layers)
-    theirs_j = (zigzag_mobilenetv2.energy_pj - mapping_pj) * 1e-12
+    theirs_j = zigzag_mobilenetv2.energy_pj * 1e-12
     assert rel_err(ours_j, theirs_j) <= MBV2_TOTAL_TOLERANCE, (ours_j, theirs_j)
-    # The raw totals as the two tools give them, nothing re-priced (measured 742 vs 965 uJ,
-    # 0.77): ZigZag's tpu_like runs each depthwise layer on one PE, one SRAM word per MAC. An
-    # honest band around that, so the raw gap cannot move unnoticed.
-    raw = ours_j / (zigzag_mobilenetv2.energy_pj * 1e-12)
-    assert 0.70 <= raw <= 0.85, raw
 
 
 # ---- the suite's cross-check: cuts of ZigZag's own models ---------------------------------------
@@ -411,7 +433,8 @@ def cut_run(request: pytest.FixtureRequest, tpu_like: Hardware,
     cut = CUTS[request.param]
     path = extract_cut(cut, tmp_path_factory.mktemp("zigzag-cut") / f"{request.param}.onnx")
     wl = load_workload(str(path))
-    return CutRun(cut, wl, run_zigzag(path, opt="energy", exploit_data_locality=True),
+    return CutRun(cut, wl, run_zigzag(path, opt="energy", exploit_data_locality=True,
+                                      depthwise_rows=ARRAY),
                   simulate(wl, tpu_like))
 
 
@@ -433,10 +456,26 @@ def _vector_words(extent: int) -> int:
     return full * (ARRAY // SRAM_WORD_BYTES) + math.ceil(rem / SRAM_WORD_BYTES)
 
 
+def zigzag_rows(layer: Layer) -> int:
+    """Rows ZigZag's mapping uses: C per group (tpu_like's file), a depthwise layer's taps
+    (``depthwise_rows``)."""
+    if is_depthwise(layer):
+        return layer.kernel[0] * layer.kernel[1]
+    return min(layer.in_channels // layer.groups, ARRAY)
+
+
+def edgesim_rows(layer: Layer) -> int:
+    """Rows edgesim's im2col mapping uses: the C/g x R x S reduction, up to 32."""
+    return min(layer.in_channels // layer.groups * layer.kernel[0] * layer.kernel[1], ARRAY)
+
+
 def zigzag_array_words(layer: Layer) -> float:
     """ZigZag's tpu_like mapping unrolls K on the 32 columns and C on the 32 rows (per group):
-    each cycle reads one C-vector of the input, whole words. C = 3 (a first conv) uses 3 rows
-    and reads a word per cycle; a depthwise layer (K = C = 1) runs on one PE, a word per MAC."""
+    each cycle reads one C-vector of the input, whole words; C = 3 (a first conv) uses 3 rows
+    and reads a word per cycle. A depthwise layer has its 9 taps on 9 rows (two words a
+    cycle), as in edgesim."""
+    if is_depthwise(layer):
+        return layer.macs / zigzag_rows(layer) * _vector_words(zigzag_rows(layer))
     c = min(layer.in_channels // layer.groups, ARRAY)
     k = min(layer.out_channels // layer.groups, ARRAY)
     return layer.macs / (k * c) * _vector_words(c)
@@ -485,17 +524,15 @@ def test_cut_mac_energy_identical(cut_run: CutRun, tpu_like: Hardware) -> None:
 
 
 def test_cut_dram_reads_per_layer(cut_run: CutRun) -> None:
-    """Byte for byte (weights once, plus the input where it is not on chip), but for two things
-    ZigZag does differently: it fetches a 9-byte depthwise filter as two 8-byte words (+7 B per
-    channel), and in locality mode it takes the network input as already on chip unless the
-    first layer starts a branch (MobileNet-v2's features.0: 150 528 B that edgesim reads;
-    ResNet-18's conv1 feeds two layers through the max-pool, so both read it)."""
+    """Byte for byte (weights once, plus the input where it is not on chip), but for one thing
+    ZigZag does differently: in locality mode it takes the network input as already on chip
+    unless the first layer starts a branch (MobileNet-v2's features.0: 150 528 B that edgesim
+    reads; ResNet-18's conv1 feeds two layers through the max-pool, so both read it). (With a
+    depthwise layer on one PE, ZigZag fetched each 9-byte filter as two 8-byte words; on the
+    taps-on-rows mapping it reads the 9 bytes.)"""
     wl = cut_run.workload
     for layer, z, e in cut_run.pairs():
         theirs = z.dram_read_bytes
-        if is_depthwise(layer):
-            crs = layer.kernel[0] * layer.kernel[1]
-            theirs -= layer.groups * (_vector_words(crs) * SRAM_WORD_BYTES - crs)
         if not layer.inputs and len(wl.consumers(uncosted_tail(wl, layer.name))) == 1:
             theirs += layer.input_elems
         assert e.dram_read_bytes == theirs, layer.name
@@ -537,12 +574,11 @@ def test_cut_dram_energy_per_layer(cut_run: CutRun) -> None:
 def test_cut_sram_per_layer(cut_run: CutRun) -> None:
     """Each tool's SRAM energy is its array input reads plus the same output and staging words
     (``sram_pj``); the array reads are the same wherever the reduction fills whole words (C per
-    group a multiple of 8) and differ by the mapping for a first conv (C = 3) and a depthwise
-    layer, ZigZag reading a word per cycle for 3 bytes or 1 byte (the MobileNet-v2 depthwise
-    layers: 29% of ZigZag's whole-model energy)."""
+    group a multiple of 8) and on the depthwise layers (the same mapping), and differ by the
+    mapping for a first conv (C = 3), ZigZag reading a word per cycle for 3 bytes."""
     for layer, z, e in cut_run.pairs():
         c = layer.in_channels // layer.groups
-        if c % SRAM_WORD_BYTES == 0:
+        if c % SRAM_WORD_BYTES == 0 or is_depthwise(layer):
             assert edgesim_array_words(layer) == zigzag_array_words(layer), layer.name
         z_fill = z.dram_read_bytes >= layer.input_elems
         e_fill = e.dram_read_bytes >= layer.input_elems
@@ -556,35 +592,37 @@ def test_cut_sram_per_layer(cut_run: CutRun) -> None:
 
 
 def test_cut_register_files_per_layer(cut_run: CutRun) -> None:
-    """Both read the weight file once per MAC and write each weight once, and read and write
-    the 16-bit output register once per MAC. ZigZag also (a) reads each active row's output
-    register once per output when a column's partial sums leave the array, and (b) reads a
-    weight once, not once per MAC, when no loop inside the array's pass touches it (a 1x1 layer
-    whose whole reduction fits the 32 rows: the weight stays at the multiplier)."""
+    """Both tools write each weight into its PE's file once, read and write the 16-bit output
+    register once per MAC, and read each used row's output register once more per output as the
+    column's partial sums leave the array. The weight file is read once per MAC, or once per
+    weight where no loop inside the array's pass touches the weight (the whole reduction on the
+    rows: each PE holds one weight, which stays at the multiplier). The mappings differ on a
+    first conv only: ZigZag puts C = 3 on 3 rows and steps the taps in time, edgesim puts
+    C x R x S on the rows (ResNet-18's 147 > 32 rows; MobileNet-v2's 27 <= 32: held)."""
     for layer, z, e in cut_run.pairs():
         c = layer.in_channels // layer.groups
-        stays = layer.kernel == (1, 1) and c <= ARRAY
-        reads = layer.weight_elems if stays else layer.macs
-        assert z.mem_energy_pj["rf_128B"] == pytest.approx(
-            (reads + layer.weight_elems) * RF_WEIGHT_PJ, rel=EXACT), layer.name
-        assert e.energy_breakdown_j["rf_128B"] * 1e12 == pytest.approx(
-            (layer.macs + layer.weight_elems) * RF_WEIGHT_PJ, rel=EXACT), layer.name
-        assert e.energy_breakdown_j["rf_2B"] * 1e12 == pytest.approx(
-            2 * layer.macs * RF_OUTPUT_PJ, rel=EXACT), layer.name
-        assert z.mem_energy_pj["rf_2B"] == pytest.approx(
-            (2 * layer.macs + layer.output_elems * min(c, ARRAY)) * RF_OUTPUT_PJ,
-            rel=EXACT), layer.name
+        for rows, held, pj in [
+                (zigzag_rows(layer), is_depthwise(layer) or (layer.kernel == (1, 1) and c <= ARRAY),
+                 z.mem_energy_pj),
+                (edgesim_rows(layer), c * layer.kernel[0] * layer.kernel[1] <= ARRAY,
+                 {k: v * 1e12 for k, v in e.energy_breakdown_j.items()})]:
+            reads = layer.weight_elems if held else layer.macs
+            assert pj["rf_128B"] == pytest.approx((reads + layer.weight_elems) * RF_WEIGHT_PJ,
+                                                  rel=EXACT), layer.name
+            assert pj["rf_2B"] == pytest.approx(
+                (2 * layer.macs + layer.output_elems * rows) * RF_OUTPUT_PJ, rel=EXACT), layer.name
 
 
-# Measured (docs/validation.md): ResNet-18 cut -0.8%, MobileNet-v2 cut +1.5%; the residue is (a)
-# and (b) of the register files and edgesim's bulk pass over on-chip inputs, all exact above.
+# Measured (docs/validation.md): ResNet-18 cut -0.8%, MobileNet-v2 cut +1.5%; the residue is the
+# first convs' register files (their mappings differ) and edgesim's bulk pass over on-chip
+# inputs, all exact above.
 CUT_TOTAL_TOLERANCE = 0.02
 
 
 def test_cut_total_energy(cut_run: CutRun) -> None:
     """The totals: each tool's is its MAC and four levels (nothing else, no static energy), and
-    ZigZag's, re-priced where the tools differ by construction (the first-conv and depthwise
-    array reads at edgesim's mapping, the DRAM bytes at edgesim's), is within 2% of edgesim's."""
+    ZigZag's, re-priced where the tools differ by construction (the first conv's array reads at
+    edgesim's mapping, the DRAM bytes at edgesim's), is within 2% of edgesim's."""
     pairs = cut_run.pairs()
     ours_pj = math.fsum(e.energy_j for _, _, e in pairs) * 1e12
     parts = ["dram", "sram_2MB", "rf_128B", "rf_2B"]
@@ -614,7 +652,8 @@ if __name__ == "__main__":  # the cut figures in docs/validation.md (~70 s of Zi
             path = extract_cut(cut, Path(tmp) / f"{net}.onnx")
             wl = load_workload(str(path))
             start = time.perf_counter()
-            run = CutRun(cut, wl, run_zigzag(path, opt="energy", exploit_data_locality=True),
+            run = CutRun(cut, wl, run_zigzag(path, opt="energy", exploit_data_locality=True,
+                                             depthwise_rows=ARRAY),
                          simulate(wl, hw))
             secs = time.perf_counter() - start
             pairs = run.pairs()
