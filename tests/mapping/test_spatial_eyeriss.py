@@ -183,9 +183,10 @@ def test_vgg16_per_layer_against_table_vi():
       channel-parallel PE sets, the mapper 4);
     * latency: every layer within 15% (measured 0.88..1.02x) and the total within 10% (measured
       0.96x; before the channels per trip followed the GLB, 0.53x);
-    * on-chip power 0.15..0.5x per layer beyond conv1-1 and 0.25..0.4x in total (measured
-      0.24..0.45, 0.31): the spec prices accesses and MACs only, no clock network, control or
-      leakage, and the chip's slower wide layers now spread the same energy over their time.
+    * on-chip power, held out: the spec's ``static_power`` (clock network, NoC, control: 143
+      mW) is fitted to AlexNet's Table V, not to this table; with it, within 30% per layer
+      (measured 0.74..1.01x, conv1-1 lowest) and 15% in total (measured 0.92x). The priced
+      accesses and MACs alone are 0.25..0.4x of the chip's energy (measured 0.30).
     """
     wl = vgg16_convs(3)
     sim = simulate(wl, HW)
@@ -207,10 +208,13 @@ def test_vgg16_per_layer_against_table_vi():
     for lay, mw in zip(sim.layers, pub.EYERISS_VGG16_POWER_MW, strict=True):
         onchip = sum(v for k, v in lay.energy_breakdown_j.items() if k != "dram")
         powers.append(onchip / lay.latency_s * 1e3 / mw)
-    assert all(0.15 <= r <= 0.5 for r in powers[1:]), powers
+    assert all(0.7 <= r <= 1.3 for r in powers), powers
     onchip_j = sum(v for lay in sim.layers for k, v in lay.energy_breakdown_j.items() if k != "dram")
     chip_j = sum(mw * 1e-3 * ms * 1e-3 for mw, ms in zip(pub.EYERISS_VGG16_POWER_MW, chip_ms, strict=True))
-    assert 0.25 <= onchip_j / chip_j <= 0.4
+    ours_w, chip_w = onchip_j / sim.latency_s, chip_j / (sum(chip_ms) * 1e-3)
+    assert ours_w / chip_w == pytest.approx(1.0, abs=0.15)
+    priced_j = onchip_j - sum(lay.energy_breakdown_j["static"] for lay in sim.layers)
+    assert 0.25 <= priced_j / chip_j <= 0.4
     # The non-overlapped fmap transfers are a share of VGG-16's time (measured 1.10x; the wide
     # layers wait mostly on the GLB's partial-sum traffic).
     overlapped = simulate(wl, load_hardware("eyeriss", {"compute.pe_array.dram_overlap": "all"}))
@@ -231,11 +235,23 @@ def test_alexnet_glb_blocks_against_the_chip_mapping(schedule):
     assert [g[3] for g in got[:3]] == [c[3] for c in chip[:3]]
 
 
-def test_alexnet_onchip_power_is_half_the_chip(schedule):
-    """JSSC 2017 Table V power per layer (332, 288, 266, 235, 236 mW): the model gives 0.4..0.6x
-    (measured 0.43..0.52): the spec prices MACs and accesses, no clock network, control or
-    leakage (no searchable source for them was found; nothing is added to close the gap)."""
+def test_alexnet_onchip_power_against_table_v(schedule):
+    """JSSC 2017 Table V power per layer (332, 288, 266, 235, 236 mW). The priced MACs and
+    accesses give 0.4..0.6x (measured 0.43..0.52); the rest (the clock network, which JSSC 2017
+    names the largest consumer beside the spads; the NoC, 15.6% of the chip in ISSCC 2016; control)
+    is the spec's ``static_power``, FITTED to this table: the time-weighted 278.3 mW minus the
+    priced 134.8 mW at the model's latency = 143 mW. So the total reproduces its fit (within 1%)
+    and the per-layer spread is the check: within 10% (measured 0.95..1.05x). VGG-16 is the held-out
+    check (test above)."""
     sim = simulate_schedule(schedule, "analytic")
+    onchip_j = 0.0
     for lay, mw in zip(sim.layers, pub.EYERISS_ALEXNET_POWER_MW, strict=True):
         onchip = sum(v for k, v in lay.energy_breakdown_j.items() if k != "dram")
-        assert 0.4 <= onchip / lay.latency_s * 1e3 / mw <= 0.6
+        priced = onchip - lay.energy_breakdown_j["static"]
+        assert 0.4 <= priced / lay.latency_s * 1e3 / mw <= 0.6
+        assert onchip / lay.latency_s * 1e3 / mw == pytest.approx(1.0, abs=0.10)
+        onchip_j += onchip
+    chip_mw = sum(p * t for p, t in zip(pub.EYERISS_ALEXNET_POWER_MW,
+                                        pub.EYERISS_ALEXNET_LATENCY_MS, strict=True)) / sum(
+        pub.EYERISS_ALEXNET_LATENCY_MS)
+    assert onchip_j / sim.latency_s * 1e3 == pytest.approx(chip_mw, rel=0.01)
