@@ -272,6 +272,7 @@ class MemoryLevel:
     # served_dimensions): a read is broadcast to them, or an adder tree reduces into it.
     served_dimensions: tuple[ArrayDim, ...] = ()
     pes_per_instance: int = 1  # PEs one instance serves (the product of those dimensions)
+    double_buffered: bool = True  # a tile may take half of it (the other half loads the next)
 
     def __post_init__(self) -> None:
         # Names are accepted where enums are expected (a level built in code), and normalised.
@@ -290,6 +291,11 @@ class MemoryLevel:
     @property
     def is_offchip(self) -> bool:
         return self.type in (MemoryType.DRAM, MemoryType.FLASH)
+
+    @property
+    def tile_bytes(self) -> int:
+        """Bytes one tile may take: half a double-buffered level, all of a single-buffered one."""
+        return self.total_bytes // 2 if self.double_buffered else self.total_bytes
 
 
 @dataclass(frozen=True)

@@ -281,6 +281,8 @@ class MemoryLevelSpec(_Frozen):
     """Where the level's energies come from (shown by `specs show`)."""
     compression: Compression = Compression.NONE
     """Encoding of the activations stored here: `none` or `rlc` (run-length coding of zeros)."""
+    double_buffered: bool = True
+    """An on-chip buffer double-buffers its tiles: a tile may take half of it (the other half loads the next tile while the array works); `false`: a tile may take all of it (one tile at a time, as ZigZag's cost model sizes tiles). Applies to the tiles' and live partial sums' share of the buffer (energy and traffic); the latency model is unchanged."""
     retains_weights: bool = False
     """Keeps the model's weights across inferences when they all fit (in half the level when it also holds activations): a CPU's last-level cache under repeated inference, a parameter cache. Steady-state weight reads then come from here, not from the level above. One shared on-chip level holding weights."""
 
@@ -304,6 +306,10 @@ class MemoryLevelSpec(_Frozen):
             raise FieldError("holds", "`holds` repeats an operand")
         if self.word != int(self.word) or self.word < 1:
             raise FieldError("word", f"`word` must be a whole number of bytes, got {self.word} B")
+        if not self.double_buffered and (self.per_pe or self.type in (MemoryType.DRAM,
+                                                                       MemoryType.FLASH)):
+            raise FieldError("double_buffered", "`double_buffered` applies to shared on-chip "
+                             "levels")
         if self.banks > 1 and self.type not in (MemoryType.SRAM, MemoryType.CACHE):
             raise FieldError("banks", "`banks` applies only to sram and cache levels")
         if self.word > self.size / self.banks:

@@ -249,7 +249,7 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     psum_bufs = [m for m in chain(hw, Operand.OUTPUTS) if m is not home]
     in_bufs = [m for m in chain(hw, Operand.INPUTS) if m is not home]
     w_bufs = [m for m in chain(hw, Operand.WEIGHTS) if m is not hw.outermost]
-    w_on_chip = bool(w_bufs) and sizes.weights_bytes <= w_bufs[0].total_bytes / 2
+    w_on_chip = bool(w_bufs) and sizes.weights_bytes <= w_bufs[0].tile_bytes
     in_ratio = (rlc_ratio(layer.act_sparsity, act_bits)
                 if home is not None and home.compression == Compression.RLC else 1.0)
     # Channels per pass: the scratchpads' most (balanced chunks), or, with a

@@ -2,6 +2,8 @@
 
 * A tile must fit half a buffer (the other half double-buffers the next tile); a buffer shared
   by several operands gives half to the stationary operand and a quarter to each streamed one.
+  A single-buffered level (``double_buffered: false``) gives twice that: the whole buffer to
+  its one operand, half to each of a stationary and a streamed one.
 * Two loop orders are tried at every buffer level and the one moving fewer bytes from the level
   above is kept (a real mapper would):
   ``weights-outer``: filter tiles stay, inputs stream in row bands (with the halo of overlapping
@@ -179,10 +181,14 @@ def word_padded_factor(extent: int, lanes: int, elem_bytes: float, word_bytes: i
 
 def capacities(level_of: Mapping[Operand, MemoryLevel]) -> dict[Operand, tuple[float, float]]:
     """(stationary, streamed) bytes each operand may use of the buffer holding it: half and half
-    of a buffer of its own; half and a quarter of a buffer shared with other operands."""
+    of a buffer of its own; half and a quarter of a buffer shared with other operands (twice
+    that, up to the whole buffer, when the level is single-buffered)."""
     caps: dict[Operand, tuple[float, float]] = {}
     for op, lvl in level_of.items():
         sharing = sum(1 for o in level_of.values() if o is lvl)
         size = float(lvl.total_bytes)
-        caps[op] = (size / 2, size / 2) if sharing == 1 else (size / 2, size / 4)
+        if not lvl.double_buffered:
+            caps[op] = (size, size) if sharing == 1 else (size / 2, size / 2)
+        else:
+            caps[op] = (size / 2, size / 2) if sharing == 1 else (size / 2, size / 4)
     return caps

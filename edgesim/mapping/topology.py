@@ -44,7 +44,8 @@ def reaches(unit: ComputeUnit, level: MemoryLevel) -> bool:
 
 def staged_folds(hw: Hardware, unit: ComputeUnit, weight_bits: int) -> bool:
     """Whether every shared buffer on the weights' way to ``unit`` can stage one fold of its
-    weights in half its size (the tiler's share; the other half double-buffers the next)."""
+    weights in half its size (the other half double-buffers the next; a latency question, so
+    also on a level whose tiles may take all of it, ``double_buffered: false``)."""
     fold = unit.weight_fold_bytes(weight_bits)
     return not fold or all(m.total_bytes // 2 >= fold for m in chain(hw, W))
 
@@ -141,8 +142,9 @@ def psum_spill_level(hw: Hardware) -> MemoryLevel:
 
 def psum_capacity_bytes(level: MemoryLevel) -> int:
     """Bytes of the accumulator that live partial sums may occupy: half (the other half drains
-    the previous tile's finished outputs), as the tiler gives a stationary operand."""
-    return level.total_bytes // 2
+    the previous tile's finished outputs), as the tiler gives a stationary operand; all of a
+    single-buffered one (``tile_bytes``)."""
+    return level.tile_bytes
 
 
 def array_word_bytes(hw: Hardware, op: Operand) -> int:

@@ -116,6 +116,8 @@ CASES = [
         "name": "pe_array", "type": "cube", "rows": 16, "cols": 8, "depth": 8,
         "precisions": ["int8"], "rows_pixel_tile": [4, 8]}),
      "compute[0].rows_pixel_tile", "does not fill"),
+    ("single-buffered dram", _set(("memory", 0, "double_buffered"), False),
+     "memory[0].double_buffered", "shared on-chip"),
     ("served dims on a shared level", _set(("memory", 1, "served_dimensions"), ["rows"]),
      "memory[1].served_dimensions", "per_pe"),
     ("served dims repeat", lambda r: r["memory"].append(

@@ -352,3 +352,21 @@ def test_systolic_register_files_follow_the_dataflow():
         assert got.reads_bytes["rf_w"] == (lay.weight_elems if held else lay.macs), (c, r)
         assert got.writes_bytes["rf_o"] == 2 * lay.macs
         assert got.reads_bytes["rf_o"] == 2 * lay.macs + 2 * lay.output_elems * rows, (c, r)
+
+
+def test_single_buffered_levels_give_a_tile_all_of_their_share():
+    """The tiler's capacities: half of a buffer of one operand, half and a quarter of a shared
+    one (the rest double-buffers the next tile); twice that, up to the whole buffer, on a level
+    that is not double-buffered (ZigZag's tiles)."""
+    from edgesim.mapping.tiling import capacities
+
+    own = level("own", MemoryType.SRAM, 1024, (Operand.INPUTS,))
+    shared = level("shared", MemoryType.SRAM, 1024, (Operand.INPUTS, Operand.WEIGHTS))
+    assert capacities({Operand.INPUTS: own}) == {Operand.INPUTS: (512, 512)}
+    assert capacities({Operand.INPUTS: replace(own, double_buffered=False)}) == {
+        Operand.INPUTS: (1024, 1024)}
+    both = {Operand.INPUTS: shared, Operand.WEIGHTS: shared}
+    assert set(capacities(both).values()) == {(512, 256)}
+    single = replace(shared, double_buffered=False)
+    assert set(capacities({Operand.INPUTS: single, Operand.WEIGHTS: single}).values()) == {
+        (512, 512)}

@@ -44,6 +44,20 @@ def test_psums_that_fit_change_nothing():
     assert "psums" not in c.note
 
 
+def test_single_buffered_accumulator_gives_psums_all_of_it():
+    """A double-buffered accumulator lends live partial sums half of itself, a single-buffered
+    one (``double_buffered: false``, as ZigZag sizes tiles) all of it: 32 KiB of live psums
+    split the stream in 4 in a 16 KiB buffer, in 2 without its double buffer."""
+    from dataclasses import replace
+
+    *rest, ofmap = _buffers(16 * KIB)
+    assert "split in 4" in map_layer(LAYER, _hw([*rest, ofmap])).note
+    single = map_layer(LAYER, _hw([*rest, replace(ofmap, double_buffered=False)]))
+    assert "split in 2" in single.note
+    assert "psums" not in map_layer(LAYER, _hw([*rest, replace(
+        ofmap, size_bytes=LIVE, double_buffered=False)])).note
+
+
 def test_small_output_buffer_splits_the_stream_when_weights_are_buffered():
     big = map_layer(LAYER, _hw(_buffers(MIB)))
     small = map_layer(LAYER, _hw(_buffers(16 * KIB)))  # 8 KiB for psums: 4 chunks
