@@ -10,6 +10,9 @@ The model:
   interleaving). See :class:`DramChannel`.
 * **DMA engines**: per layer, one DMA process works through DMA stages in order: stage j stores
   step j-2's outputs, then loads step j's inputs (:mod:`edgesim.sim.timing`), through the channel.
+  The part of a stage the unit does not overlap with compute (``dram_overlap``) moves through
+  the same channel once step j-1 has computed, while the layer holds its unit (the compute
+  process moves it just before computing step j), so contention on the channel stalls the unit.
 * **Double-buffered SRAM**: the on-chip buffers (levels that are neither off-chip nor per-PE) are a
   ``simpy.Container`` of their capacity; a tile-step reserves ``min(its DRAM input bytes,
   capacity / 2)`` from the start of its load to the end of its compute. Each layer keeps at most two
@@ -153,66 +156,98 @@ class _WorkloadRun:
         loaded = [env.event() for _ in range(n)]
         computed = [env.event() for _ in range(n)]
         stored = [env.event() for _ in range(n)]
+        serial_done = [env.event() for _ in range(n)]
         # whole bytes, so the Container's level stays exact however gets and puts interleave
         reserve = (min(-(-t.dram_read_bytes // n), self.chip.sram_half)
                    if self.chip.sram and lc.unit not in self.chip.offchip_only else 0)
-        env.process(self._dma(lc.layer, lc.unit, t, reserve, loaded, computed, stored))
-        env.process(self._compute(lc.layer, lc.unit, t, reserve, loaded, computed, stored))
+        env.process(self._dma(lc.layer, lc.unit, t, reserve, loaded, computed, stored,
+                              serial_done))
+        env.process(self._compute(lc.layer, lc.unit, t, reserve, loaded, computed, stored,
+                                  serial_done))
         yield stored[-1]
         self.start_s[i], self.end_s[i] = start, env.now
         self.events.append(TimelineEvent(self.name, "layers", EventKind.LAYER, lc.layer, start,
                                          env.now))
         self.done[i].succeed()
 
+    def _move(self, layer: str, unit: str, nbytes: float, kind: EventKind, step: int) -> _Proc:
+        """One transfer through the shared DRAM channel, on the layer's DMA lane."""
+        env = self.chip.env
+        t0 = env.now
+        yield self.chip.dram.transfer(nbytes)
+        lane = f"{unit}.dma_in" if kind == EventKind.DMA_IN else f"{unit}.dma_out"
+        self.events.append(TimelineEvent(self.name, lane, kind, layer, t0, env.now, step,
+                                         round(nbytes)))
+
     def _dma(self, layer: str, unit: str, t: LayerTimes, reserve: int,
              loaded: list[simpy.Event], computed: list[simpy.Event],
-             stored: list[simpy.Event]) -> _Proc:
-        """The layer's DMA engine: stage j stores step j-2, then loads step j (see timing)."""
+             stored: list[simpy.Event], serial_done: list[simpy.Event]) -> _Proc:
+        """The layer's DMA engine: stage j stores step j-2, then loads step j (see timing); the
+        serial parts (moved by the compute process) keep their place in its order."""
         env, chip = self.chip.env, self.chip
         n = t.steps
-        rd_step = t.dram_read_bytes / n
-        wr_step = t.dram_write_bytes / n
-        lane_in, lane_out = f"{unit}.dma_in", f"{unit}.dma_out"
+        rd_step = (t.dram_read_bytes - t.serial_read_bytes) / n
+        wr_step = (t.dram_write_bytes - t.serial_write_bytes) / n
+        serial = t.serial_read_bytes > 0 or t.serial_write_bytes > 0
         for j in range(n + 2):
+            if serial and 1 <= j <= n:
+                yield serial_done[j - 1]  # stage j-1's serial part: the engine's order
             if j >= 2:
                 yield computed[j - 2]  # frees a buffer half and makes step j-2's outputs ready
                 if wr_step > 0:
-                    t0 = env.now
-                    yield chip.dram.transfer(wr_step)
-                    self.events.append(TimelineEvent(self.name, lane_out, EventKind.DMA_OUT, layer, t0,
-                                                     env.now, j - 2, round(wr_step)))
-                stored[j - 2].succeed()
+                    yield env.process(self._move(layer, unit, wr_step, EventKind.DMA_OUT, j - 2))
+                if t.serial_write_bytes == 0:
+                    stored[j - 2].succeed()
             if j < n:
                 if reserve > 0 and chip.sram is not None:
                     yield chip.sram.get(reserve)
                 if rd_step > 0:
-                    t0 = env.now
-                    yield chip.dram.transfer(rd_step)
-                    self.events.append(TimelineEvent(self.name, lane_in, EventKind.DMA_IN, layer, t0,
-                                                     env.now, j, round(rd_step)))
+                    yield env.process(self._move(layer, unit, rd_step, EventKind.DMA_IN, j))
                 loaded[j].succeed()
 
     def _compute(self, layer: str, unit: str, t: LayerTimes, reserve: int,
                  loaded: list[simpy.Event], computed: list[simpy.Event],
-                 stored: list[simpy.Event]) -> _Proc:
+                 stored: list[simpy.Event], serial_done: list[simpy.Event]) -> _Proc:
+        """Step k: stage k's serial part (step k-2's stores, step k's loads the unit does not
+        overlap), then its compute, both holding the unit; the last stages' serial stores after."""
         env, chip = self.chip.env, self.chip
         n = t.steps
         step_s = t.busy_s / n
+        rd_serial = t.serial_read_bytes / n
+        wr_serial = t.serial_write_bytes / n
         res = chip.units[unit]
         for k in range(n):
             yield loaded[k]
-            if k >= 2:
+            if k >= 2 and wr_serial == 0:
                 yield stored[k - 2]  # output double buffer (already true: stored before load k)
-            if step_s > 0:
+            serial = (wr_serial if k >= 2 else 0.0) + rd_serial
+            if step_s > 0 or serial > 0:
                 with res.request() as req:
                     yield req
+                    if k >= 2 and wr_serial > 0:
+                        yield env.process(self._move(layer, unit, wr_serial, EventKind.DMA_OUT,
+                                                     k - 2))
+                        stored[k - 2].succeed()
+                    if rd_serial > 0:
+                        yield env.process(self._move(layer, unit, rd_serial, EventKind.DMA_IN, k))
+                    serial_done[k].succeed()
                     t0 = env.now
-                    yield env.timeout(step_s)
-                self.events.append(TimelineEvent(self.name, unit, EventKind.COMPUTE, layer, t0,
-                                                 env.now, k))
+                    if step_s > 0:
+                        yield env.timeout(step_s)
+                if step_s > 0:
+                    self.events.append(TimelineEvent(self.name, unit, EventKind.COMPUTE, layer,
+                                                     t0, env.now, k))
+            else:
+                serial_done[k].succeed()
             if reserve > 0 and chip.sram is not None:
                 yield chip.sram.put(reserve)
             computed[k].succeed()
+        if wr_serial > 0:  # stages n and n+1: the last two steps' stores, the unit waiting
+            with res.request() as req:
+                yield req
+                for k in range(max(0, n - 2), n):
+                    yield env.process(self._move(layer, unit, wr_serial, EventKind.DMA_OUT, k))
+                    stored[k].succeed()
 
     @property
     def latency_s(self) -> float:

@@ -16,15 +16,16 @@ Definitions (one layer):
 * ``dram_s`` = (DRAM reads + writes) / DRAM bandwidth; ``l`` and ``s`` are the per-step shares.
 * Transfers a unit does not overlap with compute (``ComputeUnit.dram_overlap``: ``weights`` =
   activation loads and stores stall it, as on Eyeriss v1, JSSC 2017; ``none`` = every transfer
-  does) stall the unit: ``stall_s`` = their bytes / DRAM bandwidth x ``(n-1)/n`` is added to its
-  busy time (``busy_s`` includes it). The pipeline already exposes the first load and the
-  last store, i.e. ``1/n`` of the transfers, so a compute-bound layer takes ``compute + serial
-  transfers + the first weight load``, a weight-bound one ``~ dram_s + c``, and with ``none``
-  exactly ``compute + dram_s`` (one step: ``l + c + s`` as before). Weights fetched through a
-  buffer too small to stage one fold of the array's (``LayerCounts.unbuffered_weight_bytes``)
-  stall it likewise. The DES holds the unit for the same stretched steps, so both simulators
-  still agree on a chain.
-* latency = the end of the last store in the stage recurrence above (:func:`pipeline_latency_s`).
+  does; weights fetched through a buffer too small to stage one fold of the array's,
+  ``LayerCounts.unbuffered_weight_bytes``, likewise) are the *serial* part of each DMA stage:
+  stage ``j`` first moves its overlapped part (from the time above), then waits until the unit
+  is idle (step ``j-1`` has computed) and moves its serial part while the unit waits (``ls``
+  and ``ss`` per step; ``stall_s`` is their total). The DES runs them through the same shared
+  DRAM channel, holding the unit, so under contention a stalled unit waits longer; alone, both
+  simulators give the same number. A compute-bound layer then takes ``compute + serial
+  transfers + the first overlapped load`` and with ``none`` exactly ``compute + dram_s`` (one
+  step: ``l + c + s``).
+* latency = the end of the last stage in the recurrence above (:func:`pipeline_latency_s`).
   It is ``l + n c + s`` when compute-bound (``c >= l + s``: the first load and the last store are
   exposed, i.e. ``max + min/n``), ``busy + dram`` for one step, and between ``dram`` and
   ``dram + c`` when memory-bound. The DES runs the same pipeline, so on a chain with no contention
@@ -54,14 +55,30 @@ class LayerTimes:
     """Time components of one layer (seconds) and the tile-steps it is simulated with."""
 
     compute_s: float  # compute cycles / clock: the unit's busy time without stalls
-    busy_s: float  # compute_s stretched to the slowest on-chip level, plus stall_s
+    busy_s: float  # compute_s stretched to the slowest on-chip level
     onchip_s: float  # slowest on-chip level's transfer time (0 when none declares a bandwidth)
     dram_read_s: float
     dram_write_s: float
     dram_read_bytes: int
     dram_write_bytes: int
     steps: int
-    stall_s: float = 0.0  # non-overlapped DRAM transfers the unit waits for (inside busy_s)
+    serial_read_bytes: int = 0  # DRAM reads the unit waits for (not overlapped with compute)
+    serial_write_bytes: int = 0  # DRAM writes the unit waits for
+
+    @property
+    def serial_read_s(self) -> float:
+        return self.dram_read_s * (self.serial_read_bytes / self.dram_read_bytes
+                                   if self.dram_read_bytes else 0.0)
+
+    @property
+    def serial_write_s(self) -> float:
+        return self.dram_write_s * (self.serial_write_bytes / self.dram_write_bytes
+                                    if self.dram_write_bytes else 0.0)
+
+    @property
+    def stall_s(self) -> float:
+        """Time the unit waits for transfers it does not overlap (alone on the chip)."""
+        return self.serial_read_s + self.serial_write_s
 
     @property
     def dram_s(self) -> float:
@@ -76,7 +93,9 @@ class LayerTimes:
     def latency_s(self) -> float:
         """Double-buffered latency with no contention (see the module docstring)."""
         n = self.steps
-        return pipeline_latency_s(self.dram_read_s / n, self.busy_s / n, self.dram_write_s / n, n)
+        return pipeline_latency_s((self.dram_read_s - self.serial_read_s) / n, self.busy_s / n,
+                                  (self.dram_write_s - self.serial_write_s) / n, n,
+                                  self.serial_read_s / n, self.serial_write_s / n)
 
     @property
     def bound(self) -> Bound:
@@ -116,40 +135,42 @@ class HardwareTiming:
                 onchip_s = max(onchip_s, moved / bw)
         steps = tile_steps(lc.tiles)
         overlap = self.overlap.get(lc.unit, DramOverlap.ALL)
-        serial = serial_bytes(overlap, rd, wr, lc.dram_act_read_bytes)
+        serial_rd, serial_wr = serial_bytes(overlap, rd, wr, lc.dram_act_read_bytes)
         if lc.unbuffered_weight_bytes and overlap != DramOverlap.NONE:  # not already serial
-            serial += min(lc.unbuffered_weight_bytes, max(0, rd - lc.dram_act_read_bytes))
-        stall_s = serial / self.dram_bw * (steps - 1) / steps
+            serial_rd += min(lc.unbuffered_weight_bytes, max(0, rd - lc.dram_act_read_bytes))
         return LayerTimes(
             compute_s=compute_s,
-            busy_s=max(compute_s, onchip_s) + stall_s,
+            busy_s=max(compute_s, onchip_s),
             onchip_s=onchip_s,
             dram_read_s=rd / self.dram_bw,
             dram_write_s=wr / self.dram_bw,
             dram_read_bytes=rd,
             dram_write_bytes=wr,
             steps=steps,
-            stall_s=stall_s,
+            serial_read_bytes=serial_rd,
+            serial_write_bytes=serial_wr,
         )
 
 
 def serial_bytes(overlap: DramOverlap, read_bytes: int, write_bytes: int,
-                 act_read_bytes: int) -> int:
-    """DRAM bytes of a layer that its unit does not overlap with compute.
+                 act_read_bytes: int) -> tuple[int, int]:
+    """(reads, writes) of a layer's DRAM bytes that its unit does not overlap with compute.
 
     ``act_read_bytes``: the activation part of the reads (the mapper's ``dram_act_read_bytes``);
     the rest of the reads are weights; every write is an activation (outputs, spilled psums).
     """
     if overlap == DramOverlap.NONE:
-        return read_bytes + write_bytes
+        return read_bytes, write_bytes
     if overlap == DramOverlap.WEIGHTS:
-        return min(read_bytes, max(0, act_read_bytes)) + write_bytes
-    return 0
+        return min(read_bytes, max(0, act_read_bytes)), write_bytes
+    return 0, 0
 
 
 @functools.lru_cache(maxsize=8192)
-def pipeline_latency_s(load_s: float, compute_s: float, store_s: float, steps: int) -> float:
-    """End of the last store of ``steps`` double-buffered tile-steps (per-step times given).
+def pipeline_latency_s(load_s: float, compute_s: float, store_s: float, steps: int,
+                       serial_load_s: float = 0.0, serial_store_s: float = 0.0) -> float:
+    """End of the last DMA stage of ``steps`` double-buffered tile-steps (per-step times given:
+    the overlapped ``load_s`` and ``store_s``, and the ``serial_*`` parts the unit waits for).
 
     The DMA-stage recurrence of the module docstring, exactly as the DES runs it alone
     (memoized: a workload's repeated layers, and designs sharing their counts, ask again).
@@ -161,6 +182,9 @@ def pipeline_latency_s(load_s: float, compute_s: float, store_s: float, steps: i
     for j in range(n + 2):
         start = max(dma_end, cend_prev2) if j >= 2 else dma_end
         dma_end = start + (store_s if j >= 2 else 0.0) + (load_s if j < n else 0.0)
+        serial = (serial_store_s if j >= 2 else 0.0) + (serial_load_s if j < n else 0.0)
+        if serial > 0.0:  # moved once the unit is idle (step j-1 has computed), while it waits
+            dma_end = max(dma_end, cend_prev1) + serial
         if j < n:  # step j computes after its load and after step j-1's compute
             cend = max(dma_end, cend_prev1) + compute_s
             cend_prev2, cend_prev1 = cend_prev1, cend
