@@ -128,6 +128,8 @@ def _level_dict(m: MemoryLevel) -> dict[str, Any]:
         d["compression"] = m.compression.value
     if m.retains_weights:
         d["retains_weights"] = True
+    if not m.double_buffered:
+        d["double_buffered"] = False
     return d
 
 
@@ -185,9 +187,9 @@ def spec_warnings(hw: Hardware) -> tuple[str, ...]:
 
 
 def _small_weight_buffers(hw: Hardware) -> list[str]:
-    """A shared buffer holding weights whose half (the tiler's share; the other half double
-    buffers) is smaller than one fold of an array's weights: no fold is double-buffered, so the
-    array waits for every weight fetch (``mapping.topology.staged_folds``)."""
+    """A shared buffer holding weights whose half (the other half would stage the next fold) is
+    smaller than one fold of an array's weights: no fold is double-buffered, so the array waits
+    for every weight fetch (``mapping.topology.staged_folds``)."""
     out = []
     for u in hw.compute:
         fold = u.weight_fold_bytes(u.native_precision.bits)

@@ -282,7 +282,7 @@ class MemoryLevelSpec(_Frozen):
     compression: Compression = Compression.NONE
     """Encoding of the activations stored here: `none` or `rlc` (run-length coding of zeros)."""
     double_buffered: bool = True
-    """An on-chip buffer double-buffers its tiles: a tile may take half of it (the other half loads the next tile while the array works); `false`: a tile may take all of it (one tile at a time, as ZigZag's cost model sizes tiles). Applies to the tiles' and live partial sums' share of the buffer (energy and traffic); the latency model is unchanged."""
+    """An on-chip buffer double-buffers its tiles: a tile may take half of it (the other half loads the next tile while the array works); `false`: a tile may take all of it (one tile at a time, as ZigZag's cost model sizes tiles). Applies to the tiles' and live partial sums' share of the buffer: traffic and energy, and the cycles of a stream split to fit the partial sums; whether weight folds are staged behind compute (a latency question) still asks for half."""
     retains_weights: bool = False
     """Keeps the model's weights across inferences when they all fit (in half the level when it also holds activations): a CPU's last-level cache under repeated inference, a parameter cache. Steady-state weight reads then come from here, not from the level above. One shared on-chip level holding weights."""
 

@@ -46,10 +46,10 @@ file holds (the output register: a read and a write per MAC, at the partial-sum 
 the register's size) and a write per element loaded into it. A file shared by several operands
 is split evenly between them. Two reads follow the dataflow, as ZigZag counts them: a PE that
 holds a single stationary element per pass (the reduction fits the rows: a 1x1 layer of at most
-``rows`` channels, a depthwise filter) keeps it at the multiplier and reads its file once per
-element loaded, not per MAC; and the output registers are read once more as partial sums leave
-(ws / is: each active row's once per output and pass; os: each output once). Without per-PE
-levels nothing changes.
+``rows`` channels, a depthwise filter; every fold when the PE has no output register) keeps it
+at the multiplier and reads its file once per element loaded, not per MAC; and the output
+registers are read once more as partial sums leave (ws / is: each active row's once per output
+and pass; os: each output once). Without per-PE levels nothing changes.
 
 Partial sums (``psum_fit``): under ws / is a column fold's partial sums live in the accumulator
 (``topology.accumulator``, the innermost buffer holding outputs) from the first reduction pass to
@@ -201,16 +201,18 @@ def _drained(df: Dataflow, groups: int, m: int, n: int, sr: int, rows: int,
     """Values read out of the PEs' output registers as partial sums leave the array: under os
     each output once (from the PE that made it); under ws / is each active row's register once
     per output and pass (the column's partial sums reduced as they leave, as ZigZag reads each
-    row's register once per output)."""
+    row's register once per output), the reduction balanced over the passes (each covers
+    ``ceil(Sr / passes)`` of it, on as many rows, up to ``rows``)."""
     if df == Dataflow.OS:
         return groups * m * n
-    return groups * passes * m * n * min(sr, rows)
+    return groups * m * n * passes * min(rows, math.ceil(sr / passes))
 
 
 def _held(df: Dataflow, sr: int, rows: int, passes: int) -> Operand | None:
     """The stationary operand when each PE holds one element of it per pass (the reduction fits
-    the rows: a 1x1 layer of at most ``rows`` channels, a depthwise filter): it stays at the
-    multiplier for the whole stream, so its file is read once per element loaded."""
+    the rows: a 1x1 layer of at most ``rows`` channels, a depthwise filter; or, with no output
+    register to accumulate in, every fold, SCALE-Sim's): it stays at the multiplier for the
+    whole stream, so its file is read once per element loaded."""
     if df == Dataflow.OS or math.ceil(sr / (rows * passes)) > 1:
         return None
     return Operand.WEIGHTS if df == Dataflow.WS else Operand.INPUTS

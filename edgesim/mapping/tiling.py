@@ -181,8 +181,9 @@ def word_padded_factor(extent: int, lanes: int, elem_bytes: float, word_bytes: i
 
 def capacities(level_of: Mapping[Operand, MemoryLevel]) -> dict[Operand, tuple[float, float]]:
     """(stationary, streamed) bytes each operand may use of the buffer holding it: half and half
-    of a buffer of its own; half and a quarter of a buffer shared with other operands (twice
-    that, up to the whole buffer, when the level is single-buffered)."""
+    of a buffer of its own; half and a quarter of a buffer shared with other operands. A
+    single-buffered level gives all of itself to its one operand and half to each of a
+    stationary and a streamed one."""
     caps: dict[Operand, tuple[float, float]] = {}
     for op, lvl in level_of.items():
         sharing = sum(1 for o in level_of.values() if o is lvl)

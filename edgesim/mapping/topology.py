@@ -117,7 +117,7 @@ def retention_capacity_bytes(level: MemoryLevel) -> int:
 
 def parking_capacity_bytes(level: MemoryLevel) -> int:
     """Bytes of a parking buffer that tensors kept between layers may occupy together: half of
-    it (the other half holds the running layer's streamed tiles, the tiler's double buffer)."""
+    it (the other half holds the running layer's tiles), single-buffered or not."""
     return level.total_bytes // 2
 
 
@@ -143,8 +143,11 @@ def psum_spill_level(hw: Hardware) -> MemoryLevel:
 def psum_capacity_bytes(level: MemoryLevel) -> int:
     """Bytes of the accumulator that live partial sums may occupy: half (the other half drains
     the previous tile's finished outputs), as the tiler gives a stationary operand; all of a
-    single-buffered one (``tile_bytes``)."""
-    return level.tile_bytes
+    single-buffered one that holds only outputs (half when it also holds inputs or weights, as
+    the tiler shares it)."""
+    if not level.double_buffered and level.holds == frozenset({OUT}):
+        return level.total_bytes
+    return level.total_bytes // 2
 
 
 def array_word_bytes(hw: Hardware, op: Operand) -> int:

@@ -54,7 +54,8 @@ def depthwise_on_rows(onnx_path: Path, mapping: Path, dst: Path, rows: int = 32)
     unrolls its filter taps FX x FY on the array's rows (D2) and one output channel on the
     columns (D1): the im2col mapping edgesim uses on a systolic array (K = R x S rows, N = 1).
     ZigZag's tpu_like mapping unrolls only C and K, so a depthwise layer (C = K = 1 per group)
-    would otherwise run on one PE. Filters of more than ``rows`` taps keep the default."""
+    would otherwise run on one PE. Filters of more than ``rows`` taps, and nodes without a name
+    (which ZigZag renames), keep the default."""
     import onnx
     import yaml
 

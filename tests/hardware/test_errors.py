@@ -118,6 +118,10 @@ CASES = [
      "compute[0].rows_pixel_tile", "does not fill"),
     ("single-buffered dram", _set(("memory", 0, "double_buffered"), False),
      "memory[0].double_buffered", "shared on-chip"),
+    ("single-buffered per-PE file", lambda r: r["memory"].append(
+        {"name": "rf", "type": "regfile", "size": "2 B", "word": "2 B", "holds": ["outputs"],
+         "per_pe": True, "double_buffered": False}), "memory[4].double_buffered",
+     "shared on-chip"),
     ("served dims on a shared level", _set(("memory", 1, "served_dimensions"), ["rows"]),
      "memory[1].served_dimensions", "per_pe"),
     ("served dims repeat", lambda r: r["memory"].append(

@@ -354,6 +354,22 @@ def test_systolic_register_files_follow_the_dataflow():
         assert got.reads_bytes["rf_o"] == 2 * lay.macs + 2 * lay.output_elems * rows, (c, r)
 
 
+def test_systolic_drains_and_holds_over_several_passes():
+    """A 4-weight file per PE: a 3x3 layer of 16 channels (K = 144) takes two passes on 32 rows
+    (72 of K each, balanced), draining 32 rows per output each; each PE cycles through its
+    weights, so the file is read per MAC. With a weight file and no output register
+    (SCALE-Sim's fold: one weight per PE per fold) the weight stays at the multiplier."""
+    base = systolic_hw(32, 32, "ws", sram=1 << 20)
+    rf_w = level("rf_w", MemoryType.REGFILE, 4, (Operand.WEIGHTS,), True, 1024)
+    rf_o = level("rf_o", MemoryType.REGFILE, 2, (Operand.OUTPUTS,), True, 1024)
+    lay = conv("c", 16, 32, 14, 3)
+    got = map_layer(lay, Hardware("h", "npu", 28, 1e9, base.compute, (*base.memory, rf_w, rf_o)))
+    assert got.reads_bytes["rf_o"] == 2 * lay.macs + 2 * lay.output_elems * (32 + 32)
+    assert got.reads_bytes["rf_w"] == lay.macs
+    only_w = map_layer(lay, Hardware("h", "npu", 28, 1e9, base.compute, (*base.memory, rf_w)))
+    assert only_w.reads_bytes["rf_w"] == only_w.writes_bytes["rf_w"] < lay.macs
+
+
 def test_single_buffered_levels_give_a_tile_all_of_their_share():
     """The tiler's capacities: half of a buffer of one operand, half and a quarter of a shared
     one (the rest double-buffers the next tile); twice that, up to the whole buffer, on a level

@@ -185,7 +185,7 @@ def test_vgg16_per_layer_against_table_vi():
       0.96x; before the channels per trip followed the GLB, 0.53x);
     * on-chip power, held out: the spec's ``static_power`` (clock network, NoC, control: 143
       mW) is fitted to AlexNet's Table V, not to this table; with it, within 30% per layer
-      (measured 0.74..1.01x, conv1-1 lowest) and 15% in total (measured 0.92x). The priced
+      (measured 0.74..1.01x, conv1-1 lowest) and 15% in total (measured 0.91x). The priced
       accesses and MACs alone are 0.25..0.4x of the chip's energy (measured 0.30).
     """
     wl = vgg16_convs(3)

@@ -7,7 +7,7 @@ SRAM and a 2 MB activation SRAM. ``hardware_specs/zigzag-edge-tpu-like.yaml`` sa
 edgesim's language (a 16 x 8 x 8 cube with ``depth_unrolls: channels``, a 4 x 4
 ``rows_pixel_tile`` and ``served_dimensions`` on its register files).
 
-In ``make test``: the cuts of ResNet-18 and MobileNet-v2 of ``test_zigzag.py`` (~10 s of ZigZag
+In ``make test``: the cuts of ResNet-18 and MobileNet-v2 of ``zigzag_kit.py`` (~10 s of ZigZag
 each): MAC and register-file energies exact, per layer; the weight SRAM within 2%. Whole models
 (``-m peers_full``, ~2 min): every component within 15% and the totals within 10% (the done-when
 of the fidelity issue); measured figures and the residue in docs/validation.md.
@@ -26,7 +26,7 @@ from edgesim.hardware.model import Hardware
 from edgesim.results import SimResult
 from edgesim.validate.zigzag import ZigZagResult, accelerator, onnx_model, run_zigzag
 from edgesim.workload import Workload
-from tests.peers.test_zigzag import CUTS, extract_cut
+from tests.peers.zigzag_kit import CUTS, extract_cut
 
 pytestmark = pytest.mark.slow
 FULL = pytest.mark.peers_full
