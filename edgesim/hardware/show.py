@@ -84,6 +84,8 @@ def _unit_dict(u: ComputeUnit) -> dict[str, Any]:
     d["dram_overlap"] = u.dram_overlap.value
     if u.mapping_dram_weight is not None:
         d["mapping_dram_weight"] = u.mapping_dram_weight
+    if u.psum_bits is not None:
+        d["psum_bits"] = u.psum_bits
     d["packs_narrow"] = u.packs_narrow
     if u.bit_serial:
         d["bit_serial"] = True

@@ -82,6 +82,8 @@ class ComputeUnitSpec(_Frozen):
     """DRAM transfers hidden behind compute: `all` (double-buffered), `weights` (activation loads and stores stall the unit, as on Eyeriss v1, JSSC 2017) or `none`."""
     mapping_dram_weight: float | None = Field(default=None, gt=0)
     """Spatial (rs) only: the mapper chooses the channels accumulated per partial-sum trip together with the global-buffer block, minimising this weight x DRAM bytes + the partial sums' buffer bytes, the buffer split between ifmaps and psums in whole `banks`; unset: as many channels as the ifmap scratchpad holds."""
+    psum_bits: PositiveInt | None = None
+    """Width of the partial sums the unit accumulates and moves (bits; default: 32-bit accumulators, or the activations' width when wider; a spatial unit's default is its datapath width, Eyeriss' 16). ZigZag's workloads carry 16-bit partial sums for 8-bit operands; the `zigzag-*` specs say so."""
     nm_sparsity: list[str] = Field(default_factory=list)
     """N:M patterns the unit accelerates, e.g. ["2:4"]."""
     ops: list[OpKind] | None = None

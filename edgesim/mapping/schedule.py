@@ -134,7 +134,7 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
     hw = unit_view(hw, unit)  # the levels this unit reaches
     w_prec, a_prec = placement.resolved_precisions(layer, unit)
     w_bits, a_bits = w_prec.bits, a_prec.bits
-    sizes = layer_sizes(layer, w_bits, a_bits, hw.sparse_index_bits)
+    sizes = layer_sizes(layer, w_bits, a_bits, hw.sparse_index_bits, unit.psum_bits)
     pack = placement.pack_factor(layer, unit)
     if layer.op in GEMM_OPS:
         view = gemm_view(layer, unit, a_bits, w_bits, pack)

@@ -101,7 +101,10 @@ def pe_sets(r: int, e: int, rows: int, cols: int) -> tuple[int, int, int, int, i
 
 
 def rs_psum_bits(unit: ComputeUnit, act_bits: int) -> int:
-    """Partial-sum width on an RS array: the datapath width (Eyeriss: 16-bit psum words)."""
+    """Partial-sum width on an RS array: the unit's ``psum_bits``, else the datapath width
+    (Eyeriss: 16-bit psum words)."""
+    if unit.psum_bits is not None:
+        return unit.psum_bits
     return max(act_bits, unit.native_precision.bits)
 
 

@@ -42,9 +42,10 @@ def rlc_ratio(zero_fraction: float, bits: int) -> float:
     return pairs * RLC_WORD_BITS / pairs_per_word / bits
 
 
-def psum_bits(act_bits: int) -> int:
-    """Partial-sum width: 32-bit accumulators (wider activations keep their width)."""
-    return max(32, act_bits)
+def psum_bits(act_bits: int, declared: int | None = None) -> int:
+    """Partial-sum width: a unit's declared ``psum_bits``, else 32-bit accumulators (wider
+    activations keep their width)."""
+    return declared if declared is not None else max(32, act_bits)
 
 
 def coded_value_bits(layer: Layer, weight_bits: int, decoder: WeightDecoder
@@ -117,14 +118,15 @@ class Sizes:
 
 
 def layer_sizes(layer: Layer, weight_bits: int, act_bits: int,
-                index_bits: int = CSR_INDEX_BITS) -> Sizes:
-    """Operand bytes of ``layer``; a matmul's second operand is an activation (the 'weights')."""
+                index_bits: int = CSR_INDEX_BITS, psum_width_bits: int | None = None) -> Sizes:
+    """Operand bytes of ``layer``; a matmul's second operand is an activation (the 'weights');
+    partial sums at ``psum_width_bits`` where the unit declares a width."""
     if layer.op == OpKind.MATMUL:
         a = math.prod(layer.in_shapes[0])
         b = math.prod(layer.in_shapes[1]) if len(layer.in_shapes) > 1 else 0
         return Sizes(math.ceil(a * act_bits / 8), math.ceil(b * act_bits / 8),
                      math.ceil(layer.output_elems * act_bits / 8),
-                     math.ceil(layer.output_elems * psum_bits(act_bits) / 8))
+                     math.ceil(layer.output_elems * psum_bits(act_bits, psum_width_bits) / 8))
     if layer.op == OpKind.EMBEDDING:  # a lookup reads the rows its ids name, not the table
         vocab, dim = layer.weight_shape
         rows = min(layer.input_elems, vocab)
@@ -137,4 +139,4 @@ def layer_sizes(layer: Layer, weight_bits: int, act_bits: int,
     return Sizes(math.ceil(layer.input_elems * act_bits / 8),
                  math.ceil(weight_storage_bits(layer, weight_bits, index_bits) / 8),
                  math.ceil(layer.output_elems * act_bits / 8),
-                 math.ceil(layer.output_elems * psum_bits(act_bits) / 8))
+                 math.ceil(layer.output_elems * psum_bits(act_bits, psum_width_bits) / 8))

@@ -239,7 +239,7 @@ def test_show_round_trips(name: str, tmp_path: Path) -> None:
         assert (a.fuses, a.dram_overlap) == (b.fuses, b.dram_overlap)
         assert (a.fill_cycles, a.packs_channels) == (b.fill_cycles, b.packs_channels)
         assert (a.depth_unrolls, a.rows_pixel_tile) == (b.depth_unrolls, b.rows_pixel_tile)
-        assert a.mapping_dram_weight == b.mapping_dram_weight
+        assert (a.mapping_dram_weight, a.psum_bits) == (b.mapping_dram_weight, b.psum_bits)
         assert (a.kernels, a.batchnorm) == (b.kernels, b.batchnorm)  # calibrated classes, cold
         for op in OpClass:
             for prec in a.precisions:

@@ -58,6 +58,17 @@ def test_single_buffered_accumulator_gives_psums_all_of_it():
         ofmap, size_bytes=LIVE, double_buffered=False)])).note
 
 
+def test_declared_psum_width_sizes_the_live_partial_sums():
+    """A unit's ``psum_bits`` (ZigZag's 16-bit partial sums for 8-bit operands) halves the live
+    psums of the default 32-bit accumulators: 16 KiB split in 2 where 32 KiB split in 4."""
+    from dataclasses import replace
+
+    hw = _hw(_buffers(16 * KIB))
+    narrow = replace(hw, compute=(replace(hw.compute[0], psum_bits=16),))
+    assert "split in 4" in map_layer(LAYER, hw).note
+    assert "split in 2" in map_layer(LAYER, narrow).note
+
+
 def test_small_output_buffer_splits_the_stream_when_weights_are_buffered():
     big = map_layer(LAYER, _hw(_buffers(MIB)))
     small = map_layer(LAYER, _hw(_buffers(16 * KIB)))  # 8 KiB for psums: 4 chunks
