@@ -256,13 +256,13 @@ class MemoryLevelSpec(_Frozen):
     size: Size
     """Capacity per instance, in bytes units ("64 KiB", "2 MiB"; KB/MB/GB and bits are refused as ambiguous)."""
     bandwidth: Bandwidth | None = None
-    """Bytes per second ("25.6 GB/s", "6.4 Gbps"); needed off chip; on chip it limits time only where stated."""
+    """Bytes per second ("25.6 GB/s", "6.4 Gbps"): the most the level moves (a port's maximum width per cycle x clock, ZigZag's `bandwidth_max`); needed off chip; on chip it limits time only where stated."""
     read_energy: MemEnergy | None = None
     """Energy per byte ("1.2 pJ/B", "0.15 pJ/bit") or per access of `word` bytes ("10 pJ"); default: the technology tables by type and size."""
     write_energy: MemEnergy | None = None
     """As `read_energy`, for writes."""
     word: Size = 8.0
-    """Access width in bytes (energy tables are per access of it)."""
+    """Access width in bytes, the port's minimum (energy tables are per access of it; an array's access to the buffer feeding it is rounded up to whole words, ZigZag's `bandwidth_min`)."""
     area: Area | None = None
     """Area of all instances together (default: the SRAM area model; 0 off chip)."""
     leakage: Power | None = None
