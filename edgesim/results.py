@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 
 
 class EventKind(StrEnum):
-    """Lanes of a timeline: a compute unit's busy spans, a DMA engine's transfers (through the
-    DRAM channel), and one span per layer from its start to its end."""
+    """Lanes of a timeline: a compute unit's busy spans (computing, or stalled while transfers it
+    does not overlap cross the DRAM channel), a DMA engine's transfers (through the DRAM channel),
+    and one span per layer from its start to its end."""
 
     COMPUTE = "compute"
+    STALL = "stall"
     DMA_IN = "dma_in"
     DMA_OUT = "dma_out"
     LAYER = "layer"

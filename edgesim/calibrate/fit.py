@@ -74,7 +74,7 @@ class LayerTerm:
         level bandwidths (bytes/s)."""
         onchip = max((b / bandwidths[name] for name, b in self.level_bytes), default=0.0)
         busy = max(self.compute_s / efficiency + overhead_s, onchip)
-        n = self.steps
+        n = self.steps  # a CPU's transfers all overlap (dram_overlap: all): no serial parts
         return pipeline_latency_s(self.dram_read_s / n, busy / n, self.dram_write_s / n, n)
 
 

@@ -256,7 +256,7 @@ class MemoryLevelSpec(_Frozen):
     size: Size
     """Capacity per instance, in bytes units ("64 KiB", "2 MiB"; KB/MB/GB and bits are refused as ambiguous)."""
     bandwidth: Bandwidth | None = None
-    """Bytes per second ("25.6 GB/s", "6.4 Gbps"): the most the level moves (a port's maximum width per cycle x clock, ZigZag's `bandwidth_max`); needed off chip; on chip it limits time only where stated."""
+    """Bytes per second ("25.6 GB/s", "6.4 Gbps"): the most the level moves, reads and writes together (its ports' maximum widths per cycle summed x clock, per instance: ZigZag's `bandwidth_max`); needed off chip; on chip it limits time only where stated."""
     read_energy: MemEnergy | None = None
     """Energy per byte ("1.2 pJ/B", "0.15 pJ/bit") or per access of `word` bytes ("10 pJ"); default: the technology tables by type and size."""
     write_energy: MemEnergy | None = None

@@ -103,9 +103,8 @@ def pe_sets(r: int, e: int, rows: int, cols: int) -> tuple[int, int, int, int, i
 def rs_psum_bits(unit: ComputeUnit, act_bits: int) -> int:
     """Partial-sum width on an RS array: the unit's ``psum_bits``, else the datapath width
     (Eyeriss: 16-bit psum words)."""
-    if unit.psum_bits is not None:
-        return unit.psum_bits
-    return max(act_bits, unit.native_precision.bits)
+    return max(act_bits, unit.psum_bits if unit.psum_bits is not None
+               else unit.native_precision.bits)
 
 
 @dataclass(frozen=True)

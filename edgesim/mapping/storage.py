@@ -44,8 +44,8 @@ def rlc_ratio(zero_fraction: float, bits: int) -> float:
 
 def psum_bits(act_bits: int, declared: int | None = None) -> int:
     """Partial-sum width: a unit's declared ``psum_bits``, else 32-bit accumulators (wider
-    activations keep their width)."""
-    return declared if declared is not None else max(32, act_bits)
+    activations keep their width either way)."""
+    return max(declared if declared is not None else 32, act_bits)
 
 
 def coded_value_bits(layer: Layer, weight_bits: int, decoder: WeightDecoder

@@ -176,7 +176,7 @@ def map_systolic(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     rf_reads, rf_writes = register_file_accesses(
         hw, useful, g.act_bits / 8, w_bytes_per_el, psum_b,
         {Operand.INPUTS: in_bytes, Operand.WEIGHTS: w_bytes},
-        _drained(df, groups, m, n, sr, rows, passes), held=_held(df, sr, rows, passes))
+        _drained(df, groups, m, n, sr, rows, passes, per_pe), held=_held(df, sr, rows, passes))
     pad = _word_padding(hw, df, sr, sc, rows, cols, pack * g.act_bits / 8,
                         pack * w_bytes_per_el, out_b, psum_b)
     array = ArraySide(
@@ -197,14 +197,17 @@ def map_systolic(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
 
 
 def _drained(df: Dataflow, groups: int, m: int, n: int, sr: int, rows: int,
-             passes: int) -> int:
+             passes: int, per_pe: int) -> int:
     """Values read out of the PEs' output registers as partial sums leave the array: under os
     each output once (from the PE that made it); under ws / is each active row's register once
     per output and pass (the column's partial sums reduced as they leave, as ZigZag reads each
     row's register once per output), the reduction balanced over the passes (each covers
-    ``ceil(Sr / passes)`` of it, on as many rows, up to ``rows``)."""
+    ``ceil(Sr / passes)`` of it, on as many rows, up to ``rows``); one element per PE
+    (``per_pe`` 1): row folds filled rows-first, ``Sr`` rows in all."""
     if df == Dataflow.OS:
         return groups * m * n
+    if per_pe <= 1:
+        return groups * m * n * sr
     return groups * m * n * passes * min(rows, math.ceil(sr / passes))
 
 

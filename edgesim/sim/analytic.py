@@ -1,7 +1,8 @@
 """Analytic composition: per layer, double-buffered overlap of compute and memory; layers summed.
 
-Each layer's latency is ``max(busy, dram) + min(busy, dram) / steps`` (see
-:mod:`edgesim.sim.timing`); the layers run one after another in the schedule's order (a chain:
+Each layer's latency is the tile pipeline's (:mod:`edgesim.sim.timing`: ``max(busy, dram) +
+min(busy, dram) / steps`` when every transfer overlaps compute, plus the transfers the unit
+waits for where it does not); the layers run one after another in the schedule's order (a chain:
 the analytic model does not overlap independent branches; the DES does). Fast: no events, one
 pass over the layers.
 """

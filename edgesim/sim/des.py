@@ -224,6 +224,7 @@ class _WorkloadRun:
             if step_s > 0 or serial > 0:
                 with res.request() as req:
                     yield req
+                    t0 = env.now
                     if k >= 2 and wr_serial > 0:
                         yield env.process(self._move(layer, unit, wr_serial, EventKind.DMA_OUT,
                                                      k - 2))
@@ -231,6 +232,9 @@ class _WorkloadRun:
                     if rd_serial > 0:
                         yield env.process(self._move(layer, unit, rd_serial, EventKind.DMA_IN, k))
                     serial_done[k].succeed()
+                    if env.now > t0:
+                        self.events.append(TimelineEvent(self.name, unit, EventKind.STALL, layer,
+                                                         t0, env.now, k))
                     t0 = env.now
                     if step_s > 0:
                         yield env.timeout(step_s)
@@ -245,9 +249,12 @@ class _WorkloadRun:
         if wr_serial > 0:  # stages n and n+1: the last two steps' stores, the unit waiting
             with res.request() as req:
                 yield req
+                t0 = env.now
                 for k in range(max(0, n - 2), n):
                     yield env.process(self._move(layer, unit, wr_serial, EventKind.DMA_OUT, k))
                     stored[k].succeed()
+                self.events.append(TimelineEvent(self.name, unit, EventKind.STALL, layer, t0,
+                                                 env.now, n - 1))
 
     @property
     def latency_s(self) -> float:

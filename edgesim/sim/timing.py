@@ -63,7 +63,13 @@ class LayerTimes:
     dram_write_bytes: int
     steps: int
     serial_read_bytes: int = 0  # DRAM reads the unit waits for (not overlapped with compute)
-    serial_write_bytes: int = 0  # DRAM writes the unit waits for
+    serial_write_bytes: int = 0  # DRAM writes the unit waits for: none or all of them
+
+    def __post_init__(self) -> None:
+        if self.serial_write_bytes not in (0, self.dram_write_bytes):
+            # every write is an activation: a unit overlaps all of them or none (the DES's
+            # last stages assume it)
+            raise ValueError("serial_write_bytes must be 0 or all of dram_write_bytes")
 
     @property
     def serial_read_s(self) -> float:

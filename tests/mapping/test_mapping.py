@@ -372,8 +372,8 @@ def test_systolic_drains_and_holds_over_several_passes():
 
 def test_single_buffered_levels_give_a_tile_all_of_their_share():
     """The tiler's capacities: half of a buffer of one operand, half and a quarter of a shared
-    one (the rest double-buffers the next tile); twice that, up to the whole buffer, on a level
-    that is not double-buffered (ZigZag's tiles)."""
+    one (the rest double-buffers the next tile); on a level that is not double-buffered
+    (ZigZag's tiles), all of it for one operand and half each for two."""
     from edgesim.mapping.tiling import capacities
 
     own = level("own", MemoryType.SRAM, 1024, (Operand.INPUTS,))

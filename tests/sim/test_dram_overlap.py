@@ -93,6 +93,9 @@ def test_serial_transfers_hold_the_unit_and_share_the_channel():
                                             rel=1e-9)
     assert not any(_overlaps(d, c) for d in _spans(alone, dma)
                    for c in _spans(alone, (EventKind.COMPUTE,)))
+    # the unit's lane shows it held while they move: stall spans cover the transfers exactly
+    stall = sum(e - s for s, e in _spans(alone, (EventKind.STALL,)))
+    assert stall == pytest.approx(sum(e - s for s, e in _spans(alone, dma)), rel=1e-9)
     rates = [e.moved_bytes / (e.end_s - e.start_s) for e in alone.timeline
              if e.kind in dma and e.moved_bytes > 0]
     assert rates and all(r == pytest.approx(1e9, rel=1e-3) for r in rates)
