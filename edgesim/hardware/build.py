@@ -200,7 +200,7 @@ def build_level(m: MemoryLevelSpec, spec: HardwareSpec, main_pes: int) -> Memory
         word_bytes=int(m.word), energy_source=source, compression=m.compression,
         bandwidth_declared=m.bandwidth is not None, banks=m.banks, dram_type=m.dram_type,
         retains_weights=m.retains_weights, served_dimensions=tuple(m.served_dimensions),
-        double_buffered=m.double_buffered,
+        double_buffered=m.double_buffered, channel_per_operand=m.channel_per_operand,
         pes_per_instance=served,
     )
 

@@ -274,6 +274,7 @@ class MemoryLevel:
     served_dimensions: tuple[ArrayDim, ...] = ()
     pes_per_instance: int = 1  # PEs one instance serves (the product of those dimensions)
     double_buffered: bool = True  # a tile may take half of it (the other half loads the next)
+    channel_per_operand: bool = False  # DRAM: one channel of the bandwidth per operand
 
     def __post_init__(self) -> None:
         # Names are accepted where enums are expected (a level built in code), and normalised.

@@ -132,6 +132,8 @@ def _level_dict(m: MemoryLevel) -> dict[str, Any]:
         d["retains_weights"] = True
     if not m.double_buffered:
         d["double_buffered"] = False
+    if m.channel_per_operand:
+        d["channel_per_operand"] = True
     return d
 
 

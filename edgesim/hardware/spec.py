@@ -283,6 +283,8 @@ class MemoryLevelSpec(_Frozen):
     """Where the level's energies come from (shown by `specs show`)."""
     compression: Compression = Compression.NONE
     """Encoding of the activations stored here: `none` or `rlc` (run-length coding of zeros)."""
+    channel_per_operand: bool = False
+    """DRAM only: inputs, weights and outputs each cross their own channel of `bandwidth` (a chip with a memory interface per operand), so a layer's transfers of different operands run side by side; default: one channel shared by every transfer."""
     double_buffered: bool = True
     """An on-chip buffer double-buffers its tiles: a tile may take half of it (the other half loads the next tile while the array works); `false`: a tile may take all of it (one tile at a time, as ZigZag's cost model sizes tiles). Applies to the tiles' and live partial sums' share of the buffer: traffic and energy, and the cycles of a stream split to fit the partial sums; whether weight folds are staged behind compute (a latency question) still asks for half."""
     retains_weights: bool = False
@@ -308,6 +310,9 @@ class MemoryLevelSpec(_Frozen):
             raise FieldError("holds", "`holds` repeats an operand")
         if self.word != int(self.word) or self.word < 1:
             raise FieldError("word", f"`word` must be a whole number of bytes, got {self.word} B")
+        if self.channel_per_operand and self.type != MemoryType.DRAM:
+            raise FieldError("channel_per_operand", "`channel_per_operand` applies only to dram "
+                             "levels")
         if not self.double_buffered and (self.per_pe or self.type in (MemoryType.DRAM,
                                                                        MemoryType.FLASH)):
             raise FieldError("double_buffered", "`double_buffered` applies to shared on-chip "

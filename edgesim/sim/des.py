@@ -7,7 +7,9 @@ The model:
 * **DRAM channel**: one channel shared by every read and write, modelled as *processor sharing*:
   the ``k`` transfers in flight each get ``bandwidth / k`` (equal sharing between concurrent
   streams; work-conserving, so the channel's busy time is the total bytes / bandwidth whatever the
-  interleaving). See :class:`DramChannel`.
+  interleaving). See :class:`DramChannel`. DRAM with a channel per operand
+  (``channel_per_operand``) has three such channels, for inputs, weights and outputs, and a
+  stage's transfers of different operands cross them side by side.
 * **DMA engines**: per layer, one DMA process works through DMA stages in order: stage j stores
   step j-2's outputs, then loads step j's inputs (:mod:`edgesim.sim.timing`), through the channel.
   The part of a stage the unit does not overlap with compute (``dram_overlap``) moves through
@@ -41,7 +43,7 @@ from typing import Any
 import simpy
 
 from edgesim.errors import EdgesimError
-from edgesim.hardware.model import Hardware, MemoryType
+from edgesim.hardware.model import Hardware, MemoryType, Operand
 from edgesim.mapping.counts import Schedule
 from edgesim.results import EventKind, SimResult, TimelineEvent
 from edgesim.sim.compose import LayerSpan, build_result
@@ -118,7 +120,9 @@ class _Chip:
         self.hw = hw
         self.timing = HardwareTiming(hw)
         self.units = {u.name: simpy.Resource(env, capacity=1) for u in hw.compute}
-        self.dram = DramChannel(env, self.timing.dram_bw)
+        shared = DramChannel(env, self.timing.dram_bw)
+        self.dram = {op: (DramChannel(env, self.timing.dram_bw) if self.timing.per_operand
+                          else shared) for op in Operand}
         cap = _sram_capacity_bytes(hw)
         self.sram = simpy.Container(env, capacity=cap, init=cap) if cap > 0 else None
         self.sram_half = cap // 2
@@ -170,39 +174,61 @@ class _WorkloadRun:
                                          env.now))
         self.done[i].succeed()
 
-    def _move(self, layer: str, unit: str, nbytes: float, kind: EventKind, step: int) -> _Proc:
-        """One transfer through the shared DRAM channel, on the layer's DMA lane."""
+    def _move(self, layer: str, unit: str, nbytes: float, kind: EventKind, step: int,
+              operand: Operand) -> _Proc:
+        """One transfer of ``operand`` through its DRAM channel, on the layer's DMA lane."""
         env = self.chip.env
         t0 = env.now
-        yield self.chip.dram.transfer(nbytes)
+        yield self.chip.dram[operand].transfer(nbytes)
         lane = f"{unit}.dma_in" if kind == EventKind.DMA_IN else f"{unit}.dma_out"
         self.events.append(TimelineEvent(self.name, lane, kind, layer, t0, env.now, step,
                                          round(nbytes)))
 
+    def _side_by_side(self, layer: str, unit: str, parts: list[tuple[float, EventKind, int,
+                                                                      Operand]]) -> simpy.Event:
+        """Transfers on separate channels at once (a channel per operand): done when all are."""
+        env = self.chip.env
+        return env.all_of([env.process(self._move(layer, unit, b, kind, step, op))
+                           for b, kind, step, op in parts if b > 0])
+
     def _dma(self, layer: str, unit: str, t: LayerTimes, reserve: int,
              loaded: list[simpy.Event], computed: list[simpy.Event],
              stored: list[simpy.Event], serial_done: list[simpy.Event]) -> _Proc:
-        """The layer's DMA engine: stage j stores step j-2, then loads step j (see timing); the
-        serial parts (moved by the compute process) keep their place in its order."""
+        """The layer's DMA engine: stage j stores step j-2, then loads step j (see timing), side
+        by side on a channel per operand; the serial parts (moved by the compute process) keep
+        their place in its order."""
         env, chip = self.chip.env, self.chip
         n = t.steps
         rd_step = (t.dram_read_bytes - t.serial_read_bytes) / n
         wr_step = (t.dram_write_bytes - t.serial_write_bytes) / n
+        (ov_w, ov_in), _ = t.channel_parts_bytes()
+        par = t.per_operand
         serial = t.serial_read_bytes > 0 or t.serial_write_bytes > 0
         for j in range(n + 2):
             if serial and 1 <= j <= n:
                 yield serial_done[j - 1]  # stage j-1's serial part: the engine's order
             if j >= 2:
                 yield computed[j - 2]  # frees a buffer half and makes step j-2's outputs ready
-                if wr_step > 0:
-                    yield env.process(self._move(layer, unit, wr_step, EventKind.DMA_OUT, j - 2))
-                if t.serial_write_bytes == 0:
+                if wr_step > 0 and not par:
+                    yield env.process(self._move(layer, unit, wr_step, EventKind.DMA_OUT, j - 2,
+                                                 Operand.OUTPUTS))
+                if t.serial_write_bytes == 0 and not par:
                     stored[j - 2].succeed()
             if j < n:
                 if reserve > 0 and chip.sram is not None:
                     yield chip.sram.get(reserve)
-                if rd_step > 0:
-                    yield env.process(self._move(layer, unit, rd_step, EventKind.DMA_IN, j))
+                if rd_step > 0 and not par:
+                    yield env.process(self._move(layer, unit, rd_step, EventKind.DMA_IN, j,
+                                                 Operand.INPUTS))
+            if par:
+                parts = [(wr_step if j >= 2 else 0.0, EventKind.DMA_OUT, j - 2, Operand.OUTPUTS)]
+                if j < n:
+                    parts += [(ov_w / n, EventKind.DMA_IN, j, Operand.WEIGHTS),
+                              (ov_in / n, EventKind.DMA_IN, j, Operand.INPUTS)]
+                yield self._side_by_side(layer, unit, parts)
+                if j >= 2 and t.serial_write_bytes == 0:
+                    stored[j - 2].succeed()
+            if j < n:
                 loaded[j].succeed()
 
     def _compute(self, layer: str, unit: str, t: LayerTimes, reserve: int,
@@ -215,6 +241,7 @@ class _WorkloadRun:
         step_s = t.busy_s / n
         rd_serial = t.serial_read_bytes / n
         wr_serial = t.serial_write_bytes / n
+        _, (se_w, se_in) = t.channel_parts_bytes()
         res = chip.units[unit]
         for k in range(n):
             yield loaded[k]
@@ -225,12 +252,22 @@ class _WorkloadRun:
                 with res.request() as req:
                     yield req
                     t0 = env.now
-                    if k >= 2 and wr_serial > 0:
-                        yield env.process(self._move(layer, unit, wr_serial, EventKind.DMA_OUT,
-                                                     k - 2))
-                        stored[k - 2].succeed()
-                    if rd_serial > 0:
-                        yield env.process(self._move(layer, unit, rd_serial, EventKind.DMA_IN, k))
+                    if t.per_operand:
+                        yield self._side_by_side(layer, unit, [
+                            (wr_serial if k >= 2 else 0.0, EventKind.DMA_OUT, k - 2,
+                             Operand.OUTPUTS), (se_w / n, EventKind.DMA_IN, k, Operand.WEIGHTS),
+                            (se_in / n, EventKind.DMA_IN, k, Operand.INPUTS)])
+                        if k >= 2 and wr_serial > 0:
+                            stored[k - 2].succeed()
+                    else:
+                        if k >= 2 and wr_serial > 0:
+                            yield env.process(self._move(layer, unit, wr_serial,
+                                                         EventKind.DMA_OUT, k - 2,
+                                                         Operand.OUTPUTS))
+                            stored[k - 2].succeed()
+                        if rd_serial > 0:
+                            yield env.process(self._move(layer, unit, rd_serial,
+                                                         EventKind.DMA_IN, k, Operand.INPUTS))
                     serial_done[k].succeed()
                     if env.now > t0:
                         self.events.append(TimelineEvent(self.name, unit, EventKind.STALL, layer,
@@ -251,7 +288,8 @@ class _WorkloadRun:
                 yield req
                 t0 = env.now
                 for k in range(max(0, n - 2), n):
-                    yield env.process(self._move(layer, unit, wr_serial, EventKind.DMA_OUT, k))
+                    yield env.process(self._move(layer, unit, wr_serial, EventKind.DMA_OUT, k,
+                                                 Operand.OUTPUTS))
                     stored[k].succeed()
                 self.events.append(TimelineEvent(self.name, unit, EventKind.STALL, layer, t0,
                                                  env.now, n - 1))

@@ -25,6 +25,10 @@ Definitions (one layer):
   simulators give the same number. A compute-bound layer then takes ``compute + serial
   transfers + the first overlapped load`` and with ``none`` exactly ``compute + dram_s`` (one
   step: ``l + c + s``).
+* DRAM with a channel per operand (``MemoryLevel.channel_per_operand``: inputs, weights and
+  outputs each cross their own channel of the level's bandwidth) moves a stage's parts side by
+  side: each part (overlapped, serial) takes its slowest channel, and a stage's store and load
+  run together (``parallel``); ``dram_s`` is then the busiest channel's time.
 * latency = the end of the last stage in the recurrence above (:func:`pipeline_latency_s`).
   It is ``l + n c + s`` when compute-bound (``c >= l + s``: the first load and the last store are
   exposed, i.e. ``max + min/n``), ``busy + dram`` for one step, and between ``dram`` and
@@ -64,6 +68,12 @@ class LayerTimes:
     steps: int
     serial_read_bytes: int = 0  # DRAM reads the unit waits for (not overlapped with compute)
     serial_write_bytes: int = 0  # DRAM writes the unit waits for: none or all of them
+    # DRAM with a channel per operand: the weights' part of the reads (the rest are inputs), of
+    # them the part the unit waits for, and seconds per byte on one channel.
+    per_operand: bool = False
+    weight_read_bytes: int = 0
+    serial_weight_read_bytes: int = 0
+    s_per_byte: float = 0.0
 
     def __post_init__(self) -> None:
         if self.serial_write_bytes not in (0, self.dram_write_bytes):
@@ -88,7 +98,18 @@ class LayerTimes:
 
     @property
     def dram_s(self) -> float:
+        """DRAM time: reads and writes on one channel, or the busiest of one per operand."""
+        if self.per_operand:
+            w = self.weight_read_bytes
+            return max(w, self.dram_read_bytes - w, self.dram_write_bytes) * self.s_per_byte
         return self.dram_read_s + self.dram_write_s
+
+    def channel_parts_bytes(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Per-operand channels: ((overlapped weight, input) reads, (serial weight, input)
+        reads), whole layer."""
+        w, sw = self.weight_read_bytes, self.serial_weight_read_bytes
+        s_in = self.serial_read_bytes - sw
+        return ((w - sw, self.dram_read_bytes - w - s_in), (sw, s_in))
 
     @property
     def memory_s(self) -> float:
@@ -99,6 +120,13 @@ class LayerTimes:
     def latency_s(self) -> float:
         """Double-buffered latency with no contention (see the module docstring)."""
         n = self.steps
+        if self.per_operand:
+            (ov_w, ov_in), (se_w, se_in) = self.channel_parts_bytes()
+            k = self.s_per_byte / n
+            return pipeline_latency_s(
+                max(ov_w, ov_in) * k, self.busy_s / n,
+                (self.dram_write_bytes - self.serial_write_bytes) * k, n,
+                max(se_w, se_in) * k, self.serial_write_bytes * k, parallel=True)
         return pipeline_latency_s((self.dram_read_s - self.serial_read_s) / n, self.busy_s / n,
                                   (self.dram_write_s - self.serial_write_s) / n, n,
                                   self.serial_read_s / n, self.serial_write_s / n)
@@ -128,6 +156,7 @@ class HardwareTiming:
             m.name: _level_bw(m) for m in hw.memory[1:]
             if _level_bw(m) > 0 and m.bandwidth_declared}
         self.overlap = {u.name: u.dram_overlap for u in hw.compute}
+        self.per_operand = dram.channel_per_operand
 
     def layer(self, lc: LayerCounts) -> LayerTimes:
         """Time components of one mapped layer."""
@@ -142,8 +171,11 @@ class HardwareTiming:
         steps = tile_steps(lc.tiles)
         overlap = self.overlap.get(lc.unit, DramOverlap.ALL)
         serial_rd, serial_wr = serial_bytes(overlap, rd, wr, lc.dram_act_read_bytes)
+        weights_rd = max(0, rd - lc.dram_act_read_bytes)
+        serial_w = weights_rd if overlap == DramOverlap.NONE else 0
         if lc.unbuffered_weight_bytes and overlap != DramOverlap.NONE:  # not already serial
-            serial_rd += min(lc.unbuffered_weight_bytes, max(0, rd - lc.dram_act_read_bytes))
+            serial_rd += min(lc.unbuffered_weight_bytes, weights_rd)
+            serial_w = min(lc.unbuffered_weight_bytes, weights_rd)
         return LayerTimes(
             compute_s=compute_s,
             busy_s=max(compute_s, onchip_s),
@@ -155,6 +187,10 @@ class HardwareTiming:
             steps=steps,
             serial_read_bytes=serial_rd,
             serial_write_bytes=serial_wr,
+            per_operand=self.per_operand,
+            weight_read_bytes=weights_rd,
+            serial_weight_read_bytes=serial_w,
+            s_per_byte=1.0 / self.dram_bw,
         )
 
 
@@ -174,9 +210,11 @@ def serial_bytes(overlap: DramOverlap, read_bytes: int, write_bytes: int,
 
 @functools.lru_cache(maxsize=8192)
 def pipeline_latency_s(load_s: float, compute_s: float, store_s: float, steps: int,
-                       serial_load_s: float = 0.0, serial_store_s: float = 0.0) -> float:
+                       serial_load_s: float = 0.0, serial_store_s: float = 0.0,
+                       parallel: bool = False) -> float:
     """End of the last DMA stage of ``steps`` double-buffered tile-steps (per-step times given:
-    the overlapped ``load_s`` and ``store_s``, and the ``serial_*`` parts the unit waits for).
+    the overlapped ``load_s`` and ``store_s``, and the ``serial_*`` parts the unit waits for;
+    ``parallel``: a stage's store and load cross separate channels side by side).
 
     The DMA-stage recurrence of the module docstring, exactly as the DES runs it alone
     (memoized: a workload's repeated layers, and designs sharing their counts, ask again).
@@ -187,8 +225,10 @@ def pipeline_latency_s(load_s: float, compute_s: float, store_s: float, steps: i
     dma_end = 0.0
     for j in range(n + 2):
         start = max(dma_end, cend_prev2) if j >= 2 else dma_end
-        dma_end = start + (store_s if j >= 2 else 0.0) + (load_s if j < n else 0.0)
-        serial = (serial_store_s if j >= 2 else 0.0) + (serial_load_s if j < n else 0.0)
+        store, load = (store_s if j >= 2 else 0.0), (load_s if j < n else 0.0)
+        dma_end = start + max(store, load) if parallel else start + store + load
+        s_store, s_load = (serial_store_s if j >= 2 else 0.0), (serial_load_s if j < n else 0.0)
+        serial = max(s_store, s_load) if parallel else s_store + s_load
         if serial > 0.0:  # moved once the unit is idle (step j-1 has computed), while it waits
             dma_end = max(dma_end, cend_prev1) + serial
         if j < n:  # step j computes after its load and after step j-1's compute

@@ -116,6 +116,8 @@ CASES = [
         "name": "pe_array", "type": "cube", "rows": 16, "cols": 8, "depth": 8,
         "precisions": ["int8"], "rows_pixel_tile": [4, 8]}),
      "compute[0].rows_pixel_tile", "does not fill"),
+    ("channel per operand on sram", _set(("memory", 1, "channel_per_operand"), True),
+     "memory[1].channel_per_operand", "only to dram"),
     ("single-buffered dram", _set(("memory", 0, "double_buffered"), False),
      "memory[0].double_buffered", "shared on-chip"),
     ("single-buffered per-PE file", lambda r: r["memory"].append(

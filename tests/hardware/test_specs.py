@@ -249,8 +249,9 @@ def test_show_round_trips(name: str, tmp_path: Path) -> None:
         assert (a2.name, a2.size_bytes, a2.holds, a2.instances, a2.compression,
                 a2.retains_weights) == (b2.name, b2.size_bytes, b2.holds, b2.instances,
                                         b2.compression, b2.retains_weights)
-        assert (a2.served_dimensions, a2.pes_per_instance, a2.banks, a2.double_buffered) == (
-            b2.served_dimensions, b2.pes_per_instance, b2.banks, b2.double_buffered)
+        assert (a2.served_dimensions, a2.pes_per_instance, a2.banks, a2.double_buffered,
+                a2.channel_per_operand) == (b2.served_dimensions, b2.pes_per_instance, b2.banks,
+                                            b2.double_buffered, b2.channel_per_operand)
         assert b2.read_energy_pj_per_byte == pytest.approx(a2.read_energy_pj_per_byte, rel=1e-5)
         assert b2.area_mm2 == pytest.approx(a2.area_mm2, rel=1e-5)
     assert back.clock_hz == pytest.approx(hw.clock_hz) and back.fallback_unit == hw.fallback_unit
