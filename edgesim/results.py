@@ -214,7 +214,8 @@ def union_time_s(spans: Iterable[tuple[float, float]]) -> float:
 
 
 def dram_busy_s(results: Sequence[SimResult] | SimResult) -> float:
-    """Time the shared DRAM channel had at least one transfer in flight, over the given results."""
+    """Time the DRAM had at least one transfer in flight (on any of its channels, where it has
+    one per operand), over the given results."""
     rs = [results] if not isinstance(results, Sequence) else list(results)
     return union_time_s((ev.start_s, ev.end_s) for r in rs for ev in r.timeline
                         if ev.kind in (EventKind.DMA_IN, EventKind.DMA_OUT))

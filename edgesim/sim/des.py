@@ -4,7 +4,8 @@ The model:
 
 * **Compute units**: one ``simpy.Resource`` (capacity 1) per unit; a layer holds its unit for the
   compute of one tile-step at a time, so co-running workloads interleave on a unit step by step.
-* **DRAM channel**: one channel shared by every read and write, modelled as *processor sharing*:
+* **DRAM channel**: one channel shared by every read and write (three with
+  ``channel_per_operand``, below), modelled as *processor sharing*:
   the ``k`` transfers in flight each get ``bandwidth / k`` (equal sharing between concurrent
   streams; work-conserving, so the channel's busy time is the total bytes / bandwidth whatever the
   interleaving). See :class:`DramChannel`. DRAM with a channel per operand
@@ -214,6 +215,10 @@ class _WorkloadRun:
                                                  Operand.OUTPUTS))
                 if t.serial_write_bytes == 0 and not par:
                     stored[j - 2].succeed()
+            store = None
+            if par and j >= 2:  # the store needs no buffer space: it starts at once
+                store = self._side_by_side(layer, unit, [(wr_step, EventKind.DMA_OUT, j - 2,
+                                                          Operand.OUTPUTS)])
             if j < n:
                 if reserve > 0 and chip.sram is not None:
                     yield chip.sram.get(reserve)
@@ -221,11 +226,11 @@ class _WorkloadRun:
                     yield env.process(self._move(layer, unit, rd_step, EventKind.DMA_IN, j,
                                                  Operand.INPUTS))
             if par:
-                parts = [(wr_step if j >= 2 else 0.0, EventKind.DMA_OUT, j - 2, Operand.OUTPUTS)]
-                if j < n:
-                    parts += [(ov_w / n, EventKind.DMA_IN, j, Operand.WEIGHTS),
-                              (ov_in / n, EventKind.DMA_IN, j, Operand.INPUTS)]
+                parts = ([(ov_w / n, EventKind.DMA_IN, j, Operand.WEIGHTS),
+                          (ov_in / n, EventKind.DMA_IN, j, Operand.INPUTS)] if j < n else [])
                 yield self._side_by_side(layer, unit, parts)
+                if store is not None:
+                    yield store
                 if j >= 2 and t.serial_write_bytes == 0:
                     stored[j - 2].succeed()
             if j < n:

@@ -22,17 +22,19 @@ Definitions (one layer):
   is idle (step ``j-1`` has computed) and moves its serial part while the unit waits (``ls``
   and ``ss`` per step; ``stall_s`` is their total). The DES runs them through the same shared
   DRAM channel, holding the unit, so under contention a stalled unit waits longer; alone, both
-  simulators give the same number. A compute-bound layer then takes ``compute + serial
-  transfers + the first overlapped load`` and with ``none`` exactly ``compute + dram_s`` (one
-  step: ``l + c + s``).
+  simulators give the same number. On one channel a compute-bound layer then takes ``compute
+  + serial transfers + the first overlapped load`` and with ``none`` exactly ``compute +
+  dram_s`` (one step: ``l + c + s``).
 * DRAM with a channel per operand (``MemoryLevel.channel_per_operand``: inputs, weights and
   outputs each cross their own channel of the level's bandwidth) moves a stage's parts side by
   side: each part (overlapped, serial) takes its slowest channel, and a stage's store and load
-  run together (``parallel``); ``dram_s`` is then the busiest channel's time.
+  run together (``parallel``); ``dram_s`` is then the busiest channel's time, ``stall_s`` the
+  serial parts' time side by side, and the closed forms below hold per channel (with ``none``,
+  one step takes ``busy + max(weights, inputs) + outputs``: its store waits for its compute).
 * latency = the end of the last stage in the recurrence above (:func:`pipeline_latency_s`).
   It is ``l + n c + s`` when compute-bound (``c >= l + s``: the first load and the last store are
   exposed, i.e. ``max + min/n``), ``busy + dram`` for one step, and between ``dram`` and
-  ``dram + c`` when memory-bound. The DES runs the same pipeline, so on a chain with no contention
+  ``dram + c`` when memory-bound (on one shared channel). The DES runs the same pipeline, so on a chain with no contention
   both give the same number (to rounding).
 * ``bound`` is ``memory`` when the memory time (DRAM or the slowest declared on-chip level) exceeds
   the compute time.
@@ -80,6 +82,13 @@ class LayerTimes:
             # every write is an activation: a unit overlaps all of them or none (the DES's
             # last stages assume it)
             raise ValueError("serial_write_bytes must be 0 or all of dram_write_bytes")
+        if self.per_operand:
+            w, sw, rd, srd = (self.weight_read_bytes, self.serial_weight_read_bytes,
+                              self.dram_read_bytes, self.serial_read_bytes)
+            if not (0 <= sw <= w <= rd and sw <= srd and srd - sw <= rd - w
+                    and self.s_per_byte > 0):
+                raise ValueError("per-operand parts must nest: serial weights <= weights <= "
+                                 "reads, serial inputs <= inputs, and s_per_byte > 0")
 
     @property
     def serial_read_s(self) -> float:
@@ -93,7 +102,15 @@ class LayerTimes:
 
     @property
     def stall_s(self) -> float:
-        """Time the unit waits for transfers it does not overlap (alone on the chip)."""
+        """Time the unit waits for transfers it does not overlap (alone on the chip; with a
+        channel per operand each stage's serial parts side by side)."""
+        if self.per_operand:
+            _, (se_w, se_in) = self.channel_parts_bytes()
+            n = self.steps
+            k = self.s_per_byte / n
+            wr, ld = self.serial_write_bytes * k, max(se_w, se_in) * k
+            # stages 0..n+1: loads in the first n, stores from the third on
+            return sum(max(wr if j >= 2 else 0.0, ld if j < n else 0.0) for j in range(n + 2))
         return self.serial_read_s + self.serial_write_s
 
     @property

@@ -44,6 +44,10 @@ def test_operands_cross_their_channels_side_by_side():
         # none: compute + every transfer; side by side, the transfers take the busiest
         # channel's share of each step (at least the busiest channel's time in all)
         assert tb.busy_s + tb.dram_s <= tb.latency_s < ta.latency_s
+        # every transfer waits for the unit: the layer is its compute plus its stalls, each
+        # stage's serial parts side by side
+        assert tb.latency_s == pytest.approx(tb.busy_s + tb.stall_s, rel=1e-9)
+        assert ta.latency_s == pytest.approx(ta.busy_s + ta.stall_s, rel=1e-9)
     des = simulate_schedule(split, "des")
     ins = [(e.start_s, e.end_s) for e in des.timeline if e.kind == EventKind.DMA_IN]
     assert any(min(x[1], y[1]) > max(x[0], y[0]) for x, y in zip(ins, ins[1:], strict=False))
@@ -51,3 +55,15 @@ def test_operands_cross_their_channels_side_by_side():
 
 def test_shared_channel_is_the_default():
     assert not load_hardware("eyeriss").outermost.channel_per_operand
+
+
+def test_inconsistent_channel_parts_are_refused():
+    import dataclasses
+
+    hw = _eyeriss("weights", True)
+    lc = map_workload(alexnet_convs(4), hw).layers[1]
+    t = HardwareTiming(hw).layer(lc)
+    with pytest.raises(ValueError, match="nest"):
+        dataclasses.replace(t, serial_weight_read_bytes=t.weight_read_bytes + 1)
+    with pytest.raises(ValueError, match="nest"):
+        dataclasses.replace(t, s_per_byte=0.0)
