@@ -13,7 +13,10 @@ machine two measurements of one model can differ by more than the target's band,
 what any prediction can show). Measurements are not reproducible to the bit: figures vary from
 run to run on a shared machine. Not part of the test suite. ``--device cuda`` does the same for this machine's CUDA GPU (``edgesim calibrate
 --device cuda``, CUDA events, TF32 off; skipped, and said so, where there is none); ``--csv``
-keeps the table, ``--keep-spec`` the calibrated spec and its measurements.
+keeps the table, ``--keep-spec`` the calibrated spec and its measurements. ``--measured CSV``
+(with ``--spec``) measures nothing: it takes the measurements of a table ``--csv`` kept (same
+``--seed``, ``--generated`` and ``--threads``) and predicts them again with ``--spec``, so a
+refitted spec (``edgesim calibrate --from``) is judged offline on the same held-out times.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -56,7 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--csv", default=None, help="also write the table to this CSV file")
     ap.add_argument("--keep-spec", default=None, metavar="SPEC.yaml",
                     help="write the calibrated spec (and its measurements) here")
+    ap.add_argument("--measured", default=None, metavar="CSV",
+                    help="a table --csv kept: predict its models again with --spec, measuring "
+                         "nothing")
     args = ap.parse_args(argv)
+    if args.measured and not args.spec:
+        print("calibration.py: --measured needs --spec (the spec to predict with)",
+              file=sys.stderr)
+        return 2
     cuda = args.device == "cuda"
     if cuda:
         from edgesim.measurement import cuda_missing
@@ -78,12 +89,20 @@ def main(argv: list[str] | None = None) -> int:
                                if "00/" in m or "(1/" in m else None)
             print(f"calibrate: {time.perf_counter() - t0:.0f} s")
             print("\n".join(summary_lines(result)))
-        before = speed()
+        stored_table = None
+        if args.measured:
+            import pandas as pd
+
+            stored_table = pd.read_csv(args.measured)
+        before = speed() if stored_table is None else float("nan")
         t0 = time.perf_counter()
         df = table(lambda m: print(m, file=sys.stderr, flush=True), threads=threads,
                    generated=args.generated, seed=args.seed, spec=spec,
-                   device="cuda" if cuda else "cpu", rounds=args.rounds)
-        print(f"validate: {time.perf_counter() - t0:.0f} s, spec {args.spec or 'just calibrated'}")
+                   device="cuda" if cuda else "cpu", rounds=args.rounds, measured=stored_table)
+        print(f"validate: {time.perf_counter() - t0:.0f} s, spec {args.spec or 'just calibrated'}"
+              f"{f', measurements from {args.measured}' if args.measured else ''}")
+        if stored_table is not None:
+            return _report(df, threads, cuda, args.csv)
         after = speed()
         if args.csv:
             df.to_csv(args.csv, index=False)
@@ -99,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"drift: {DRIFT_CASES} calibration cases timed again after validating "
                       f"run {_drift(meas):.2f}x their calibrated time (median; above 1: the "
                       "machine is slower now than when it was calibrated)")
+    return _report(df, threads, cuda, None)
+
+
+def _report(df: Any, threads: list[int], cuda: bool, csv: str | None) -> int:
+    """Print the per-model table, the summary and the targets (and keep the table as CSV)."""
+    if csv:
+        df.to_csv(csv, index=False)
     rows = df[df["group"] != "summary"]
     print(rows[["group", "model", "threads", "predicted_ms", "measured_ms", "ratio", "median_ms",
                 "spread", "repeat"]]

@@ -228,7 +228,8 @@ def summary_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def table(progress: Callable[[str], None], threads: Sequence[int] | None = None,
           zoo: Sequence[str] = ZOO, generated: int = 14, pruned_base: str = "resnet18",
           repeats: int | None = None, seed: int = 0, spec: str = "host-cpu",
-          device: str = "cpu", rounds: int = ROUNDS) -> pd.DataFrame:
+          device: str = "cpu", rounds: int = ROUNDS,
+          measured: pd.DataFrame | None = None) -> pd.DataFrame:
     """The host check: one row per model and thread count, then the summary rows. ``spec`` is
     the spec predicted with (its ``cores`` set to the thread count); the torch form measured is
     the one it prices (:func:`form_of`). Every model is measured once per round, rounds one
@@ -238,7 +239,10 @@ def table(progress: Callable[[str], None], threads: Sequence[int] | None = None,
     rounds over that of the odd ones (two measurements of the same model: the summary's
     "repeat within" shares bound how well any prediction can agree on this machine). ``device="cuda"``: the GPU check,
     measured with CUDA events and TF32 off, the spec's cores as they are (``threads`` are
-    torch's CPU threads dispatching the kernels, default 1)."""
+    torch's CPU threads dispatching the kernels, default 1). ``measured``: a table this function
+    wrote before (the same models: zoo, ``seed`` and ``generated``, threads), whose measurements
+    are taken instead of measuring again; only the predictions are made with ``spec`` (to judge
+    a refitted spec against the same held-out measurements, offline)."""
     import os
     from contextlib import nullcontext
 
@@ -260,6 +264,10 @@ def table(progress: Callable[[str], None], threads: Sequence[int] | None = None,
     where = "host" if device == "cpu" else device
     best: dict[tuple[int, int], Measurement] = {}
     halves: dict[tuple[int, int, int], float] = {}  # fastest call of the odd / even rounds
+    figures: dict[tuple[int, int], tuple[float, float, float]] = {}  # fastest, median, spread
+    if measured is not None:
+        figures, halves = _stored(measured, cases, threads)
+        rounds = 0
     with fp32_exact() if device == "cuda" else nullcontext():
         for r in range(rounds):
             for n in threads:
@@ -273,19 +281,45 @@ def table(progress: Callable[[str], None], threads: Sequence[int] | None = None,
                         fastest = min(m.min_s, old.min_s)
                         m = replace(m if m.median_s < old.median_s else old, min_s=fastest)
                     best[n, i] = m
+    figures.update({k: (m.min_s, m.median_s, m.spread) for k, m in best.items()})
     rows = []
     for n in threads:
         for i, (group, case) in enumerate(cases):
             predicted = _predicted_s(case, n, spec, device)
-            m = best[n, i]
+            fastest, median, spread = figures[n, i]
             rows.append({"group": group, "model": case[0], "threads": n,
-                         "predicted_ms": predicted * 1e3, "measured_ms": m.min_s * 1e3,
-                         "ratio": predicted / m.min_s, "median_ms": m.median_s * 1e3,
-                         "spread": m.spread,
+                         "predicted_ms": predicted * 1e3, "measured_ms": fastest * 1e3,
+                         "ratio": predicted / fastest, "median_ms": median * 1e3,
+                         "spread": spread,
                          "repeat": halves.get((n, i, 1), math.nan) / halves[n, i, 0]})
     df = pd.DataFrame([*rows, *summary_rows(rows)])
     return df[["group", "model", "threads", "predicted_ms", "measured_ms", "ratio", "median_ms",
                "spread", "repeat", "value"]] if "value" in df else df
+
+
+def _stored(measured: pd.DataFrame, cases: Sequence[tuple[str, Case]], threads: Sequence[int]
+            ) -> tuple[dict[tuple[int, int], tuple[float, float, float]],
+                       dict[tuple[int, int, int], float]]:
+    """The measurements of a stored table (fastest call, median, spread; the repeat ratio as
+    odd and even halves), keyed as :func:`table` keys its own."""
+    from edgesim.errors import EdgesimError
+
+    rows = {(str(r["model"]), int(r["threads"])): r
+            for r in measured.to_dict("records") if r["group"] != "summary"}
+    figures: dict[tuple[int, int], tuple[float, float, float]] = {}
+    halves: dict[tuple[int, int, int], float] = {}
+    for n in threads:
+        for i, (_, case) in enumerate(cases):
+            r = rows.get((case[0], n))
+            if r is None:
+                raise EdgesimError(f"the stored table has no measurement of {case[0]!r} at {n} "
+                                   "thread(s) (same --seed, --generated and --threads?)",
+                                   field="measured")
+            figures[n, i] = (float(r["measured_ms"]) * 1e-3, float(r["median_ms"]) * 1e-3,
+                             float(r["spread"]))
+            halves[n, i, 0] = 1.0
+            halves[n, i, 1] = float(r["repeat"])
+    return figures, halves
 
 
 __all__ = ["KINDS", "ROUNDS", "ZOO", "form_of", "generated_cases", "pruned_cases", "spearman", "summary_rows",

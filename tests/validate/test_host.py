@@ -74,3 +74,32 @@ def test_rounds_are_counted_from_one() -> None:
     with pytest.raises(EdgesimError) as err:
         host.table(lambda _m: None, threads=[1], zoo=[], generated=0, rounds=0)
     assert err.value.field == "rounds"
+
+
+def test_a_stored_table_is_predicted_again_without_measuring(small: object,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """``measured=``: the measurements come from a table written before (nothing is timed),
+    only the predictions are made with the spec given; a model the table lacks is named."""
+    import pandas as pd
+
+    from edgesim.errors import EdgesimError
+
+    assert isinstance(small, pd.DataFrame)
+
+    def no_timing(*_a: object) -> None:
+        raise AssertionError("measured again")
+
+    monkeypatch.setattr(host, "_measured", no_timing)
+    again = host.table(lambda _m: None, threads=[1], zoo=["lenet5"], generated=len(host.KINDS),
+                       pruned_base="lenet5", measured=small, spec="epyc-zen5")
+    rows, old = again[again["group"] != "summary"], small[small["group"] != "summary"]
+    for col in ("model", "measured_ms", "median_ms", "spread"):
+        assert rows[col].tolist() == old[col].tolist()
+    assert rows["repeat"].to_numpy() == pytest.approx(old["repeat"].to_numpy(), rel=1e-12)
+    assert rows["ratio"].to_numpy() == pytest.approx(
+        (rows["predicted_ms"] / rows["measured_ms"]).to_numpy(), rel=1e-12)
+    assert (rows["predicted_ms"] != old["predicted_ms"]).any()  # another spec predicted them
+    with pytest.raises(EdgesimError, match="no measurement of"):
+        host.table(lambda _m: None, threads=[2], zoo=["lenet5"], generated=0,
+                   pruned_base="lenet5", measured=small)
