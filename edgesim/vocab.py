@@ -40,10 +40,13 @@ class KernelClass(StrEnum):
 
     CONV1X1 = "conv1x1"
     CONV1X1_STRIDED = "conv1x1_strided"  # a strided 1x1 (a downsampling shortcut): torch's
-    # strided path costs a fixed ~70-90 us more on an AVX2 core than the 1x1 of its output
+    # strided path costs a fixed ~70-90 us more on an AVX2 core than the 1x1 of its output;
+    # under `conv_dispatch: torch_cpu`, every 1x1 torch sends to oneDNN
     CONV3X3 = "conv3x3"  # kernels of up to 3x3 (2x2 included)
     CONV5X5 = "conv5x5"
     CONV7X7 = "conv7x7"  # 7x7 and larger
+    CONV_IM2COL = "conv_im2col"  # under `conv_dispatch: torch_cpu`: a dense conv torch runs
+    # natively (unfold + GEMM, slow_conv2d) instead of through oneDNN, other than a plain 1x1
     DEPTHWISE = "depthwise"  # grouped convs of one input channel per group
     GROUPED = "grouped"  # other grouped convs
     LINEAR = "linear"

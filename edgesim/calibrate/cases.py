@@ -96,8 +96,12 @@ def grid(quick: bool = False) -> list[Case]:
                  [14, 28, 56], 2)
     out += _conv(K.CONV3X3, 3, [(3, 16), (3, 32), (16, 16), (32, 32), (32, 64), (64, 64),
                                 (96, 96), (128, 128), (256, 256), (512, 512)], sq)
+    # widening and narrowing 3x3s: their packed operand (weights K x N for oneDNN, the unfolded
+    # input K x M for torch's native kernel) varies apart from their MACs
+    out += _conv(K.CONV3X3, 3, [(16, 64), (64, 16), (128, 32), (48, 96)], [7, 14, 28])
     out += _conv(K.CONV3X3, 3, [(3, 32), (32, 64), (64, 128), (128, 256)], [28, 56, 112], 2)
-    out += _conv(K.CONV5X5, 5, [(3, 32), (16, 32), (32, 64), (64, 64), (128, 128)], [14, 28, 56])
+    out += _conv(K.CONV5X5, 5, [(3, 32), (16, 32), (32, 64), (64, 64), (128, 128)],
+                 [7, 14, 28, 56])
     out += _conv(K.CONV7X7, 7, [(3, 16), (3, 64), (16, 32), (64, 64)], [14, 28, 56])
     out += _conv(K.CONV7X7, 7, [(3, 64)], [112, 224], 2)
     for c in (16, 32, 96, 144, 384, 960):

@@ -35,8 +35,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from edgesim.calibrate.cases import Case
-from edgesim.hardware.model import Hardware, KernelFit
-from edgesim.mapping.kernels import kernel_class
+from edgesim.hardware.model import ConvDispatch, Hardware, KernelFit
+from edgesim.mapping.kernels import PACKED_OPERAND, kernel_class, packed_bytes
 from edgesim.sim import schedule_for
 from edgesim.sim.timing import HardwareTiming, pipeline_latency_s
 from edgesim.vocab import GEMM_OPS, KernelClass
@@ -46,13 +46,15 @@ K = KernelClass
 VECTOR_CLASSES = (K.ELEMENTWISE, K.ACTIVATION, K.BATCHNORM, K.LAYERNORM, K.SOFTMAX, K.POOL,
                   K.GLOBAL_POOL, K.CONCAT, K.UPSAMPLE)
 FIT_ORDER = (*VECTOR_CLASSES, K.CONV1X1, K.CONV1X1_STRIDED, K.CONV3X3, K.CONV5X5, K.CONV7X7,
-             K.DEPTHWISE, K.GROUPED, K.LINEAR, K.MATMUL)
+             K.CONV_IM2COL, K.DEPTHWISE, K.GROUPED, K.LINEAR, K.MATMUL)
 EFFICIENCY_BOUNDS = (0.002, 1.0)
 ROBUST_SCALE = 0.1  # soft-L1 loss beyond a 10% log error: a noisy case pulls less
 MEMORY_PROBES = (K.ELEMENTWISE, K.CONCAT)  # the cases the on-chip bandwidths are fitted on
 BANDWIDTH_FACTOR = 4.0  # a fitted bandwidth stays within this factor of the streamed one
 OVERHEAD_BOUNDS_S = (0.0, 2e-3)
 COLD_FACTOR_MIN = 0.1  # a cold class runs at no less than this share of its warm efficiency
+PACK_S_PER_BYTE_BOUNDS = (0.0, 1e-8)  # a packing pass between free and 0.1 GB/s
+PACK_S_PER_BYTE_MIN = 1e-14  # below this (100 TB/s) a fitted packing pass is none
 
 
 
@@ -68,12 +70,15 @@ class LayerTerm:
     dram_read_s: float
     dram_write_s: float
     steps: int
+    packed_bytes: int = 0  # the bytes its class packs every call (mapping.kernels)
 
-    def time_s(self, efficiency: float, overhead_s: float, bandwidths: dict[str, float]) -> float:
-        """The layer's time at ``efficiency`` with ``overhead_s`` per call and these on-chip
-        level bandwidths (bytes/s)."""
+    def time_s(self, efficiency: float, overhead_s: float, bandwidths: dict[str, float],
+               pack_s_per_byte: float = 0.0) -> float:
+        """The layer's time at ``efficiency`` with ``overhead_s`` per call, its packing at
+        ``pack_s_per_byte`` and these on-chip level bandwidths (bytes/s)."""
         onchip = max((b / bandwidths[name] for name, b in self.level_bytes), default=0.0)
-        busy = max(self.compute_s / efficiency + overhead_s, onchip)
+        busy = max(self.compute_s / efficiency + overhead_s + self.packed_bytes * pack_s_per_byte,
+                   onchip)
         n = self.steps  # a CPU's transfers all overlap (dram_overlap: all): no serial parts
         return pipeline_latency_s(self.dram_read_s / n, busy / n, self.dram_write_s / n, n)
 
@@ -123,11 +128,14 @@ def terms_of(wl: Workload, base: Hardware, warm_bytes: float) -> tuple[LayerTerm
         g = lay.gemm() if lay.op in GEMM_OPS else None
         moved = tuple((name, lc.reads_bytes.get(name, 0) + lc.writes_bytes.get(name, 0))
                       for name in timing.onchip_bw)
-        out.append(LayerTerm(kernel_class(lay), g[3] if g else 1,
+        cls = kernel_class(lay, base.main_unit)
+        packed = (packed_bytes(lay, cls, base.main_unit.native_precision.bits)
+                  if base.main_unit.conv_dispatch == ConvDispatch.TORCH_CPU else 0)
+        out.append(LayerTerm(cls, g[3] if g else 1,
                              g[1] if g else lay.output_elems, t.compute_s,
                              tuple(m for m in moved if m[1]),
                              0.0 if warm else t.dram_read_s, 0.0 if warm else t.dram_write_s,
-                             t.steps))
+                             t.steps, packed))
     return tuple(out)
 
 
@@ -144,11 +152,15 @@ def knots(ks: Sequence[int], cls: KernelClass) -> tuple[int, ...]:
     return (lo, round(math.sqrt(lo * hi)), hi)
 
 
-def _fit_of(x: Sequence[float], ks: tuple[int, ...], axis: str = "k"
+def _fit_of(x: Sequence[float], ks: tuple[int, ...], axis: str = "k", packs: bool = False
             ) -> tuple[KernelFit, float]:
-    """The fit of parameters ``x``: efficiencies at ``ks``, then the overhead."""
-    return (KernelFit(tuple(zip(ks, (float(v) for v in x[:-1]), strict=True)), 0, axis),
-            float(x[-1]))
+    """The fit of parameters ``x``: efficiencies at ``ks``, then the overhead, then (a class
+    that ``packs``) the packing seconds per byte (0: none)."""
+    effs = x[:len(ks)]
+    pack = float(x[len(ks) + 1]) if packs else 0.0
+    return (KernelFit(tuple(zip(ks, (float(v) for v in effs), strict=True)), 0, axis,
+                      pack_bytes_per_s=1.0 / pack if pack > PACK_S_PER_BYTE_MIN else None),
+            float(x[len(ks)]))
 
 
 def predict_s(m: Measured, fits: dict[KernelClass, tuple[KernelFit, float]],
@@ -162,7 +174,8 @@ def predict_s(m: Measured, fits: dict[KernelClass, tuple[KernelFit, float]],
         fit, over = fits.get(t.cls, default)
         if cold is not None and i == 0:
             fit, over = cold.get(t.cls, (fit, over))
-        total += t.time_s(fit.efficiency_at(t.k, t.m), over, bandwidths)
+        pack = 1.0 / fit.pack_bytes_per_s if fit.pack_bytes_per_s else 0.0
+        total += t.time_s(fit.efficiency_at(t.k, t.m), over, bandwidths, pack)
     return total
 
 
@@ -292,6 +305,7 @@ def _fit_class(cls: KernelClass, mine: list[Measured],
                ) -> tuple[KernelFit, float]:
     """One class's efficiency curve and overhead: on axis k and on axis m, the cheaper."""
     fastest = min(m.measured_s for m in mine)
+    packs = cls in PACKED_OPERAND and any(t.packed_bytes for m in mine for t in m.terms)
     best: tuple[float, tuple[KernelFit, float]] | None = None
     for axis in ("k", "m"):
         sizes = sorted({getattr(t, axis) for m in mine for t in m.terms if t.cls == cls})
@@ -299,15 +313,19 @@ def _fit_class(cls: KernelClass, mine: list[Measured],
 
         def residuals(x: Sequence[float], ks: tuple[int, ...] = ks, axis: str = axis
                       ) -> list[float]:
-            predict = predictor({cls: _fit_of(x, ks, axis)})
+            predict = predictor({cls: _fit_of(x, ks, axis, packs)})
             return [math.log(predict(m) / m.measured_s) for m in mine]
 
         x0 = [0.5] * len(ks) + [min(0.5 * fastest, OVERHEAD_BOUNDS_S[1] / 2)]
         lo = [EFFICIENCY_BOUNDS[0]] * len(ks) + [OVERHEAD_BOUNDS_S[0]]
         hi = [EFFICIENCY_BOUNDS[1]] * len(ks) + [OVERHEAD_BOUNDS_S[1]]
+        if packs:
+            x0.append(1e-10)
+            lo.append(PACK_S_PER_BYTE_BOUNDS[0])
+            hi.append(PACK_S_PER_BYTE_BOUNDS[1])
         x, cost = _solve(residuals, x0, lo, hi)
         if best is None or cost < best[0] * (1 - 1e-9):
-            best = (cost, _fit_of(x, ks, axis))
+            best = (cost, _fit_of(x, ks, axis, packs))
     assert best is not None
     return best[1]
 

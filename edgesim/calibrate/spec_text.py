@@ -104,8 +104,9 @@ def render(machine: Machine, threads: int, form: str, clock_hz: float, clock_not
             "source: edgesim calibrate (microbenchmarks measured on this machine; see header)",
             f"static_power: {static_w:g} W", "area_overhead: 1.0", "compute:",
             f"  - name: {machine.isa}", "    type: simd", f"    lanes: {lanes}",
-            f"    cores: {threads}", "    operation: mac", "    precisions: [fp32]"]
-    body += _unit_tail(result, clock_hz, op_pj, form)
+            f"    cores: {threads}", f"    vector_width: {machine.vector_fp32}",
+            "    operation: mac", "    precisions: [fp32]"]
+    body += _unit_tail(result, clock_hz, op_pj, form, cpu=True)
     body += _memory_lines(levels, fitted, "ddr4")
     return "\n".join(h + body) + "\n"
 
@@ -159,9 +160,11 @@ def _error_lines(rows: Sequence[Mapping[str, float | str | int]]) -> list[str]:
             f"{float(r['within_20']):9.0%}" for r in rows]
 
 
-def _unit_tail(result: FitResult | None, clock_hz: float, op_pj: float, form: str) -> list[str]:
+def _unit_tail(result: FitResult | None, clock_hz: float, op_pj: float, form: str,
+               cpu: bool = False) -> list[str]:
     """The unit's lines after its precisions: default efficiency and overhead, energy, the
-    BatchNorm form and the fitted kernel classes."""
+    BatchNorm form, a CPU's convolution dispatch (torch's rule) and the fitted kernel
+    classes."""
     body = []
     if result is not None:
         gemm = [result.fits[c] for c in (KernelClass.CONV3X3, KernelClass.CONV1X1)
@@ -173,6 +176,9 @@ def _unit_tail(result: FitResult | None, clock_hz: float, op_pj: float, form: st
                      f"    layer_overhead_cycles: {round(over * clock_hz)}"]
     body += [f"    op_overhead_energy: {op_pj:.4g} pJ",
              f"    batchnorm: {'separate' if form == 'eager' else 'folded'}"]
+    if cpu:
+        body.append("    conv_dispatch: torch_cpu  # torch picks oneDNN or its own unfold + GEMM "
+                    "per conv")
     if result is not None:
         body.append("    kernels:  # [size, efficiency] points along axis k (reduction length, "
                     "the default) or m (output rows); overhead_cycles per call")
@@ -187,8 +193,10 @@ def _unit_tail(result: FitResult | None, clock_hz: float, op_pj: float, form: st
 def _cost(fit: KernelFit, over_s: float, clock_hz: float) -> str:
     """A kernel class's cost as the spec writes it: efficiency points, axis, overhead."""
     axis = f", axis: {fit.axis}" if len(fit.points) > 1 and fit.axis != "k" else ""
+    pack = (f", pack_bandwidth: {fit.pack_bytes_per_s / 1e9:.4g} GB/s"
+            if fit.pack_bytes_per_s is not None else "")
     return (f"efficiency: {_points(fit.points)}{axis}, "
-            f"overhead_cycles: {round(over_s * clock_hz)}")
+            f"overhead_cycles: {round(over_s * clock_hz)}{pack}")
 
 
 def render_gpu(gpu: Gpu, machine: Machine, form: str, clock_hz: float, clock_note: str,

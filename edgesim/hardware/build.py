@@ -88,7 +88,8 @@ def _pe_count(u: ComputeUnitSpec) -> int:
 def _fit(k: KernelCostSpec) -> KernelFit:
     pts = (((1, float(k.efficiency)),) if isinstance(k.efficiency, float | int)
            else tuple((int(a), float(b)) for a, b in k.efficiency))
-    return KernelFit(points=pts, overhead_cycles=k.overhead_cycles, axis=k.axis)
+    return KernelFit(points=pts, overhead_cycles=k.overhead_cycles, axis=k.axis,
+                     pack_bytes_per_s=k.pack_bandwidth)
 
 
 def _kernels(u: ComputeUnitSpec) -> tuple[tuple[KernelClass, KernelFit], ...]:
@@ -115,7 +116,7 @@ def build_unit(u: ComputeUnitSpec, node_nm: float) -> ComputeUnit:
         name=u.name, type=u.type, operation=u.operation,
         precisions=tuple(Precision(p) for p in u.precisions),
         rows=u.rows or 1, cols=u.cols or 1, depth=u.depth or 1, lanes=u.lanes or 1,
-        cores=u.cores or 1, dataflow=u.resolved_dataflow, zero_skip=u.zero_skip,
+        cores=u.cores or 1, vector_width=u.vector_width, dataflow=u.resolved_dataflow, zero_skip=u.zero_skip,
         zero_gating=u.zero_gating, dram_overlap=u.dram_overlap,
         mapping_dram_weight=u.mapping_dram_weight, nm_sparsity=tuple(u.nm_sparsity),
         psum_bits=u.psum_bits,
@@ -123,7 +124,7 @@ def build_unit(u: ComputeUnitSpec, node_nm: float) -> ComputeUnit:
         reaches=tuple(u.reaches) if u.reaches is not None else None,
         efficiency=u.efficiency,
         layer_overhead_cycles=u.layer_overhead_cycles, fill_cycles=u.fill_cycles,
-        kernels=_kernels(u), batchnorm=u.batchnorm,
+        kernels=_kernels(u), batchnorm=u.batchnorm, conv_dispatch=u.conv_dispatch,
         packs_channels=u.packs_channels, depth_unrolls=u.depth_unrolls,
         rows_pixel_tile=tuple(u.rows_pixel_tile) if u.rows_pixel_tile else None,  # type: ignore[arg-type]
         packs_narrow=u.packs_narrow, bit_serial=u.bit_serial,

@@ -114,17 +114,28 @@ class BatchnormForm(StrEnum):
     SEPARATE = "separate"  # its own pass over the producer's output (torch eager), a norm kernel
 
 
+class ConvDispatch(StrEnum):
+    """Which library kernel a programmable unit's software runs a convolution with."""
+
+    SHAPE = "shape"  # one library: the kernel class follows the kernel's shape alone
+    TORCH_CPU = "torch_cpu"  # torch on a CPU: its own rule picks oneDNN or its native
+    # unfold + GEMM per call (``mapping.kernels.torch_cpu_onednn``)
+
+
 @dataclass(frozen=True)
 class KernelFit:
     """Calibrated cost of one kernel class on a simd unit: sustained efficiency, as a function of
     one GEMM dimension (``axis``: ``k`` the reduction length, or ``m`` the output rows), piecewise
     linear in its log2 through ``points`` and constant beyond them; the fixed cycles of one
-    call; and the same run cold (``cold``), where calibration measured it."""
+    call; the rate of the packing pass each call makes over its packed operand
+    (``mapping.kernels.PACKED_OPERAND``: a oneDNN kernel's weight reorder, a native conv's
+    unfolded input); and the same run cold (``cold``), where calibration measured it."""
 
     points: tuple[tuple[int, float], ...]  # (size, efficiency), size increasing; one: constant
     overhead_cycles: int
     axis: str = "k"  # "k" (reduction length) or "m" (output rows; a vector op's output elements)
     cold: KernelFit | None = None  # the cost run cold (after another layer's convolution)
+    pack_bytes_per_s: float | None = None  # the per-call packing pass (None: none priced)
 
     def efficiency_at(self, k: int, m: int) -> float:
         """Efficiency of a GEMM of reduction length ``k`` and ``m`` output rows (a vector op:
@@ -163,6 +174,7 @@ class ComputeUnit:
     depth: int = 1  # cube: K edge (16 for a 16x16x16 cube)
     lanes: int = 1  # simd: ops per cycle per core at the native precision
     cores: int = 1  # simd: cores (CPU cores, GPU SMs x warps, ...)
+    vector_width: int | None = None  # simd: elements per vector instruction (None: ``lanes``)
     dataflow: Dataflow = Dataflow.NONE
     zero_skip: ZeroSkip = ZeroSkip.NONE  # zeros skipped: saves cycles and energy
     zero_gating: ZeroSkip = ZeroSkip.NONE  # zeros gated: saves energy only
@@ -177,6 +189,7 @@ class ComputeUnit:
     layer_overhead_cycles: int = 0  # simd: fixed cycles per GEMM layer (call/launch overhead)
     kernels: tuple[tuple[KernelClass, KernelFit], ...] = ()  # simd: calibrated kernel classes
     batchnorm: BatchnormForm = BatchnormForm.FOLDED  # simd: how a folded BatchNorm runs
+    conv_dispatch: ConvDispatch = ConvDispatch.SHAPE  # simd: which library runs a conv
     fill_cycles: int | None = None  # cube: cycles to a GEMM's first result (None: ``depth``)
     packs_channels: bool = False  # cube: depthwise channels packed into fractals
     depth_unrolls: DepthUnroll = DepthUnroll.IM2COL  # cube: what its K edge reduces over
@@ -193,7 +206,8 @@ class ComputeUnit:
         # Names are accepted where enums are expected (a unit built in code), and normalised.
         for key, enum in (("type", UnitType), ("operation", Operation), ("dataflow", Dataflow),
                           ("zero_skip", ZeroSkip), ("zero_gating", ZeroSkip),
-                          ("dram_overlap", DramOverlap), ("batchnorm", BatchnormForm)):
+                          ("dram_overlap", DramOverlap), ("batchnorm", BatchnormForm),
+                          ("conv_dispatch", ConvDispatch)):
             object.__setattr__(self, key, enum(getattr(self, key)))
         object.__setattr__(self, "precisions", tuple(Precision(p) for p in self.precisions))
         if self.ops is not None:
@@ -227,6 +241,12 @@ class ComputeUnit:
         if self.type == UnitType.SIMD:
             return self.lanes * self.cores
         return self.rows * self.cols
+
+    @property
+    def vector_lanes(self) -> int:
+        """Elements of the native precision per vector instruction (a simd unit's vector
+        width; ``lanes`` where the spec gives none)."""
+        return self.vector_width or self.lanes
 
     @property
     def native_precision(self) -> Precision:

@@ -102,6 +102,8 @@ def _kernel_dict(fit: KernelFit) -> dict[str, Any]:
     d: dict[str, Any] = {"efficiency": (fit.points[0][1] if len(fit.points) == 1
                                         else [[k, e] for k, e in fit.points]),
                          "axis": fit.axis, "overhead_cycles": fit.overhead_cycles}
+    if fit.pack_bytes_per_s is not None:
+        d["pack_bandwidth"] = _fmt(fit.pack_bytes_per_s, Dimension.BANDWIDTH)
     if fit.cold is not None:
         d["cold"] = _kernel_dict(fit.cold)
     return d

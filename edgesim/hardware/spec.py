@@ -15,9 +15,8 @@ from pydantic import (
 from edgesim.errors import SpecError, known_keys, unknown_key
 from edgesim.hardware.messages import describe, message, render_loc
 from edgesim.hardware.model import (
-    ArrayDim,
     BatchnormForm,
-    Compression,
+    ConvDispatch,
     Dataflow,
     DepthUnroll,
     DramOverlap,
@@ -30,21 +29,18 @@ from edgesim.hardware.model import (
     ZeroSkip,
 )
 from edgesim.hardware.spec_kernels import KernelSpec
+from edgesim.hardware.spec_memory import MemoryLevelSpec
 from edgesim.hardware.spec_types import (
     Area,
-    Bandwidth,
     Energy,
     FieldError,
     Frequency,
-    MemEnergy,
     Name,
     PositiveInt,
     Power,
-    Size,
     Voltage,
     _Frozen,
 )
-from edgesim.hardware.tech import DramType
 from edgesim.vocab import GEMM_OPS, KernelClass, OpClass, OpKind, Precision, parse_nm
 
 PRECISIONS = tuple(p.value for p in Precision)
@@ -68,6 +64,8 @@ class ComputeUnitSpec(_Frozen):
     """SIMD lanes per core at the native precision (operations per cycle)."""
     cores: PositiveInt | None = None
     """SIMD cores (CPU cores, GPU SMs x warps); default 1."""
+    vector_width: PositiveInt | None = None
+    """SIMD only: elements of the native precision one vector instruction holds, the width a kernel's vector axis fills in steps of (default `lanes`; 16 fp32 on an AVX-512 core whose two FMA pipes make `lanes` 32). `lanes` must be a multiple of it."""
     dataflow: Dataflow | None = None
     """Systolic `os`, `ws` (default) or `is`; spatial `rs`."""
     operation: Operation = Operation.MAC
@@ -113,9 +111,11 @@ class ComputeUnitSpec(_Frozen):
     layer_overhead_cycles: int = Field(default=0, ge=0, strict=True)
     """SIMD only: fixed cycles per GEMM layer outside the inner loop (library call, packing setup, thread fork/join; a GPU's kernel launch)."""
     kernels: dict[KernelClass, KernelSpec] | None = None
-    """SIMD only: calibrated kernel classes (conv1x1, conv1x1_strided, conv3x3, conv5x5, conv7x7, depthwise, grouped, linear, matmul, elementwise, activation, pool, global_pool, softmax, layernorm, batchnorm, concat, upsample), each with its own `efficiency` and `overhead_cycles` (and `cold`) in place of the unit's; classes not listed use the unit's."""
+    """SIMD only: calibrated kernel classes (conv1x1, conv1x1_strided, conv3x3, conv5x5, conv7x7, conv_im2col, depthwise, grouped, linear, matmul, elementwise, activation, pool, global_pool, softmax, layernorm, batchnorm, concat, upsample), each with its own `efficiency` and `overhead_cycles` (and `cold`) in place of the unit's; classes not listed use the unit's."""
     batchnorm: BatchnormForm = BatchnormForm.FOLDED
     """SIMD only: how the software runs a BatchNorm the workload folded into its producer: `folded` (a frozen / deployed graph: no cost) or `separate` (torch eager: its own pass over the output, priced as the `batchnorm` kernel class)."""
+    conv_dispatch: ConvDispatch = ConvDispatch.SHAPE
+    """SIMD only: which library kernel runs a convolution: `shape` (one library: the kernel class follows the kernel's shape) or `torch_cpu` (torch on a CPU, as `edgesim calibrate` measures it: torch's own rule sends a small-input dense conv of up to 3x3 to its native unfold + GEMM, class `conv_im2col`, a plain 1x1 on one thread to a GEMM, `conv1x1`, and the rest to oneDNN, whose 1x1s are `conv1x1_strided`)."""
     fill_cycles: int | None = Field(default=None, ge=0, strict=True)
     """Cube only: cycles from a GEMM's start to its first result (pipeline fill; default the K edge, `depth`)."""
     packs_channels: bool = False
@@ -180,13 +180,17 @@ class ComputeUnitSpec(_Frozen):
             UnitType.SYSTOLIC: ("rows", "cols"), UnitType.SPATIAL: ("rows", "cols"),
             UnitType.CUBE: ("rows", "cols", "depth"), UnitType.SIMD: ("lanes",),
         }
-        allowed = {**{k: v for k, v in need.items()}, UnitType.SIMD: ("lanes", "cores")}
+        allowed = {**{k: v for k, v in need.items()},
+                   UnitType.SIMD: ("lanes", "cores", "vector_width")}
         for f in need[t]:
             if getattr(self, f) is None:
                 raise FieldError(f, f"a {t.value} unit needs `{f}`")
-        for f in ("rows", "cols", "depth", "lanes", "cores"):
+        for f in ("rows", "cols", "depth", "lanes", "cores", "vector_width"):
             if getattr(self, f) is not None and f not in allowed[t]:
                 raise FieldError(f, f"`{f}` does not apply to a {t.value} unit")
+        if self.vector_width is not None and (self.lanes or 1) % self.vector_width:
+            raise FieldError("vector_width", f"`lanes` ({self.lanes}) must be a multiple of "
+                             f"`vector_width` ({self.vector_width}): whole vectors per cycle")
         flows = {UnitType.SYSTOLIC: {Dataflow.OS, Dataflow.WS, Dataflow.IS},
                  UnitType.SPATIAL: {Dataflow.RS}}.get(t, {Dataflow.NONE})
         if self.dataflow is not None and self.dataflow not in flows:
@@ -218,7 +222,8 @@ class ComputeUnitSpec(_Frozen):
             raise FieldError("bit_serial", "a bit-serial unit computes on integers: list "
                              "integer precisions only")
         for f, unset in (("kernels", self.kernels is None),
-                         ("batchnorm", "batchnorm" not in self.model_fields_set)):
+                         ("batchnorm", "batchnorm" not in self.model_fields_set),
+                         ("conv_dispatch", "conv_dispatch" not in self.model_fields_set)):
             if not unset and t != UnitType.SIMD:
                 raise FieldError(f, f"`{f}` applies only to simd units")
         if self.layer_overhead_cycles and t != UnitType.SIMD:
@@ -244,92 +249,6 @@ class ComputeUnitSpec(_Frozen):
             return self.dataflow
         return {UnitType.SYSTOLIC: Dataflow.WS, UnitType.SPATIAL: Dataflow.RS}.get(
             self.type, Dataflow.NONE)
-
-
-class MemoryLevelSpec(_Frozen):
-    """One memory level of the spec (outermost first in the list)."""
-
-    name: Name
-    """Level name, unique in the spec; energy and area components carry it."""
-    type: MemoryType
-    """`dram`, `flash`, `sram`, `cache` or `regfile`; exactly one off-chip level (dram or flash), first."""
-    size: Size
-    """Capacity per instance, in bytes units ("64 KiB", "2 MiB"; KB/MB/GB and bits are refused as ambiguous)."""
-    bandwidth: Bandwidth | None = None
-    """Bytes per second ("25.6 GB/s", "6.4 Gbps"): the most the level moves, reads and writes together (its ports' maximum widths per cycle summed x clock, per instance: ZigZag's `bandwidth_max`); needed off chip; on chip it limits time only where stated."""
-    read_energy: MemEnergy | None = None
-    """Energy per byte ("1.2 pJ/B", "0.15 pJ/bit") or per access of `word` bytes ("10 pJ"); default: the technology tables by type and size."""
-    write_energy: MemEnergy | None = None
-    """As `read_energy`, for writes."""
-    word: Size = 8.0
-    """Access width in bytes, the port's minimum (energy tables are per access of it; an array's access to the buffer feeding it is rounded up to whole words, ZigZag's `bandwidth_min`)."""
-    area: Area | None = None
-    """Area of all instances together (default: the SRAM area model; 0 off chip)."""
-    leakage: Power | None = None
-    """Leakage power of all instances together (default 0 W)."""
-    holds: list[Operand] = Field(default_factory=lambda: list(Operand), min_length=1)
-    """Operands the level holds: inputs, weights, outputs (default all)."""
-    per_pe: bool = False
-    """One instance per PE (a register file or scratchpad), regfile and sram only."""
-    instances: PositiveInt | None = None
-    """Instances of a per-PE level (default: one per PE of the main unit, or per group of PEs it serves)."""
-    served_dimensions: list[ArrayDim] = Field(default_factory=list)
-    """Array dimensions along which one instance of a per-PE level serves every PE (ZigZag's `served_dimensions`; a cube main unit's `rows`, `cols`, `depth`): one read is broadcast to them, or, for outputs, an adder tree reduces them into one access."""
-    banks: PositiveInt = 1
-    """On-chip SRAM or cache split into this many macros: energy per access is that of one bank of size/banks (the default energy), and a row-stationary mapper with a `mapping_dram_weight` splits the buffer between ifmaps and psums in whole banks."""
-    dram_type: DramType | None = None
-    """DRAM technology (lpddr4, lpddr4x, lpddr5, ddr4, hbm2), for the default energy per byte."""
-    energy_source: str | None = None
-    """Where the level's energies come from (shown by `specs show`)."""
-    compression: Compression = Compression.NONE
-    """Encoding of the activations stored here: `none` or `rlc` (run-length coding of zeros)."""
-    channel_per_operand: bool = False
-    """DRAM only: inputs, weights and outputs each cross their own channel of `bandwidth` (a chip with a memory interface per operand), so a layer's transfers of different operands run side by side; default: one channel shared by every transfer."""
-    double_buffered: bool = True
-    """An on-chip buffer double-buffers its tiles: a tile may take half of it (the other half loads the next tile while the array works); `false`: a tile may take all of it (one tile at a time, as ZigZag's cost model sizes tiles). Applies to the tiles' and live partial sums' share of the buffer: traffic and energy, and the cycles of a stream split to fit the partial sums; whether weight folds are staged behind compute (a latency question) still asks for half."""
-    retains_weights: bool = False
-    """Keeps the model's weights across inferences when they all fit (in half the level when it also holds activations): a CPU's last-level cache under repeated inference, a parameter cache. Steady-state weight reads then come from here, not from the level above. One shared on-chip level holding weights."""
-
-    @model_validator(mode="after")
-    def _check(self) -> MemoryLevelSpec:
-        if self.per_pe and self.type not in (MemoryType.REGFILE, MemoryType.SRAM):
-            raise FieldError("per_pe", f"per_pe applies only to regfile and sram levels, not {self.type.value}")
-        if self.served_dimensions and not self.per_pe:
-            raise FieldError("served_dimensions", "`served_dimensions` applies only to per_pe levels")
-        if Operand.OUTPUTS in self.holds and set(self.served_dimensions) - {ArrayDim.DEPTH}:
-            raise FieldError("served_dimensions", "a level holding outputs is served only along "
-                             "`depth` (an adder tree reduces the products into it; other "
-                             "dimensions hold other outputs)")
-        if len(set(self.served_dimensions)) != len(self.served_dimensions):
-            raise FieldError("served_dimensions", "`served_dimensions` repeats a dimension")
-        if self.dram_type is not None and self.type != MemoryType.DRAM:
-            raise FieldError("dram_type", "`dram_type` applies only to dram levels")
-        if self.type in (MemoryType.DRAM, MemoryType.FLASH) and self.bandwidth is None:
-            raise FieldError("bandwidth", f"a {self.type.value} level needs `bandwidth`")
-        if len(set(self.holds)) != len(self.holds):
-            raise FieldError("holds", "`holds` repeats an operand")
-        if self.word != int(self.word) or self.word < 1:
-            raise FieldError("word", f"`word` must be a whole number of bytes, got {self.word} B")
-        if self.channel_per_operand and self.type != MemoryType.DRAM:
-            raise FieldError("channel_per_operand", "`channel_per_operand` applies only to dram "
-                             "levels")
-        if not self.double_buffered and (self.per_pe or self.type in (MemoryType.DRAM,
-                                                                       MemoryType.FLASH)):
-            raise FieldError("double_buffered", "`double_buffered` applies to shared on-chip "
-                             "levels")
-        if self.banks > 1 and self.type not in (MemoryType.SRAM, MemoryType.CACHE):
-            raise FieldError("banks", "`banks` applies only to sram and cache levels")
-        if self.word > self.size / self.banks:
-            raise FieldError("word", "`word` is larger than `size`")
-        if self.retains_weights and (self.per_pe or self.type in (MemoryType.DRAM, MemoryType.FLASH)
-                                     or Operand.WEIGHTS not in self.holds):
-            raise FieldError("retains_weights", "`retains_weights` applies to a shared on-chip "
-                             "level that holds weights")
-        if self.compression != Compression.NONE and (self.per_pe or not (
-                {Operand.INPUTS, Operand.OUTPUTS} & set(self.holds))):
-            raise FieldError("compression", "`compression` applies to a shared level that holds "
-                             "activations (inputs or outputs)")
-        return self
 
 
 class DvfsPointSpec(_Frozen):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from edgesim.hardware.spec_types import PositiveInt, _Frozen
+from edgesim.hardware.spec_types import Bandwidth, PositiveInt, _Frozen
 
 
 class KernelCostSpec(_Frozen):
@@ -18,6 +18,8 @@ class KernelCostSpec(_Frozen):
     """The dimension the efficiency points follow: `k` (a GEMM's reduction length: input channels x kernel area / groups) or `m` (a GEMM's output rows: output pixels x batch, or tokens; a vector op's output elements)."""
     overhead_cycles: int = Field(default=0, ge=0, strict=True)
     """Fixed cycles of one call of the kernel (dispatch, primitive setup, layout reorders)."""
+    pack_bandwidth: Bandwidth | None = Field(default=None, gt=0)
+    """Rate of the packing pass each call makes before it computes, over the bytes of the class's packed operand: a oneDNN convolution's weights (conv1x1_strided, conv3x3, conv5x5, conv7x7, depthwise, grouped: torch eager reorders them into oneDNN's blocked layout every call) or a native convolution's unfolded input (conv_im2col: its K x M im2col matrix); default: no packing priced."""
 
     @field_validator("efficiency")
     @classmethod

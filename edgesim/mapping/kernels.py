@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
-from edgesim.hardware.model import BatchnormForm, ComputeUnit
+from edgesim.hardware.model import BatchnormForm, ComputeUnit, ConvDispatch
 from edgesim.vocab import KernelClass, OpKind
 from edgesim.workload.layer import Layer
 
 REGISTER_TILE_ROWS = 4
+# torch's native convolution wins below this many input elements (batch x channels x pixels):
+# ``ConvParams::use_mkldnn`` in aten/src/ATen/native/Convolution.cpp ("for some case, native is
+# faster"), torch 1.x to 2.13 alike.
+TORCH_NATIVE_CONV_MAX_INPUT = 20480
+_CONV_OPS = (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D, OpKind.CONV_TRANSPOSE2D)
 
 _VECTOR_CLASS = {
     OpKind.POOL2D: KernelClass.POOL, OpKind.ADD: KernelClass.ELEMENTWISE,
@@ -32,16 +39,51 @@ def is_channelwise(layer: Layer) -> bool:
     return g is not None and g[0] > 1 and g[2] <= REGISTER_TILE_ROWS
 
 
-def kernel_class(layer: Layer) -> KernelClass:
-    """The kernel class of ``layer``: convs by grouping (one input channel per group: depthwise,
-    else grouped) and kernel size (1x1, strided or not; up to 3x3 -> conv3x3, up to 5x5 ->
-    conv5x5, larger -> conv7x7), linear, matmul, then the vector ops' classes."""
+def torch_cpu_onednn(layer: Layer, threads: int) -> bool:
+    """Whether torch on a CPU runs the convolution ``layer`` through oneDNN at ``threads``
+    threads (else its native kernels: unfold + GEMM, or a plain GEMM for a 1x1). torch's own
+    rule (``ConvParams::use_mkldnn``, aten/src/ATen/native/Convolution.cpp; the same choice
+    ``torch._C._select_conv_backend`` reports): a 1x1, unstrided, undilated conv of a batch
+    under 16 stays native on one thread; beyond that, oneDNN takes grouped convs, kernels
+    larger than 3x3 in both dimensions, batches over 1 and inputs of more than 20480
+    elements, and torch's native kernel the rest. Transposed convs are not covered (False)."""
+    if layer.op not in (OpKind.CONV2D, OpKind.CONV1D):
+        return False
+    shape = layer.in_shapes[0] if layer.in_shapes else ()
+    batch = shape[0] if len(shape) >= 3 else 1
+    elements = 1
+    for d in shape:
+        elements *= d
+    kh, kw = layer.kernel
+    plain = (max(layer.stride) <= 1 and max(layer.dilation) <= 1 and batch < 16
+             and kh == 1 and kw == 1 and threads <= 1)
+    onednn_wins = (layer.groups > 1 or (kh > 3 and kw > 3) or batch > 1
+                   or elements > TORCH_NATIVE_CONV_MAX_INPUT)
+    return not plain and onednn_wins
+
+
+def kernel_class(layer: Layer, unit: ComputeUnit | None = None) -> KernelClass:
+    """The kernel class of ``layer`` (on ``unit``: its ``conv_dispatch``): convs by grouping
+    (one input channel per group: depthwise, else grouped) and kernel size (1x1, strided or
+    not; up to 3x3 -> conv3x3, up to 5x5 -> conv5x5, larger -> conv7x7), linear, matmul, then
+    the vector ops' classes. Under ``torch_cpu`` dispatch a dense conv torch runs natively is
+    ``conv_im2col`` (a plain 1x1: ``conv1x1``) and a 1x1 it sends to oneDNN
+    ``conv1x1_strided`` (:func:`torch_cpu_onednn`, at the unit's cores as threads)."""
     op = layer.op
-    if op in (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D, OpKind.CONV_TRANSPOSE2D):
+    if op in _CONV_OPS:
         if layer.groups > 1:  # one input channel per group: a depthwise kernel (torch's own)
             return (KernelClass.DEPTHWISE if layer.groups == layer.in_channels
                     else KernelClass.GROUPED)
         size = max(layer.kernel)
+        if (unit is not None and unit.conv_dispatch == ConvDispatch.TORCH_CPU
+                and op in (OpKind.CONV2D, OpKind.CONV1D)):
+            if torch_cpu_onednn(layer, unit.cores):
+                if size <= 1:
+                    return KernelClass.CONV1X1_STRIDED
+            elif size <= 1 and max(layer.stride) <= 1:
+                return KernelClass.CONV1X1
+            else:
+                return KernelClass.CONV_IM2COL
         if size <= 1:
             return KernelClass.CONV1X1 if max(layer.stride) <= 1 else KernelClass.CONV1X1_STRIDED
         return (KernelClass.CONV3X3 if size <= 3 else KernelClass.CONV5X5 if size <= 5
@@ -62,22 +104,53 @@ def _in_hw(layer: Layer) -> tuple[int, int]:
     return (shape[-2], shape[-1]) if len(shape) >= 4 else (1, shape[-1])
 
 
+class PackedOperand(StrEnum):
+    """What a kernel class rewrites into its own layout on every call, before it computes."""
+
+    WEIGHTS = "weights"  # oneDNN in torch eager: the weights, reordered into a blocked layout
+    UNFOLDED_INPUT = "unfolded_input"  # torch's native conv: the K x M im2col matrix
+
+
+PACKED_OPERAND = {
+    KernelClass.CONV1X1_STRIDED: PackedOperand.WEIGHTS, KernelClass.CONV3X3: PackedOperand.WEIGHTS,
+    KernelClass.CONV5X5: PackedOperand.WEIGHTS, KernelClass.CONV7X7: PackedOperand.WEIGHTS,
+    KernelClass.DEPTHWISE: PackedOperand.WEIGHTS, KernelClass.GROUPED: PackedOperand.WEIGHTS,
+    KernelClass.CONV_IM2COL: PackedOperand.UNFOLDED_INPUT,
+}
+
+
+def packed_bytes(layer: Layer, cls: KernelClass, bits: int) -> int:
+    """Bytes of the operand ``cls`` packs on each call of ``layer`` (:data:`PACKED_OPERAND`)
+    at ``bits`` per element; 0 for a class that packs nothing or a layer that is no GEMM."""
+    operand = PACKED_OPERAND.get(cls)
+    g = layer.gemm()
+    if operand is None or g is None:
+        return 0
+    groups, m, n, k = g
+    elements = groups * k * (n if operand == PackedOperand.WEIGHTS else m)
+    return math.ceil(elements * bits / 8)
+
+
 @dataclass(frozen=True)
 class KernelCost:
-    """What one call of a layer's kernel class costs on a unit: efficiency and fixed cycles."""
+    """What one call of a layer's kernel class costs on a unit: efficiency, fixed cycles and
+    the rate of its packing pass (None: none priced)."""
 
     cls: KernelClass
     efficiency: float
     overhead_cycles: int
     calibrated: bool
+    pack_bytes_per_s: float | None = None
 
 
 # The class whose fit prices a class a unit has none for (it was calibrated without it).
-NEAREST_CLASS = {KernelClass.CONV1X1_STRIDED: KernelClass.CONV1X1}
+NEAREST_CLASS = {KernelClass.CONV1X1_STRIDED: KernelClass.CONV1X1,
+                 KernelClass.CONV_IM2COL: KernelClass.CONV3X3}
 
 CONVOLUTION_CLASSES = frozenset({KernelClass.CONV1X1, KernelClass.CONV1X1_STRIDED,
                                  KernelClass.CONV3X3, KernelClass.CONV5X5,
-                                 KernelClass.CONV7X7, KernelClass.DEPTHWISE,
+                                 KernelClass.CONV7X7, KernelClass.CONV_IM2COL,
+                                 KernelClass.DEPTHWISE,
                                  KernelClass.GROUPED})
 
 
@@ -94,16 +167,17 @@ def cold_layers(layers: Sequence[Layer], units: Sequence[ComputeUnit] | None = N
     runs the batchnorm class right after it."""
     n = len(layers)
     names = [u.name for u in units] if units is not None else [""] * n
+    own = [kernel_class(layer, units[i] if units is not None else None)
+           for i, layer in enumerate(layers)]
     runs: list[set[KernelClass]] = []
     for i, layer in enumerate(layers):
-        classes = {kernel_class(layer)}
+        classes = {own[i]}
         if units is not None and units[i].batchnorm == BatchnormForm.SEPARATE \
                 and any(k == "folded" for k, _ in layer.extra):
             classes.add(KernelClass.BATCHNORM)
         runs.append(classes)
     out = []
-    for i, layer in enumerate(layers):
-        cls = kernel_class(layer)
+    for i, cls in enumerate(own):
         cold = False
         for d in range(1, n + 1):
             j = (i - d) % n
@@ -122,7 +196,7 @@ def kernel_cost(layer: Layer, unit: ComputeUnit, k: int = 1, m: int = 1, cold: b
     ``m`` output rows (a vector op: ``k`` 1, ``m`` its output elements), run ``cold`` where
     the class has a cold fit (:func:`cold_layers`); a class the unit was not calibrated for
     costs the unit's ``efficiency`` and ``layer_overhead_cycles``."""
-    cls = kernel_class(layer)
+    cls = kernel_class(layer, unit)
     fit = unit.kernel(cls)
     if fit is None and cls in NEAREST_CLASS:  # a spec calibrated before the class existed
         fit = unit.kernel(NEAREST_CLASS[cls])
@@ -130,7 +204,8 @@ def kernel_cost(layer: Layer, unit: ComputeUnit, k: int = 1, m: int = 1, cold: b
         return KernelCost(cls, unit.efficiency, unit.layer_overhead_cycles, False)
     if cold and fit.cold is not None:
         fit = fit.cold
-    return KernelCost(cls, fit.efficiency_at(k, m), fit.overhead_cycles, True)
+    return KernelCost(cls, fit.efficiency_at(k, m), fit.overhead_cycles, True,
+                      fit.pack_bytes_per_s)
 
 
 def runs_cold(unit: ComputeUnit) -> bool:
@@ -147,7 +222,7 @@ def separate_batchnorm_cycles(layer: Layer, unit: ComputeUnit) -> int:
     if unit.batchnorm != BatchnormForm.SEPARATE or not any(k == "folded" for k, _ in layer.extra):
         return 0
     fit = unit.kernel(KernelClass.BATCHNORM)
-    if fit is not None and fit.cold is not None and kernel_class(layer) in CONVOLUTION_CLASSES:
+    if fit is not None and fit.cold is not None and kernel_class(layer, unit) in CONVOLUTION_CLASSES:
         fit = fit.cold
     eff, over = ((fit.efficiency_at(1, layer.output_elems), fit.overhead_cycles)
                  if fit is not None
@@ -156,6 +231,7 @@ def separate_batchnorm_cycles(layer: Layer, unit: ComputeUnit) -> int:
     return int(-(-ops // max(1.0, unit.lanes * unit.cores * eff))) + over
 
 
-__all__ = ["CONVOLUTION_CLASSES", "NEAREST_CLASS", "REGISTER_TILE_ROWS", "KernelCost", "cold_layers",
+__all__ = ["CONVOLUTION_CLASSES", "NEAREST_CLASS", "PACKED_OPERAND", "REGISTER_TILE_ROWS",
+           "TORCH_NATIVE_CONV_MAX_INPUT", "KernelCost", "PackedOperand", "packed_bytes", "cold_layers",
            "is_channelwise", "kernel_class", "kernel_cost", "runs_cold",
-           "separate_batchnorm_cycles"]
+           "separate_batchnorm_cycles", "torch_cpu_onednn"]

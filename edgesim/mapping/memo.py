@@ -3,8 +3,9 @@
 A layer's counts depend on its shape, precisions and sparsity (not its name), the unit that
 runs it, its residency context, and the hardware's *counting* fields: array geometry, memory
 sizes, words and placement. They do not depend on energies, areas, leakage or names, nor, on a
-chip whose mappers do not time streams themselves (every mapper but ``spatial``), on the clock
-and the memories' bandwidths. Designs that differ only there share layer counts, and a whole
+chip whose mappers do not time streams themselves (every mapper but ``spatial``, and a simd
+unit whose calibrated kernels pack an operand at a rate in bytes per second), on the clock and
+the memories' bandwidths. Designs that differ only there share layer counts, and a whole
 schedule when every layer runs on the same unit (the unit is chosen by its estimated time,
 ``schedule.choose_unit``, from estimates that are counts and so shared too). A test perturbs each field left
 out of the signature on every built-in spec and checks the counts do not move.
@@ -77,7 +78,7 @@ def _signatures(hw: Hardware) -> dict[str | None, str]:
     sigs = _SIGNATURES.get(id(hw))
     if sigs is not None:
         return sigs
-    timed = any(u.type in _STREAM_TIMING_UNITS for u in hw.compute)
+    timed = reads_clock(hw)
     level_skip = _LEVEL_PRICE if timed else _LEVEL_PRICE + _LEVEL_TIME
     hw_skip = _HW_PRICE if timed else _HW_PRICE + _HW_TIME
     top = repr(_fields(hw, hw_skip + ("compute", "memory")))
@@ -88,6 +89,15 @@ def _signatures(hw: Hardware) -> dict[str | None, str]:
     _SIGNATURES[id(hw)] = sigs
     weakref.finalize(hw, _SIGNATURES.pop, id(hw), None)
     return sigs
+
+
+def reads_clock(hw: Hardware) -> bool:
+    """Whether a mapper of ``hw`` reads its clock (and so, conservatively, its bandwidths):
+    a spatial unit times its own streams; a calibrated kernel's packing pass runs at a rate
+    in bytes per second, which its cycles depend on."""
+    return any(u.type in _STREAM_TIMING_UNITS
+               or any(fit.pack_bytes_per_s is not None for _, fit in u.kernels)
+               for u in hw.compute)
 
 
 def counting_signature(hw: Hardware) -> str:
@@ -181,4 +191,4 @@ def clear() -> None:
 
 
 __all__ = ["MEMO_SIZE", "SCHEDULES_SIZE", "clear", "counting_signature", "layer_key", "memoized",
-           "memoized_estimates", "memoized_schedule", "unit_signature"]
+           "memoized_estimates", "memoized_schedule", "reads_clock", "unit_signature"]

@@ -4,7 +4,7 @@ Efficiency model of a GEMM layer (conv, linear, matmul as ``groups`` GEMMs ``M x
 ``docs/validation_cpu.md`` for the measurements behind it):
 
 * Peak is ``lanes x cores`` MACs per cycle at the native precision (``lanes`` = FMA pipes x
-  vector width); narrow operands pack ``native_bits // bits`` per lane only where the unit
+  ``vector_width``, the elements of one vector ``v``, default ``lanes``); narrow operands pack ``native_bits // bits`` per lane only where the unit
   ``packs_narrow``. A tuned GEMM/conv kernel sustains the spec's ``efficiency`` of it (issue
   slots lost to loads, shuffles, loop control): that holds for layers whose vector axis is full.
 * Vector axis. A dense conv/linear vectorizes along the output channels ``N`` (a register tile of
@@ -22,6 +22,10 @@ Efficiency model of a GEMM layer (conv, linear, matmul as ``groups`` GEMMs ``M x
 * Fixed per-layer cost: ``layer_overhead_cycles`` of the unit (library call, packing setup and
   thread fork/join on a CPU, a kernel launch on a GPU, interpreter dispatch on an MCU) is added
   to every GEMM layer; it dominates small layers.
+* A calibrated class may pack an operand on every call (``pack_bandwidth``): oneDNN under torch
+  eager reorders a convolution's weights into its blocked layout, torch's native convolution
+  unfolds its input into the K x M im2col matrix; that pass takes its bytes over the rate, before
+  the kernel computes (priced as time; its bytes are not added to the cache traffic).
 
 A calibrated unit (``kernels:``, written by ``edgesim calibrate``) replaces ``efficiency`` and
 ``layer_overhead_cycles`` per kernel class (``mapping/kernels.py``: the layer's class, its
@@ -46,9 +50,11 @@ import math
 
 from edgesim.hardware.model import ComputeUnit, Hardware, Operand, Operation
 from edgesim.mapping.kernels import (
+    PACKED_OPERAND,
     REGISTER_TILE_ROWS,
     is_channelwise,
     kernel_cost,
+    packed_bytes,
     separate_batchnorm_cycles,
 )
 from edgesim.mapping.mapper import ComputeResult, GemmView
@@ -68,10 +74,10 @@ def vector_fill(width: int, vector: int) -> float:
 
 def map_simd(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> ComputeResult:
     """Cycles and cache-side traffic of a GEMM layer on a SIMD unit (module docstring)."""
-    del hw
     groups, m, n, k = g.groups, g.m, g.n, g.k
     useful = g.useful_ops
-    vec = unit.lanes * g.pack  # operations per cycle per core (all FMA pipes)
+    per_cycle = unit.lanes * g.pack  # operations per cycle per core (all FMA pipes)
+    vec = unit.vector_lanes * g.pack  # elements of one vector: the axis fills in these steps
     emulated = g.layer.op == OpKind.ADDER_CONV2D and unit.operation != Operation.ADDER
     channelwise = is_channelwise(g.layer)
     if channelwise:  # vector across groups' channels; output tiles over pixels only
@@ -82,12 +88,15 @@ def map_simd(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> Comp
         tiles = groups * math.ceil(m / REGISTER_TILE_ROWS) * math.ceil(n / vec)
     cores_used = min(unit.cores, max(1, tiles))
     cost = kernel_cost(g.layer, unit, k, m, g.cold)
-    rate = vec * cores_used * cost.efficiency * lane_use
+    rate = per_cycle * cores_used * cost.efficiency * lane_use
     if emulated:
         rate /= ADDER_INSTRUCTIONS_ON_MAC
     paced = math.ceil(g.dense_ops * g.cycle_fraction)  # useful ops, slowest lane's pace
     bn_cycles = separate_batchnorm_cycles(g.layer, unit)
-    cycles = max(1, math.ceil(paced / rate)) + cost.overhead_cycles + bn_cycles
+    pack_cycles = (math.ceil(packed_bytes(g.layer, cost.cls, unit.native_precision.bits)
+                             / cost.pack_bytes_per_s * hw.clock_hz)
+                   if cost.pack_bytes_per_s else 0)
+    cycles = max(1, math.ceil(paced / rate)) + cost.overhead_cycles + pack_cycles + bn_cycles
     w_b = g.b_bits / 8
     a_b = g.act_bits / 8
     if channelwise:  # each MAC loads its input; the K weights of a channel stay in registers
@@ -106,6 +115,7 @@ def map_simd(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> Comp
             f"{', |x-w| emulated in 2 instructions' if emulated else ''}"
             f"{', cold' if g.cold and cost.calibrated else ''}"
             f"{f', +{cost.overhead_cycles} overhead cycles' if cost.overhead_cycles else ''}"
+            f"{f', +{pack_cycles} cycles packing its {PACKED_OPERAND[cost.cls].value}' if pack_cycles else ''}"
             f"{f', +{bn_cycles} cycles of its BatchNorm run separately' if bn_cycles else ''}")
     return ComputeResult(cycles, useful, {g.op_class: useful}, g.dense_ops, array, note,
                          {"lane_use": lane_use})

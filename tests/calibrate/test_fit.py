@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from edgesim.calibrate.cases import Case, build
-from edgesim.calibrate.fit import Measured, fit, predict_s, terms_of
+from edgesim.calibrate.fit import Measured, fit, knots, predict_s, terms_of
 from edgesim.calibrate.run import (
     Measurements,
     base_hardware,
@@ -62,28 +62,36 @@ def test_the_written_spec_prices_each_case_as_the_fit_predicted(recorded: Measur
 
 
 def test_the_fit_recovers_parameters_that_generated_the_times(recorded: Measurements) -> None:
-    """Times made by edgesim's own timing with known efficiencies and overheads are fitted
-    back to them (the least squares is not a no-op and has the right model)."""
+    """Times made by edgesim's own timing with known efficiencies, overheads and packing rates
+    are fitted back to them (the least squares is not a no-op and has the right model). The
+    recorded machine's spec runs torch's dispatch: the 3x3s of small inputs are conv_im2col
+    (their unfolded input packed), the rest conv3x3 (oneDNN: their weights packed)."""
     clock = clock_of(recorded)
     base = base_hardware(recorded, clock)
     streamed = {lv.name: lv.bandwidth_bytes_per_s for lv in recorded.levels if lv.name != "dram"}
-    cases = [Case(KernelClass.CONV3X3, "conv", c, c, s, 3) for c in (8, 16, 32, 64, 128)
-             for s in (7, 14, 28)]
-    truth = {KernelClass.CONV3X3: (KernelFit(((72, 0.3), (1152, 0.8)), 0), 20e-6)}
+    cases = [Case(KernelClass.CONV3X3, "conv", c, c * w, s, 3) for c in (8, 16, 32, 64, 128, 256)
+             for w in (1, 4) for s in (7, 14, 28, 56) if c * c * w * s * s <= 2e7]
+    terms = {case: terms_of(trace(*build(case), name=case.id), base, 1e6) for case in cases}
+    truth = {}
+    for cls, rate, over in ((KernelClass.CONV3X3, 20e9, 20e-6),
+                            (KernelClass.CONV_IM2COL, 8e9, 10e-6)):
+        ks = knots(sorted({t.k for ts in terms.values() for t in ts if t.cls == cls}), cls)
+        assert len(ks) >= 2, cls  # both classes have cases of several sizes
+        points = tuple((k, 0.3 + 0.5 * i / (len(ks) - 1)) for i, k in enumerate(ks))
+        truth[cls] = (KernelFit(points, 0, pack_bytes_per_s=rate), over)
     measured = []
     for case in cases:
-        module, inputs = build(case)
-        terms = terms_of(trace(module, inputs, name=case.id), base, 1e6)
-        m = Measured(case, 1.0, terms)
+        m = Measured(case, 1.0, terms[case])
         measured.append(replace(m, measured_s=predict_s(m, truth, truth[KernelClass.CONV3X3],
                                                         streamed)))
     result = fit(measured, streamed)
-    got, over = result.fits[KernelClass.CONV3X3]
-    assert got.axis == "k" and [k for k, _ in got.points] == [72, 1152]
-    assert over == pytest.approx(20e-6, rel=0.02)
-    for k in (72, 1152):
-        assert got.efficiency(k) == pytest.approx(truth[KernelClass.CONV3X3][0].efficiency(k),
-                                                  rel=0.02)
+    for cls, (want, want_over) in truth.items():
+        got, over = result.fits[cls]
+        assert got.axis == "k" and [k for k, _ in got.points] == [k for k, _ in want.points]
+        assert [e for _, e in got.points] == pytest.approx([e for _, e in want.points],
+                                                           rel=0.02), cls
+        assert over == pytest.approx(want_over, rel=0.05), cls
+        assert got.pack_bytes_per_s == pytest.approx(want.pack_bytes_per_s, rel=0.05), cls
     assert max(result.errors()) < 0.02
 
 
@@ -137,9 +145,10 @@ def test_cold_classes_are_fitted_on_the_cold_times_with_the_first_layer_cold(
     base = base_hardware(recorded, clock)
     streamed = {lv.name: lv.bandwidth_bytes_per_s for lv in recorded.levels if lv.name != "dram"}
     cls = KernelClass.CONV3X3
-    cases = [Case(cls, "conv", c, c, s, 3, chain=3) for c in (8, 16, 32, 64) for s in (7, 14, 28)]
-    warm = {cls: (KernelFit(((72, 0.3), (576, 0.8)), 0), 20e-6)}
-    cold = {cls: (KernelFit(((72, 0.3), (576, 0.8)), 0), 90e-6)}
+    # inputs of over 20480 elements: oneDNN's conv3x3 under the recorded spec's torch dispatch
+    cases = [Case(cls, "conv", c, c, s, 3, chain=3) for c in (32, 48, 64, 128) for s in (28, 56)]
+    warm = {cls: (KernelFit(((288, 0.3), (1152, 0.8)), 0), 20e-6)}
+    cold = {cls: (KernelFit(((288, 0.3), (1152, 0.8)), 0), 90e-6)}
     measured = []
     for case in cases:
         module, inputs = build(case)

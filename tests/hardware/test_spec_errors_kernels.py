@@ -1,5 +1,6 @@
-"""The `kernels` and `batchnorm` fields of a simd unit: accepted as written, refused with the
-field named where they do not apply or do not make sense."""
+"""The `kernels`, `batchnorm`, `conv_dispatch` and `vector_width` fields of a simd unit:
+accepted as written, refused with the field named where they do not apply or do not make
+sense."""
 
 from __future__ import annotations
 
@@ -32,6 +33,21 @@ def test_kernels_are_read() -> None:
                                                     KernelClass.ELEMENTWISE}
 
 
+def test_dispatch_packing_and_vector_width_are_read_into_the_unit() -> None:
+    from edgesim.hardware.build import build_hardware
+    from edgesim.hardware.model import ConvDispatch
+
+    spec = validate_spec_dict(_spec({**SIMD, "lanes": 32, "vector_width": 16,
+                                     "conv_dispatch": "torch_cpu", "kernels": {
+        "conv_im2col": {"efficiency": 0.4, "pack_bandwidth": "12.5 GB/s"}}}))
+    unit = build_hardware(spec).main_unit
+    assert unit.conv_dispatch == ConvDispatch.TORCH_CPU and unit.vector_lanes == 16
+    fit = unit.kernel(KernelClass.CONV_IM2COL)
+    assert fit is not None and fit.pack_bytes_per_s == 12.5e9
+    plain = build_hardware(validate_spec_dict(_spec(SIMD))).main_unit
+    assert plain.conv_dispatch == ConvDispatch.SHAPE and plain.vector_lanes == 16  # = lanes
+
+
 @pytest.mark.parametrize("unit, field", [
     ({**SIMD, "kernels": {"conv9x9": {"efficiency": 0.5}}}, "kernels"),
     ({**SIMD, "kernels": {"conv3x3": {"efficiency": 1.5}}}, "efficiency"),
@@ -42,6 +58,14 @@ def test_kernels_are_read() -> None:
       "kernels": {"conv3x3": {"efficiency": 0.5}}}, "kernels"),
     ({"name": "a", "type": "systolic", "rows": 8, "cols": 8, "precisions": ["int8"],
       "batchnorm": "separate"}, "batchnorm"),
+    ({"name": "a", "type": "systolic", "rows": 8, "cols": 8, "precisions": ["int8"],
+      "conv_dispatch": "torch_cpu"}, "conv_dispatch"),
+    ({**SIMD, "conv_dispatch": "cudnn"}, "conv_dispatch"),
+    ({**SIMD, "vector_width": 12}, "vector_width"),  # 16 lanes are not whole vectors of 12
+    ({"name": "a", "type": "systolic", "rows": 8, "cols": 8, "precisions": ["int8"],
+      "vector_width": 8}, "vector_width"),
+    ({**SIMD, "kernels": {"conv3x3": {"efficiency": 0.5, "pack_bandwidth": "0 GB/s"}}},
+     "pack_bandwidth"),
 ])
 def test_bad_kernels_name_the_field(unit: dict, field: str) -> None:
     with pytest.raises(SpecError) as err:

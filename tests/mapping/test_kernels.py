@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from edgesim.hardware import load_hardware
-from edgesim.hardware.model import BatchnormForm, KernelFit
-from edgesim.mapping.kernels import cold_layers, kernel_class
+from edgesim.hardware.model import BatchnormForm, ConvDispatch, KernelFit
+from edgesim.mapping.kernels import cold_layers, kernel_class, torch_cpu_onednn
 from edgesim.sim import simulate
 from edgesim.vocab import KernelClass, OpKind
 from edgesim.workload.ir import Workload
@@ -158,3 +158,98 @@ def test_a_class_a_unit_was_not_calibrated_for_takes_its_nearest_classs_fit() ->
     plain = simulate(strided, load_hardware("epyc-zen5"))
     assert nearest.layers[0].compute_cycles == own.layers[0].compute_cycles
     assert own.layers[0].compute_cycles != plain.layers[0].compute_cycles
+
+
+def _torch_conv(c_in: int, c_out: int, size: int, k: tuple[int, int], stride: int = 1,
+                groups: int = 1, batch: int = 1, dilation: int = 1) -> Layer:
+    out = (size + 2 * (dilation * (k[0] - 1) // 2) - dilation * (k[0] - 1) - 1) // stride + 1
+    out_w = (size + 2 * (dilation * (k[1] - 1) // 2) - dilation * (k[1] - 1) - 1) // stride + 1
+    return Layer("c", OpKind.CONV2D, (), ((batch, c_in, size, size),),
+                 (batch, c_out, out, out_w), kernel=k, stride=(stride, stride),
+                 padding=(dilation * (k[0] - 1) // 2, dilation * (k[1] - 1) // 2),
+                 dilation=(dilation, dilation), groups=groups,
+                 weight_shape=(c_out, c_in // groups, *k))
+
+
+def test_the_torch_cpu_rule_picks_the_backend_torch_itself_picks() -> None:
+    """``torch_cpu_onednn`` against ``torch._C._select_conv_backend`` (the installed torch's own
+    choice) over kernels, channels, sizes, strides, groups, dilation, batch and threads."""
+    import torch
+
+    threads = torch.get_num_threads()
+    checked = {True: 0, False: 0}
+    try:
+        for t in (1, 2):
+            torch.set_num_threads(t)
+            for k in ((1, 1), (3, 3), (5, 5), (7, 7), (1, 7), (2, 2)):
+                for c, size in ((3, 56), (8, 56), (16, 32), (64, 14), (96, 14), (112, 14),
+                                (128, 7), (512, 7), (32, 28), (24, 28)):
+                    for stride, groups, batch, dil in ((1, 1, 1, 1), (2, 1, 1, 1),
+                                                       (1, c if c > 3 else 1, 1, 1),
+                                                       (1, 1, 2, 1), (1, 1, 1, 2),
+                                                       (1, 1, 16, 1)):
+                        lay = _torch_conv(c, c, size, k, stride, groups, batch, dil)
+                        x = torch.zeros(lay.in_shapes[0])
+                        w = torch.zeros(lay.weight_shape)
+                        chosen = torch._C._select_conv_backend(
+                            x, w, None, list(lay.stride), list(lay.padding),
+                            list(lay.dilation), False, [0, 0], groups, None)
+                        if str(chosen).split(".")[-1] not in ("Mkldnn", "Slow2d"):
+                            continue  # e.g. a dilated native conv: another native kernel
+                        want = str(chosen).endswith("Mkldnn")
+                        assert torch_cpu_onednn(lay, t) == want, (t, k, c, size, stride,
+                                                                  groups, batch, dil)
+                        checked[want] += 1
+    finally:
+        torch.set_num_threads(threads)
+    assert checked[True] > 50 and checked[False] > 50  # both backends were exercised
+
+
+def test_under_torch_dispatch_a_conv_is_classed_by_the_kernel_torch_runs() -> None:
+    cpu = replace(load_hardware("epyc-zen5").main_unit, conv_dispatch=ConvDispatch.TORCH_CPU,
+                  cores=1)
+    small, large = _torch_conv(96, 96, 14, (3, 3)), _torch_conv(128, 128, 14, (3, 3))
+    assert kernel_class(small, cpu) == KernelClass.CONV_IM2COL  # 18816 input elements
+    assert kernel_class(large, cpu) == KernelClass.CONV3X3  # 25088: oneDNN
+    assert kernel_class(small) == kernel_class(large) == KernelClass.CONV3X3  # by shape
+    plain_1x1 = _torch_conv(256, 256, 28, (1, 1))
+    assert kernel_class(plain_1x1, cpu) == KernelClass.CONV1X1  # a GEMM on one thread
+    assert kernel_class(plain_1x1, replace(cpu, cores=2)) == KernelClass.CONV1X1_STRIDED
+    assert kernel_class(_torch_conv(16, 32, 14, (1, 1), stride=2), cpu) == \
+        KernelClass.CONV_IM2COL  # a small strided 1x1: torch unfolds it natively
+    assert kernel_class(_torch_conv(64, 64, 14, (3, 3), groups=64), cpu) == \
+        KernelClass.DEPTHWISE
+    assert kernel_class(_torch_conv(8, 8, 7, (5, 5)), cpu) == KernelClass.CONV5X5
+
+
+def test_a_class_that_packs_pays_its_packed_bytes_at_its_rate() -> None:
+    """oneDNN's classes pack the weights, conv_im2col the unfolded input: bytes over the
+    class's ``pack_bandwidth`` in cycles, on top of the compute."""
+    hw = load_hardware("epyc-zen5")
+    dispatch = replace(hw.main_unit, conv_dispatch=ConvDispatch.TORCH_CPU, cores=1)
+    onednn = _torch_conv(128, 64, 14, (3, 3))  # 25088 input elements: oneDNN's conv3x3
+    native = _torch_conv(128, 64, 7, (3, 3))  # 6272: conv_im2col
+    for cls, lay, packed in ((KernelClass.CONV3X3, onednn, 64 * 128 * 9 * 4),
+                             (KernelClass.CONV_IM2COL, native, 128 * 9 * 49 * 4)):
+        fit = KernelFit(((1, 0.5),), 0)
+        unit = replace(dispatch, kernels=((cls, fit),))
+        packs = replace(unit, kernels=((cls, replace(fit, pack_bytes_per_s=1e9)),))
+        base = simulate(Workload("w", [lay]), replace(hw, compute=(unit,)))
+        more = simulate(Workload("w", [lay]), replace(hw, compute=(packs,)))
+        assert more.layers[0].compute_cycles - base.layers[0].compute_cycles == \
+            pytest.approx(packed / 1e9 * hw.clock_hz, abs=1), cls
+
+
+def test_lanes_fill_in_vectors_of_the_vector_width() -> None:
+    """48 filters fill three 16-wide vectors (an AVX-512 core, lanes 32 over two FMA pipes)
+    but only three quarters of two 32-wide ones."""
+    hw = load_hardware("epyc-zen5")
+    unit = replace(hw.main_unit, cores=1, kernels=((KernelClass.CONV3X3,
+                                                    KernelFit(((1, 0.5),), 0)),))
+    assert unit.lanes == 32
+    lay = _torch_conv(64, 48, 14, (3, 3))
+    wide = simulate(Workload("w", [lay]), replace(hw, compute=(unit,)))
+    narrow = simulate(Workload("w", [lay]),
+                      replace(hw, compute=(replace(unit, vector_width=16),)))
+    assert wide.layers[0].compute_cycles == pytest.approx(
+        narrow.layers[0].compute_cycles * 4 / 3, rel=1e-3)

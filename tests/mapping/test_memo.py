@@ -51,7 +51,8 @@ def _perturbed(hw: Hardware, timed: bool) -> Hardware:
 @pytest.mark.parametrize("name", list_hardware())
 def test_fields_outside_the_signature_move_no_count(name: str) -> None:
     hw = load_hardware(name)
-    timed = any(u.type == UnitType.SPATIAL for u in hw.compute)
+    timed = memo.reads_clock(hw)
+    assert timed == any(u.type == UnitType.SPATIAL for u in hw.compute) or name == "host-cpu"
     other = _perturbed(hw, timed)
     assert memo.counting_signature(other) == memo.counting_signature(hw)
     for model in ("resnet18", "mobilenet_v2"):
@@ -135,3 +136,14 @@ def test_a_schedule_is_not_reused_across_clock_or_dram_bandwidth() -> None:
     after = simulate(wl, slow)
     assert after.latency_s == fresh.latency_s
     assert [x.unit for x in after.layers] == [x.unit for x in fresh.layers]
+
+
+def test_a_unit_that_packs_at_a_rate_keeps_the_clock_in_its_signature() -> None:
+    """host-cpu's oneDNN kernels reorder their weights at so many bytes per second: at another
+    clock those are other cycles, so the clock is part of what its counts depend on."""
+    hw = load_hardware("host-cpu")
+    assert memo.reads_clock(hw)
+    faster = dataclasses.replace(hw, clock_hz=hw.clock_hz * 2)
+    assert memo.counting_signature(faster) != memo.counting_signature(hw)
+    wl = load_workload("resnet18")
+    assert _map_workload(wl, faster, None).layers != _map_workload(wl, hw, None).layers
