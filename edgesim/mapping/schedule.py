@@ -193,7 +193,8 @@ def map_workload(wl: Workload, hw: Hardware, batch: int | None = None) -> Schedu
     (``choose_unit``: the estimates are shared, only the choice weighs clock and bandwidth)."""
     estimates = memoized_estimates(wl, hw, batch, partial(_workload_estimates, wl, hw, batch))
     clock, dram_bw = float(hw.clock_hz), float(hw.outermost.bandwidth_bytes_per_s)
-    choice = tuple(fastest(e, clock, dram_bw) for e in estimates)
+    per_operand = hw.outermost.channel_per_operand
+    choice = tuple(fastest(e, clock, dram_bw, per_operand) for e in estimates)
     return memoized_schedule(wl, hw, batch, choice, partial(_map_workload, wl, hw, batch, choice))
 
 
@@ -261,6 +262,13 @@ class UnitEstimate:
     compute_cycles: int
     dram_bytes: int
     steps: int  # tile-steps the pass is pipelined over (1..MAX_TILE_STEPS)
+    dram_operand_bytes: tuple[int, int, int] = (0, 0, 0)  # inputs, weights, outputs read/written
+
+    def dram_s(self, bandwidth_bytes_per_s: float, per_operand: bool) -> float:
+        """Its DRAM time: all bytes over one channel, or (``per_operand``: a channel per
+        operand, ``MemoryLevel.channel_per_operand``) the busiest operand's channel."""
+        moved = max(self.dram_operand_bytes) if per_operand else self.dram_bytes
+        return moved / bandwidth_bytes_per_s
 
 
 def unit_estimates(layer: Layer, hw: Hardware) -> tuple[UnitEstimate, ...]:
@@ -276,19 +284,22 @@ def unit_estimates(layer: Layer, hw: Hardware) -> tuple[UnitEstimate, ...]:
         c = memoized(layer, hw, u, (flags, False, 0, 0.0, False, False),  # as a workload's
                      partial(map_layer, layer, hw, u))
         out.append(UnitEstimate(u.name, c.compute_cycles, c.dram_read_bytes + c.dram_write_bytes,
-                                min(max(1, c.tiles), MAX_TILE_STEPS)))
+                                min(max(1, c.tiles), MAX_TILE_STEPS),
+                                (c.dram_act_read_bytes, c.dram_read_bytes - c.dram_act_read_bytes,
+                                 c.dram_write_bytes)))
     return tuple(out)
 
 
-def fastest(estimates: Sequence[UnitEstimate], clock_hz: float, dram_bw_bytes_per_s: float
-            ) -> str:
-    """The unit whose estimated pass ends first (ties: the earlier one, i.e. spec order)."""
+def fastest(estimates: Sequence[UnitEstimate], clock_hz: float, dram_bw_bytes_per_s: float,
+            per_operand: bool = False) -> str:
+    """The unit whose estimated pass ends first (ties: the earlier one, i.e. spec order);
+    ``per_operand``: the DRAM has a channel per operand."""
     if len(estimates) == 1:
         return estimates[0].unit
     times = []
     for e in estimates:
         compute_s = e.compute_cycles / clock_hz
-        dram_s = e.dram_bytes / dram_bw_bytes_per_s
+        dram_s = e.dram_s(dram_bw_bytes_per_s, per_operand)
         times.append(max(compute_s, dram_s) + min(compute_s, dram_s) / e.steps)
     return estimates[times.index(min(times))].unit
 
@@ -297,10 +308,12 @@ def choose_unit(layer: Layer, hw: Hardware) -> ComputeUnit:
     """The unit that runs ``layer`` in a workload: for a GEMM layer several units can run, the
     one whose pass would end first (ties: spec order, the main unit first); else the first that
     can run it (``placement.place``). A pass is estimated from its counts alone: the longer of
-    compute and DRAM time plus the shorter one's share of a tile step (the double-buffered
-    pipeline of ``sim.timing``, without its stalls and on-chip bandwidth limits)."""
+    compute and DRAM time (a DRAM with a channel per operand: its busiest channel's) plus the
+    shorter one's share of a tile step (the double-buffered pipeline of ``sim.timing``, without
+    its stalls and on-chip bandwidth limits)."""
     return hw.unit(fastest(unit_estimates(layer, hw), float(hw.clock_hz),
-                           float(hw.outermost.bandwidth_bytes_per_s)))
+                           float(hw.outermost.bandwidth_bytes_per_s),
+                           hw.outermost.channel_per_operand))
 
 
 def _workload_estimates(wl: Workload, hw: Hardware, batch: int | None

@@ -63,3 +63,14 @@ def test_gemm_layers_go_to_the_unit_whose_pass_ends_first() -> None:
     assert alone.unit == "pe_array"  # alone, map_layer keeps the first capable unit
     assert choose_unit(layer, hw).name == "vector"
     assert map_layer(layer, hw, hw.unit("vector")).compute_cycles < on_array.compute_cycles
+
+
+def test_the_unit_choice_times_dram_on_a_channel_per_operand_where_the_chip_has_them() -> None:
+    """One pass moves 300 B of each operand, the other 600 B of inputs alone: on one channel
+    the second moves less; on a channel per operand the first's busiest channel moves less."""
+    from edgesim.mapping.schedule import UnitEstimate, fastest
+
+    spread = UnitEstimate("a", 1000, 900, 1, (300, 300, 300))
+    inputs = UnitEstimate("b", 1200, 600, 1, (600, 0, 0))
+    assert fastest([spread, inputs], clock_hz=1.0, dram_bw_bytes_per_s=1.0) == "b"
+    assert fastest([spread, inputs], 1.0, 1.0, per_operand=True) == "a"
