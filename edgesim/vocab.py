@@ -45,8 +45,8 @@ class KernelClass(StrEnum):
     CONV3X3 = "conv3x3"  # kernels of up to 3x3 (2x2 included)
     CONV5X5 = "conv5x5"
     CONV7X7 = "conv7x7"  # 7x7 and larger
-    CONV_IM2COL = "conv_im2col"  # under `conv_dispatch: torch_cpu`: a dense conv torch runs
-    # natively (unfold + GEMM, slow_conv2d) instead of through oneDNN, other than a plain 1x1
+    CONV_IM2COL = "conv_im2col"  # under `conv_dispatch: torch_cpu`: a conv torch runs natively
+    # (unfold + GEMM, slow_conv2d) instead of through oneDNN, other than a plain 1x1 GEMM
     DEPTHWISE = "depthwise"  # grouped convs of one input channel per group
     GROUPED = "grouped"  # other grouped convs
     LINEAR = "linear"
@@ -60,6 +60,22 @@ class KernelClass(StrEnum):
     BATCHNORM = "batchnorm"  # a BatchNorm left in the graph, or a folded one run on its own
     CONCAT = "concat"  # copies: concat, embedding rows
     UPSAMPLE = "upsample"
+
+
+class PackedOperand(StrEnum):
+    """What a kernel class rewrites into its own layout on every call, before it computes."""
+
+    WEIGHTS = "weights"  # oneDNN under torch eager: the weights, reordered into a blocked layout
+    UNFOLDED_INPUT = "unfolded_input"  # torch's native conv: the K x M im2col matrix
+
+
+# The classes that pack, and what (a spec's `pack_bandwidth` applies to these only).
+PACKED_OPERAND = {
+    KernelClass.CONV1X1_STRIDED: PackedOperand.WEIGHTS, KernelClass.CONV3X3: PackedOperand.WEIGHTS,
+    KernelClass.CONV5X5: PackedOperand.WEIGHTS, KernelClass.CONV7X7: PackedOperand.WEIGHTS,
+    KernelClass.DEPTHWISE: PackedOperand.WEIGHTS, KernelClass.GROUPED: PackedOperand.WEIGHTS,
+    KernelClass.CONV_IM2COL: PackedOperand.UNFOLDED_INPUT,
+}
 
 
 class OpClass(StrEnum):

@@ -36,10 +36,10 @@ from dataclasses import dataclass, field, replace
 
 from edgesim.calibrate.cases import Case
 from edgesim.hardware.model import ConvDispatch, Hardware, KernelFit
-from edgesim.mapping.kernels import PACKED_OPERAND, kernel_class, packed_bytes
+from edgesim.mapping.kernels import kernel_class, packed_bytes
 from edgesim.sim import schedule_for
 from edgesim.sim.timing import HardwareTiming, pipeline_latency_s
-from edgesim.vocab import GEMM_OPS, KernelClass
+from edgesim.vocab import GEMM_OPS, PACKED_OPERAND, KernelClass
 from edgesim.workload.ir import Workload
 
 K = KernelClass

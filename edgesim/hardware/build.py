@@ -101,8 +101,11 @@ def _kernels(u: ComputeUnitSpec) -> tuple[tuple[KernelClass, KernelFit], ...]:
         k = u.kernels.get(cls)
         if k is None:
             continue
+        warm = _fit(k)
         cold = _fit(k.cold) if k.cold is not None else None
-        out.append((cls, replace(_fit(k), cold=cold)))
+        if cold is not None and cold.pack_bytes_per_s is None:  # packs as warm, unless said
+            cold = replace(cold, pack_bytes_per_s=warm.pack_bytes_per_s)
+        out.append((cls, replace(warm, cold=cold)))
     return tuple(out)
 
 

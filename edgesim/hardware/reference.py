@@ -86,7 +86,7 @@ def _type_words(annotation: Any, metadata: list[Any]) -> str:
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return "one of " + ", ".join(f"`{e.value}`" for e in annotation)
     if annotation is KernelCostSpec:
-        return "table (`efficiency`, `axis`, `overhead_cycles`, as above)"
+        return "table (`efficiency`, `axis`, `overhead_cycles`, `pack_bandwidth`, as above)"
     names = {int: "integer", float: "number", str: "text", bool: "true or false"}
     return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
 

@@ -64,9 +64,12 @@ def _unit_dict(u: ComputeUnit) -> dict[str, Any]:
             d["rows_pixel_tile"] = list(u.rows_pixel_tile)
     if u.type == UnitType.SIMD:
         d["lanes"], d["cores"] = u.lanes, u.cores
+        if u.vector_width is not None:
+            d["vector_width"] = u.vector_width
         d["efficiency"] = u.efficiency
         d["layer_overhead_cycles"] = u.layer_overhead_cycles
         d["batchnorm"] = u.batchnorm.value
+        d["conv_dispatch"] = u.conv_dispatch.value
         if u.kernels:
             d["kernels"] = {cls.value: _kernel_dict(fit) for cls, fit in u.kernels}
     if u.type in (UnitType.SYSTOLIC, UnitType.SPATIAL):

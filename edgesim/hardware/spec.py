@@ -41,7 +41,15 @@ from edgesim.hardware.spec_types import (
     Voltage,
     _Frozen,
 )
-from edgesim.vocab import GEMM_OPS, KernelClass, OpClass, OpKind, Precision, parse_nm
+from edgesim.vocab import (
+    GEMM_OPS,
+    PACKED_OPERAND,
+    KernelClass,
+    OpClass,
+    OpKind,
+    Precision,
+    parse_nm,
+)
 
 PRECISIONS = tuple(p.value for p in Precision)
 OP_CLASS_NAMES = tuple(c.value for c in OpClass)
@@ -115,7 +123,7 @@ class ComputeUnitSpec(_Frozen):
     batchnorm: BatchnormForm = BatchnormForm.FOLDED
     """SIMD only: how the software runs a BatchNorm the workload folded into its producer: `folded` (a frozen / deployed graph: no cost) or `separate` (torch eager: its own pass over the output, priced as the `batchnorm` kernel class)."""
     conv_dispatch: ConvDispatch = ConvDispatch.SHAPE
-    """SIMD only: which library kernel runs a convolution: `shape` (one library: the kernel class follows the kernel's shape) or `torch_cpu` (torch on a CPU, as `edgesim calibrate` measures it: torch's own rule sends a small-input dense conv of up to 3x3 to its native unfold + GEMM, class `conv_im2col`, a plain 1x1 on one thread to a GEMM, `conv1x1`, and the rest to oneDNN, whose 1x1s are `conv1x1_strided`)."""
+    """SIMD only: which library kernel runs a convolution: `shape` (one library: the kernel class follows the kernel's shape) or `torch_cpu` (fp32 torch on a CPU, as `edgesim calibrate` measures it, by torch's own rule: a batch-1 conv without groups whose kernel is not larger than 3 in both dimensions and whose input has at most 20480 elements runs torch's native kernels, as does every 1x1 stride-1 conv of a batch under 16 on one thread; natively, a 1x1 stride-1 conv without padding is a GEMM, class `conv1x1`, the others unfold + GEMM, `conv_im2col`; oneDNN runs the rest, a dense 1x1 there being `conv1x1_strided` and the others keeping their shape's class). Transposed and adder convs keep their shape's class."""
     fill_cycles: int | None = Field(default=None, ge=0, strict=True)
     """Cube only: cycles from a GEMM's start to its first result (pipeline fill; default the K edge, `depth`)."""
     packs_channels: bool = False
@@ -226,6 +234,7 @@ class ComputeUnitSpec(_Frozen):
                          ("conv_dispatch", "conv_dispatch" not in self.model_fields_set)):
             if not unset and t != UnitType.SIMD:
                 raise FieldError(f, f"`{f}` applies only to simd units")
+        self._check_packing()
         if self.layer_overhead_cycles and t != UnitType.SIMD:
             raise FieldError("layer_overhead_cycles", "`layer_overhead_cycles` applies only to "
                              "simd units")
@@ -242,6 +251,21 @@ class ComputeUnitSpec(_Frozen):
                                         self.mult_energy)):
             raise FieldError("op_energy", "give either `op_energy` or the per-class energies, not both")
         return self
+
+    def _check_packing(self) -> None:
+        """`pack_bandwidth` only on a class that packs, under torch's dispatch (which sets what
+        it packs: ``vocab.PACKED_OPERAND``)."""
+        for cls, k in (self.kernels or {}).items():
+            if k.pack_bandwidth is None and (k.cold is None or k.cold.pack_bandwidth is None):
+                continue
+            if cls not in PACKED_OPERAND:
+                raise FieldError("pack_bandwidth", f"kernels.{cls.value}: `pack_bandwidth` "
+                                 "applies to the classes that pack an operand ("
+                                 + ", ".join(c.value for c in PACKED_OPERAND) + ")")
+            if self.conv_dispatch != ConvDispatch.TORCH_CPU:
+                raise FieldError("pack_bandwidth", f"kernels.{cls.value}: `pack_bandwidth` "
+                                 "prices torch's per-call packing: it needs "
+                                 "`conv_dispatch: torch_cpu`")
 
     @property
     def resolved_dataflow(self) -> Dataflow:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, replace
 
 from edgesim.hardware.model import BatchnormForm, ComputeUnit, ConvDispatch
-from edgesim.vocab import KernelClass, OpKind
+from edgesim.vocab import PACKED_OPERAND, KernelClass, OpKind, PackedOperand
 from edgesim.workload.layer import Layer
 
 REGISTER_TILE_ROWS = 4
 # torch's native convolution wins below this many input elements (batch x channels x pixels):
 # ``ConvParams::use_mkldnn`` in aten/src/ATen/native/Convolution.cpp ("for some case, native is
 # faster"), torch 1.x to 2.13 alike.
-TORCH_NATIVE_CONV_MAX_INPUT = 20480
+TORCH_NATIVE_CONV_MAX_INPUT_ELEMS = 20480
 _CONV_OPS = (OpKind.CONV2D, OpKind.CONV1D, OpKind.ADDER_CONV2D, OpKind.CONV_TRANSPOSE2D)
+_TORCH_CONV_OPS = (OpKind.CONV2D, OpKind.CONV1D)  # the convs torch_cpu dispatch covers
 
 _VECTOR_CLASS = {
     OpKind.POOL2D: KernelClass.POOL, OpKind.ADD: KernelClass.ELEMENTWISE,
@@ -40,14 +40,14 @@ def is_channelwise(layer: Layer) -> bool:
 
 
 def torch_cpu_onednn(layer: Layer, threads: int) -> bool:
-    """Whether torch on a CPU runs the convolution ``layer`` through oneDNN at ``threads``
-    threads (else its native kernels: unfold + GEMM, or a plain GEMM for a 1x1). torch's own
-    rule (``ConvParams::use_mkldnn``, aten/src/ATen/native/Convolution.cpp; the same choice
-    ``torch._C._select_conv_backend`` reports): a 1x1, unstrided, undilated conv of a batch
-    under 16 stays native on one thread; beyond that, oneDNN takes grouped convs, kernels
-    larger than 3x3 in both dimensions, batches over 1 and inputs of more than 20480
-    elements, and torch's native kernel the rest. Transposed convs are not covered (False)."""
-    if layer.op not in (OpKind.CONV2D, OpKind.CONV1D):
+    """Whether torch on a CPU runs the fp32 convolution ``layer`` (conv2d, or conv1d, which
+    torch views as 2-D) through oneDNN at ``threads`` threads, else its native kernels. torch's
+    own rule (``ConvParams::use_mkldnn``, aten/src/ATen/native/Convolution.cpp; the choice
+    ``torch._C._select_conv_backend`` reports): oneDNN needs (a) a stride or dilation above 1, a
+    batch of 16 or more, a kernel other than 1x1, or more than one thread, and (b) groups, a
+    kernel larger than 3 in both dimensions (a 1x7 is not), a batch over 1, or an input of more
+    than 20480 elements. Other ops: False (the rule does not cover them)."""
+    if layer.op not in _TORCH_CONV_OPS:
         return False
     shape = layer.in_shapes[0] if layer.in_shapes else ()
     batch = shape[0] if len(shape) >= 3 else 1
@@ -55,39 +55,44 @@ def torch_cpu_onednn(layer: Layer, threads: int) -> bool:
     for d in shape:
         elements *= d
     kh, kw = layer.kernel
-    plain = (max(layer.stride) <= 1 and max(layer.dilation) <= 1 and batch < 16
-             and kh == 1 and kw == 1 and threads <= 1)
-    onednn_wins = (layer.groups > 1 or (kh > 3 and kw > 3) or batch > 1
-                   or elements > TORCH_NATIVE_CONV_MAX_INPUT)
-    return not plain and onednn_wins
+    may = (max(layer.stride) > 1 or max(layer.dilation) > 1 or batch >= 16
+           or (kh, kw) != (1, 1) or threads > 1)
+    wins = (layer.groups > 1 or (kh > 3 and kw > 3) or batch > 1
+            or elements > TORCH_NATIVE_CONV_MAX_INPUT_ELEMS)
+    return may and wins
+
+
+def _shape_class(layer: Layer) -> KernelClass:
+    """A convolution's class by its shape alone (one library)."""
+    if layer.groups > 1:  # one input channel per group: a depthwise kernel (torch's own)
+        return (KernelClass.DEPTHWISE if layer.groups == layer.in_channels
+                else KernelClass.GROUPED)
+    size = max(layer.kernel)
+    if size <= 1:
+        return KernelClass.CONV1X1 if max(layer.stride) <= 1 else KernelClass.CONV1X1_STRIDED
+    return (KernelClass.CONV3X3 if size <= 3 else KernelClass.CONV5X5 if size <= 5
+            else KernelClass.CONV7X7)
 
 
 def kernel_class(layer: Layer, unit: ComputeUnit | None = None) -> KernelClass:
     """The kernel class of ``layer`` (on ``unit``: its ``conv_dispatch``): convs by grouping
     (one input channel per group: depthwise, else grouped) and kernel size (1x1, strided or
     not; up to 3x3 -> conv3x3, up to 5x5 -> conv5x5, larger -> conv7x7), linear, matmul, then
-    the vector ops' classes. Under ``torch_cpu`` dispatch a dense conv torch runs natively is
-    ``conv_im2col`` (a plain 1x1: ``conv1x1``) and a 1x1 it sends to oneDNN
-    ``conv1x1_strided`` (:func:`torch_cpu_onednn`, at the unit's cores as threads)."""
+    the vector ops' classes. Under ``torch_cpu`` dispatch (:func:`torch_cpu_onednn`, the
+    unit's cores as threads) a conv torch runs natively is ``conv1x1`` where it is a plain GEMM
+    per group (1x1, stride 1, no padding) and ``conv_im2col`` otherwise (unfold + GEMM); a
+    dense 1x1 oneDNN runs is ``conv1x1_strided``; the rest keep their shape's class."""
     op = layer.op
     if op in _CONV_OPS:
-        if layer.groups > 1:  # one input channel per group: a depthwise kernel (torch's own)
-            return (KernelClass.DEPTHWISE if layer.groups == layer.in_channels
-                    else KernelClass.GROUPED)
-        size = max(layer.kernel)
         if (unit is not None and unit.conv_dispatch == ConvDispatch.TORCH_CPU
-                and op in (OpKind.CONV2D, OpKind.CONV1D)):
-            if torch_cpu_onednn(layer, unit.cores):
-                if size <= 1:
-                    return KernelClass.CONV1X1_STRIDED
-            elif size <= 1 and max(layer.stride) <= 1:
-                return KernelClass.CONV1X1
-            else:
-                return KernelClass.CONV_IM2COL
-        if size <= 1:
-            return KernelClass.CONV1X1 if max(layer.stride) <= 1 else KernelClass.CONV1X1_STRIDED
-        return (KernelClass.CONV3X3 if size <= 3 else KernelClass.CONV5X5 if size <= 5
-                else KernelClass.CONV7X7)
+                and op in _TORCH_CONV_OPS):
+            if not torch_cpu_onednn(layer, unit.cores):
+                plain = (max(layer.kernel) <= 1 and max(layer.stride) <= 1
+                         and max(layer.padding) == 0)
+                return KernelClass.CONV1X1 if plain else KernelClass.CONV_IM2COL
+            if layer.groups == 1 and max(layer.kernel) <= 1:
+                return KernelClass.CONV1X1_STRIDED
+        return _shape_class(layer)
     if op == OpKind.LINEAR:
         return KernelClass.LINEAR
     if op == OpKind.MATMUL:
@@ -104,27 +109,13 @@ def _in_hw(layer: Layer) -> tuple[int, int]:
     return (shape[-2], shape[-1]) if len(shape) >= 4 else (1, shape[-1])
 
 
-class PackedOperand(StrEnum):
-    """What a kernel class rewrites into its own layout on every call, before it computes."""
-
-    WEIGHTS = "weights"  # oneDNN in torch eager: the weights, reordered into a blocked layout
-    UNFOLDED_INPUT = "unfolded_input"  # torch's native conv: the K x M im2col matrix
-
-
-PACKED_OPERAND = {
-    KernelClass.CONV1X1_STRIDED: PackedOperand.WEIGHTS, KernelClass.CONV3X3: PackedOperand.WEIGHTS,
-    KernelClass.CONV5X5: PackedOperand.WEIGHTS, KernelClass.CONV7X7: PackedOperand.WEIGHTS,
-    KernelClass.DEPTHWISE: PackedOperand.WEIGHTS, KernelClass.GROUPED: PackedOperand.WEIGHTS,
-    KernelClass.CONV_IM2COL: PackedOperand.UNFOLDED_INPUT,
-}
-
-
 def packed_bytes(layer: Layer, cls: KernelClass, bits: int) -> int:
-    """Bytes of the operand ``cls`` packs on each call of ``layer`` (:data:`PACKED_OPERAND`)
-    at ``bits`` per element; 0 for a class that packs nothing or a layer that is no GEMM."""
+    """Bytes of the operand ``cls`` packs on each call of ``layer`` (``vocab.PACKED_OPERAND``)
+    at ``bits`` per element; 0 for a class that packs nothing or a layer that is no torch conv
+    (transposed and adder convs run other code)."""
     operand = PACKED_OPERAND.get(cls)
     g = layer.gemm()
-    if operand is None or g is None:
+    if operand is None or g is None or layer.op not in _TORCH_CONV_OPS:
         return 0
     groups, m, n, k = g
     elements = groups * k * (n if operand == PackedOperand.WEIGHTS else m)
@@ -200,6 +191,10 @@ def kernel_cost(layer: Layer, unit: ComputeUnit, k: int = 1, m: int = 1, cold: b
     fit = unit.kernel(cls)
     if fit is None and cls in NEAREST_CLASS:  # a spec calibrated before the class existed
         fit = unit.kernel(NEAREST_CLASS[cls])
+        if fit is not None and PACKED_OPERAND.get(cls) != PACKED_OPERAND.get(NEAREST_CLASS[cls]):
+            # its rate was fitted on another operand's bytes: no packing priced
+            fit = replace(fit, pack_bytes_per_s=None,
+                          cold=replace(fit.cold, pack_bytes_per_s=None) if fit.cold else None)
     if fit is None:
         return KernelCost(cls, unit.efficiency, unit.layer_overhead_cycles, False)
     if cold and fit.cold is not None:
@@ -231,7 +226,7 @@ def separate_batchnorm_cycles(layer: Layer, unit: ComputeUnit) -> int:
     return int(-(-ops // max(1.0, unit.lanes * unit.cores * eff))) + over
 
 
-__all__ = ["CONVOLUTION_CLASSES", "NEAREST_CLASS", "PACKED_OPERAND", "REGISTER_TILE_ROWS",
-           "TORCH_NATIVE_CONV_MAX_INPUT", "KernelCost", "PackedOperand", "packed_bytes", "cold_layers",
+__all__ = ["CONVOLUTION_CLASSES", "NEAREST_CLASS", "REGISTER_TILE_ROWS",
+           "TORCH_NATIVE_CONV_MAX_INPUT_ELEMS", "KernelCost", "packed_bytes", "cold_layers",
            "is_channelwise", "kernel_class", "kernel_cost", "runs_cold",
            "separate_batchnorm_cycles", "torch_cpu_onednn"]

@@ -55,11 +55,11 @@ def work_fraction(layer: Layer, unit: ComputeUnit) -> float:
 
 def lockstep_lanes(unit: ComputeUnit, m: int, n: int) -> int:
     """Lanes that step through their reductions together, of those a GEMM ``M x N`` uses: an
-    array's columns (one filter each), a cube's output tile, a SIMD unit's lanes (over N)."""
+    array's columns (one filter each), a cube's output tile, a SIMD unit's vector (over N)."""
     if unit.type == UnitType.CUBE:
         return min(unit.rows, m) * min(unit.cols, n)
     if unit.type == UnitType.SIMD:
-        return min(unit.lanes, n)
+        return min(unit.vector_lanes, n)
     return min(unit.cols, n)
 
 

@@ -96,7 +96,8 @@ def reads_clock(hw: Hardware) -> bool:
     a spatial unit times its own streams; a calibrated kernel's packing pass runs at a rate
     in bytes per second, which its cycles depend on."""
     return any(u.type in _STREAM_TIMING_UNITS
-               or any(fit.pack_bytes_per_s is not None for _, fit in u.kernels)
+               or any(f.pack_bytes_per_s is not None
+                      for _, fit in u.kernels for f in (fit, fit.cold) if f is not None)
                for u in hw.compute)
 
 

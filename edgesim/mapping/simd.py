@@ -50,7 +50,6 @@ import math
 
 from edgesim.hardware.model import ComputeUnit, Hardware, Operand, Operation
 from edgesim.mapping.kernels import (
-    PACKED_OPERAND,
     REGISTER_TILE_ROWS,
     is_channelwise,
     kernel_cost,
@@ -60,7 +59,7 @@ from edgesim.mapping.kernels import (
 from edgesim.mapping.mapper import ComputeResult, GemmView
 from edgesim.mapping.storage import Sizes
 from edgesim.mapping.traffic import ArraySide
-from edgesim.vocab import OpKind
+from edgesim.vocab import PACKED_OPERAND, KernelClass, OpKind
 
 ADDER_INSTRUCTIONS_ON_MAC = 2
 
@@ -70,6 +69,11 @@ def vector_fill(width: int, vector: int) -> float:
     if width <= 0 or vector <= 0:
         return 1.0
     return width / (math.ceil(width / vector) * vector)
+
+
+def _packing_note(cycles: int, cls: KernelClass) -> str:
+    """The note of a packing pass (empty without one)."""
+    return f", +{cycles} cycles packing its {PACKED_OPERAND[cls].value}" if cycles else ""
 
 
 def map_simd(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> ComputeResult:
@@ -115,7 +119,7 @@ def map_simd(g: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> Comp
             f"{', |x-w| emulated in 2 instructions' if emulated else ''}"
             f"{', cold' if g.cold and cost.calibrated else ''}"
             f"{f', +{cost.overhead_cycles} overhead cycles' if cost.overhead_cycles else ''}"
-            f"{f', +{pack_cycles} cycles packing its {PACKED_OPERAND[cost.cls].value}' if pack_cycles else ''}"
+            f"{_packing_note(pack_cycles, cost.cls)}"
             f"{f', +{bn_cycles} cycles of its BatchNorm run separately' if bn_cycles else ''}")
     return ComputeResult(cycles, useful, {g.op_class: useful}, g.dense_ops, array, note,
                          {"lane_use": lane_use})

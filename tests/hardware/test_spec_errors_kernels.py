@@ -46,6 +46,12 @@ def test_dispatch_packing_and_vector_width_are_read_into_the_unit() -> None:
     assert fit is not None and fit.pack_bytes_per_s == 12.5e9
     plain = build_hardware(validate_spec_dict(_spec(SIMD))).main_unit
     assert plain.conv_dispatch == ConvDispatch.SHAPE and plain.vector_lanes == 16  # = lanes
+    # a cold cost that says nothing of packing packs as the warm one does
+    cold = validate_spec_dict(_spec({**SIMD, "conv_dispatch": "torch_cpu", "kernels": {
+        "conv3x3": {"efficiency": 0.5, "pack_bandwidth": "7 GB/s",
+                    "cold": {"efficiency": 0.4}}}}))
+    fit3 = build_hardware(cold).main_unit.kernel(KernelClass.CONV3X3)
+    assert fit3 is not None and fit3.cold is not None and fit3.cold.pack_bytes_per_s == 7e9
 
 
 @pytest.mark.parametrize("unit, field", [
@@ -65,6 +71,14 @@ def test_dispatch_packing_and_vector_width_are_read_into_the_unit() -> None:
     ({"name": "a", "type": "systolic", "rows": 8, "cols": 8, "precisions": ["int8"],
       "vector_width": 8}, "vector_width"),
     ({**SIMD, "kernels": {"conv3x3": {"efficiency": 0.5, "pack_bandwidth": "0 GB/s"}}},
+     "pack_bandwidth"),
+    # a class that packs nothing; packing without torch's dispatch (nothing says what it packs)
+    ({**SIMD, "conv_dispatch": "torch_cpu",
+      "kernels": {"linear": {"efficiency": 0.5, "pack_bandwidth": "9 GB/s"}}}, "pack_bandwidth"),
+    ({**SIMD, "kernels": {"conv3x3": {"efficiency": 0.5, "pack_bandwidth": "9 GB/s"}}},
+     "pack_bandwidth"),
+    ({**SIMD, "kernels": {"conv3x3": {"efficiency": 0.5,
+                                      "cold": {"efficiency": 0.4, "pack_bandwidth": "9 GB/s"}}}},
      "pack_bandwidth"),
 ])
 def test_bad_kernels_name_the_field(unit: dict, field: str) -> None:

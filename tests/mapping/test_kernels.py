@@ -9,7 +9,7 @@ import pytest
 
 from edgesim.hardware import load_hardware
 from edgesim.hardware.model import BatchnormForm, ConvDispatch, KernelFit
-from edgesim.mapping.kernels import cold_layers, kernel_class, torch_cpu_onednn
+from edgesim.mapping.kernels import cold_layers, kernel_class, packed_bytes, torch_cpu_onednn
 from edgesim.sim import simulate
 from edgesim.vocab import KernelClass, OpKind
 from edgesim.workload.ir import Workload
@@ -220,6 +220,18 @@ def test_under_torch_dispatch_a_conv_is_classed_by_the_kernel_torch_runs() -> No
     assert kernel_class(_torch_conv(64, 64, 14, (3, 3), groups=64), cpu) == \
         KernelClass.DEPTHWISE
     assert kernel_class(_torch_conv(8, 8, 7, (5, 5)), cpu) == KernelClass.CONV5X5
+    # a grouped 1x1 on one thread stays native: a GEMM per group (ShuffleNet's)
+    assert kernel_class(_torch_conv(240, 240, 28, (1, 1), groups=3), cpu) == KernelClass.CONV1X1
+    assert kernel_class(_torch_conv(240, 240, 28, (3, 3), groups=3), cpu) == KernelClass.GROUPED
+    # a padded 1x1 is unfolded; a 1x7 is no "larger than 3 in both dimensions"
+    padded = replace(_torch_conv(16, 16, 14, (1, 1)), padding=(1, 1), out_shape=(1, 16, 16, 16))
+    assert kernel_class(padded, cpu) == KernelClass.CONV_IM2COL
+    assert kernel_class(_torch_conv(16, 16, 14, (1, 7)), cpu) == KernelClass.CONV_IM2COL
+    # transposed convs are not covered by the rule: their shape's class, nothing packed
+    up = Layer("t", OpKind.CONV_TRANSPOSE2D, (), ((1, 16, 7, 7),), (1, 16, 14, 14),
+               kernel=(3, 3), stride=(2, 2), padding=(1, 1), weight_shape=(16, 16, 3, 3))
+    assert kernel_class(up, cpu) == KernelClass.CONV3X3
+    assert packed_bytes(up, KernelClass.CONV3X3, 32) == 0
 
 
 def test_a_class_that_packs_pays_its_packed_bytes_at_its_rate() -> None:
@@ -238,6 +250,14 @@ def test_a_class_that_packs_pays_its_packed_bytes_at_its_rate() -> None:
         more = simulate(Workload("w", [lay]), replace(hw, compute=(packs,)))
         assert more.layers[0].compute_cycles - base.layers[0].compute_cycles == \
             pytest.approx(packed / 1e9 * hw.clock_hz, abs=1), cls
+    # a spec without conv_im2col prices it with conv3x3's fit, but not with conv3x3's packing
+    # rate, which was fitted on weight bytes
+    only = replace(dispatch, kernels=((KernelClass.CONV3X3,
+                                       KernelFit(((1, 0.5),), 0, pack_bytes_per_s=1e9)),))
+    plain = replace(dispatch, kernels=((KernelClass.CONV3X3, KernelFit(((1, 0.5),), 0)),))
+    assert simulate(Workload("w", [native]), replace(hw, compute=(only,))).layers[0] \
+        .compute_cycles == simulate(Workload("w", [native]), replace(hw, compute=(plain,))) \
+        .layers[0].compute_cycles
 
 
 def test_lanes_fill_in_vectors_of_the_vector_width() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pytest
@@ -215,7 +214,9 @@ def test_rs_pe_sets_from_rules():
     assert pe_sets(13, 10, 12, 14)[4] == 2  # filter rows fold over the array height
 
 
-def test_deterministic_and_fast():
+def test_deterministic():
+    """Mapping a deep workload twice gives the same counts (its speed is a benchmark's
+    question, ``benchmarks/run.py``: no wall-clock assertion in a unit test)."""
     hw = systolic_hw(32, 32, "ws", sram=256 * 1024)
     layers = []
     prev: tuple[str, ...] = ()
@@ -224,11 +225,8 @@ def test_deterministic_and_fast():
         layers.append(conv(f"c{i}", c, c, 28, 3, 1, 1, inputs=prev))
         prev = (f"c{i}",)
     wl = Workload("deep", tuple(layers))
-    t0 = time.perf_counter()
     a = map_workload(wl, hw)
-    elapsed = time.perf_counter() - t0
     assert map_workload(wl, hw).layers == a.layers
-    assert elapsed < 0.1
     assert map_workload(wl, hw, batch=2).layers[0].compute_cycles > a.layers[0].compute_cycles
 
 
