@@ -22,6 +22,12 @@ Mapping rules (no constants fitted to any chip; a spec's ``mapping_dram_weight``
   kept, the buffer split between ifmaps and psums in whole banks when it has several (Eyeriss:
   fewer channels per trip on wide layers, so the GLB holds more filters' psums and the ifmap is
   re-read from DRAM fewer times). That weight is a spec's, and may be fitted (Eyeriss' is).
+* Channel-parallel sets (JSSC 2017's ``r``): where a set is one strip and its replicas stack in
+  a column, ``r`` of them (dividing the column) may work on other channels of the same filters
+  and chain their partial sums vertically, so a trip to the GLB carries ``r x q`` channels; the
+  rest (``t``) work on other filters. ``r`` is chosen with ``q`` and the GLB block by the same
+  cost (the GLB then holds ``r x q`` channels of ifmap rows, leaving less room for psums); the
+  ifmap is delivered once per ``t`` filter sets instead of once per all of them.
 * Partial sums travel at the datapath width (Eyeriss: 16-bit psum scratchpads, NoC and GLB
   words; JSSC 2017), not at a 32-bit accumulator width.
 * Global-buffer blocking (the loop nest above the passes, JSSC 2017's ``n`` images and ``m``
@@ -50,7 +56,7 @@ Mapping rules (no constants fitted to any chip; a spec's ``mapping_dram_weight``
 Traffic: global-buffer reads are the array's deliveries: ifmap rows of each strip (with the halo
 of overlapping rows) once per filter chunk that replicas cannot share, filter weights once per
 load (multicast to the strips that run together), partial sums written once per channel chunk
-and read back between chunks. Register-file traffic: per MAC one ifmap, one filter and one psum
+and read back between trips. Register-file traffic: per MAC one ifmap, one filter and one psum
 read and one psum write.
 """
 
@@ -261,29 +267,36 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     weight = unit.mapping_dram_weight
     options = sorted({math.ceil(c / math.ceil(c / qq)) for qq in range(1, top + 1)}, reverse=True) \
         if weight is not None else [top]
+    # Channel-parallel sets (JSSC 2017's r): sets of one strip stacked in a column chain their
+    # partial sums vertically, so r of them accumulate r x q channels per trip; tried with a
+    # `mapping_dram_weight`, r dividing the sets stacked in a column.
+    column = unit.rows // r_eff
+    r_options = ([rp for rp in range(1, column + 1) if column % rp == 0]
+                 if weight is not None and strips == 1 and together else [1])
     block: GlbBlock | None = None
     best_cost: tuple[int, float] = (2, math.inf)  # any block's cost is below it
-    q = top
+    q, r_par = top, 1
     psum_buf = psum_bufs[0] if psum_bufs else None
     shared = psum_buf is not None and bool(in_bufs) and in_bufs[0] is psum_buf
     bank = (psum_buf.total_bytes / psum_buf.banks
             if psum_buf is not None and shared and weight and psum_buf.banks > 1 else 0.0)
-    for qq in options:
+    for qq, rp in ((qq, rp) for qq in options for rp in r_options):
         if psum_buf is None:  # no buffer holds psums: no GLB blocking
             break
         pc = _pass_chunks(hw, c, n_f, qq, s, act_bits, weight_bits)
-        load_once = groups * pc[3] * pc[1] * r_pieces * pc[2] * qq * r_eff * s * wb
-        cand = glb_blocking(d, n_f, width, strips, together, unit.cols, unit.rows // r_eff, qq,
-                            psb, ab, float(psum_buf.total_bytes),
+        load_once = (groups * min(n_f, pc[3] * pc[2]) * min(c, pc[1] * qq) * r_pieces * r_eff
+                     * s * wb)
+        cand = glb_blocking(d, n_f, width, strips, together, unit.cols, unit.rows // r_eff,
+                            qq * rp, psb, ab, float(psum_buf.total_bytes),
                             float(in_bufs[0].total_bytes) if in_bufs else math.inf, shared,
                             sizes.inputs_bytes * in_ratio, 0.0 if w_on_chip else load_once,
                             sizes.outputs_bytes, bank)
-        # psums leave the array once per channel chunk and come back for the next
-        trips_bytes = 2.0 * layer.output_elems * (pc[1] * r_pieces - 1) * psb
+        # psums leave the array once per r channel chunks and come back for the next
+        trips_bytes = 2.0 * layer.output_elems * (math.ceil(c / (qq * rp)) * r_pieces - 1) * psb
         # a block that fits beats any that does not; then the cheapest
         cost = (0 if cand.fits else 1, cand.home_bytes * (weight or 0.0) + trips_bytes)
-        if cost < best_cost:  # ties: the most channels (options run from the most)
-            best_cost, block, q = cost, cand, qq
+        if cost < best_cost:  # ties: the most channels, then the fewest channel-parallel sets
+            best_cost, block, q, r_par = cost, cand, qq, rp
     _, q_chunks, p, p_chunks = _pass_chunks(hw, c, n_f, q, s, act_bits, weight_bits)
     set_units = groups * p_chunks * q_chunks * r_pieces * strips
     sets = max(1, min(sets, set_units))
@@ -318,10 +331,10 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     executed = math.ceil(useful * (1.0 - layer.act_sparsity)) if gated else useful
     # Global-buffer (array-side) traffic.
     strip_rows = min(d.in_rows, (width - 1) * d.u + r_eff) if layer.op in CONV_OPS else width
-    replicas_sharing = max(1, min(sets // max(1, min(strips, sets)), p_chunks))
+    replicas_sharing = max(1, min(sets // max(1, min(strips, sets)) // r_par, p_chunks))
     if_reads = (batch * groups * q_chunks * q * r_pieces * strips * strip_rows * d.w_in * ab
                 * math.ceil(p_chunks / replicas_sharing))
-    chunks = q_chunks * r_pieces
+    chunks = math.ceil(c / (q * r_par)) * r_pieces  # psum trips: r sets chain theirs
     out_el = layer.output_elems
     ps_writes = out_el * (chunks - 1) * psb + sizes.outputs_bytes
     ps_reads = out_el * (chunks - 1) * psb
@@ -344,9 +357,11 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
                       output_read_bytes=math.ceil(ps_reads),
                       rf_read_bytes=rf_reads, rf_write_bytes=rf_writes, home_plan=plan)
     note = (f"rs {unit.rows}x{unit.cols}: set {r}x{e} -> {strips} strip(s) of {width}, "
-            f"{sets} set(s) at once, {active} active PEs; p={p} q={q}; {rounds} rounds; "
+            f"{sets} set(s) at once, {active} active PEs; p={p} q={q} r={r_par}; "
+            f"{rounds} rounds; "
             f"{loads} filter loads")
     extra = {"active_pes": float(active), "sets": float(sets), "q": float(q),
+             "r": float(r_par),
              "filter_load_cycles": float(load_cycles), "filter_loads": float(loads),
              "glb_images": float(block.images if block else batch),
              "glb_filters": float(block.filters if block else n_f),

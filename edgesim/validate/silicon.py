@@ -57,7 +57,7 @@ def eyeriss_table() -> pd.DataFrame:
                          "power_ratio": mw / power_mw[i],
                          "chip_active_pes": float(pes[i]),
                          "edgesim_active_pes": float(c.extra["active_pes"]),
-                         "channels_per_trip": float(c.extra["q"])})
+                         "channels_per_trip": float(c.extra["q"] * c.extra["r"])})
         total_ms, total_mb = sum(lat_ms), sum(dram_mb)
         ms = res.latency_s * 1e3
         mb = (res.dram_read_bytes + res.dram_write_bytes) / 1e6
