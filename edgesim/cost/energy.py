@@ -3,7 +3,8 @@
 Dynamic energy of a layer = sum over op classes of ``ops x unit.energy_pj(op_class, precision)``
 (charged to the compute unit that ran it) + sum over memory levels of
 ``bytes_read x read_energy_pj_per_byte + bytes_written x write_energy_pj_per_byte`` (charged to the
-level) + the weight decoder's steps x its energy per step (charged to ``"decoder"``). Static
+level) + words passed between PEs x the unit's ``noc_energy_pj`` (charged to ``"noc"``) + the
+weight decoder's steps x its energy per step (charged to ``"decoder"``). Static
 energy = (leakage of every unit and level + the chip's ``static_power_w``) x latency,
 charged to the component ``"static"``. Counts come from mapping; nothing is recounted here.
 """
@@ -21,6 +22,7 @@ from edgesim.vocab import OpClass, Precision
 PJ_TO_J = 1e-12
 STATIC = "static"
 DECODER = "decoder"  # a chip's weight decoder (``Hardware.weight_decoder``)
+NOC = "noc"  # an array's inter-PE network (``ComputeUnit.noc_energy_pj``)
 
 
 def op_energy_pj(unit: ComputeUnit, op_class: OpClass, precision: Precision) -> float:
@@ -35,10 +37,11 @@ def op_energy_pj(unit: ComputeUnit, op_class: OpClass, precision: Precision) -> 
 
 
 def component_names(hw: Hardware) -> tuple[str, ...]:
-    """Every energy component of a result: compute units, memory levels, the weight decoder
-    where the chip has one, then ``static``."""
+    """Every energy component of a result: compute units, memory levels, the inter-PE network
+    and the weight decoder where the chip prices them, then ``static``."""
+    noc = (NOC,) if any(u.noc_energy_pj for u in hw.compute) else ()
     decoder = (DECODER,) if hw.weight_decoder != WeightDecoder.NONE else ()
-    return (*(u.name for u in hw.compute), *(m.name for m in hw.memory), *decoder, STATIC)
+    return (*(u.name for u in hw.compute), *(m.name for m in hw.memory), *noc, *decoder, STATIC)
 
 
 def layer_dynamic_energy_j(lc: LayerCounts, hw: Hardware) -> dict[str, float]:
@@ -58,6 +61,8 @@ def layer_dynamic_energy_j(lc: LayerCounts, hw: Hardware) -> dict[str, float]:
         if rd or wr:
             pj = rd * level.read_energy_pj_per_byte + wr * level.write_energy_pj_per_byte
             out[level.name] = out.get(level.name, 0.0) + pj * PJ_TO_J
+    if lc.noc_words and unit.noc_energy_pj:
+        out[NOC] = lc.noc_words * unit.noc_energy_pj * PJ_TO_J
     if lc.decoder_steps:
         out[DECODER] = lc.decoder_steps * hw.decoder_energy_pj * PJ_TO_J
     unknown = (set(lc.reads_bytes) | set(lc.writes_bytes)) - {m.name for m in hw.memory}

@@ -122,6 +122,7 @@ def build_unit(u: ComputeUnitSpec, node_nm: float) -> ComputeUnit:
         cores=u.cores or 1, vector_width=u.vector_width, dataflow=u.resolved_dataflow, zero_skip=u.zero_skip,
         zero_gating=u.zero_gating, dram_overlap=u.dram_overlap,
         mapping_dram_weight=u.mapping_dram_weight, nm_sparsity=tuple(u.nm_sparsity),
+        noc_energy_pj=(u.noc_energy or 0.0) * _J_TO_PJ,
         psum_bits=u.psum_bits,
         ops=tuple(u.ops) if u.ops is not None else None, fuses=tuple(u.fuses),
         reaches=tuple(u.reaches) if u.reaches is not None else None,

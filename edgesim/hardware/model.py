@@ -180,6 +180,7 @@ class ComputeUnit:
     zero_gating: ZeroSkip = ZeroSkip.NONE  # zeros gated: saves energy only
     dram_overlap: DramOverlap = DramOverlap.ALL  # DRAM transfers hidden behind compute
     mapping_dram_weight: float | None = None  # spatial (rs): GLB bytes one DRAM byte is worth
+    noc_energy_pj: float = 0.0  # spatial (rs): one partial-sum word passed to the PE above
     psum_bits: int | None = None  # partial-sum width (None: the mapper's default for the unit)
     nm_sparsity: tuple[str, ...] = ()  # N:M patterns it accelerates, e.g. ("2:4",)
     ops: tuple[OpKind, ...] | None = None  # ops it can run, in the spec's order; None: every op

@@ -74,6 +74,8 @@ def _unit_dict(u: ComputeUnit) -> dict[str, Any]:
             d["kernels"] = {cls.value: _kernel_dict(fit) for cls, fit in u.kernels}
     if u.type in (UnitType.SYSTOLIC, UnitType.SPATIAL):
         d["dataflow"] = u.dataflow.value
+    if u.noc_energy_pj:
+        d["noc_energy"] = _fmt(u.noc_energy_pj * 1e-12, Dimension.ENERGY)
     d["operation"] = u.operation.value
     d["precisions"] = [p.value for p in u.precisions]
     d["zero_skip"] = u.zero_skip.value

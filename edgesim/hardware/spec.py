@@ -124,6 +124,8 @@ class ComputeUnitSpec(_Frozen):
     """SIMD only: how the software runs a BatchNorm the workload folded into its producer: `folded` (a frozen / deployed graph: no cost) or `separate` (torch eager: its own pass over the output, priced as the `batchnorm` kernel class)."""
     conv_dispatch: ConvDispatch = ConvDispatch.SHAPE
     """SIMD only: which library kernel runs a convolution: `shape` (one library: the kernel class follows the kernel's shape) or `torch_cpu` (fp32 torch on a CPU, as `edgesim calibrate` measures it, by torch's own rule: a batch-1 conv without groups whose kernel is not larger than 3 in both dimensions and whose input has at most 20480 elements runs torch's native kernels, as does every 1x1 stride-1 conv of a batch under 16 on one thread; natively, a 1x1 stride-1 conv without padding is a GEMM, class `conv1x1`, the others unfold + GEMM, `conv_im2col`; oneDNN runs the rest, a dense 1x1 there being `conv1x1_strided` and the others keeping their shape's class). Transposed and adder convs keep their shape's class."""
+    noc_energy: Energy | None = None
+    """Spatial only: energy of one partial-sum word passed from a PE to the PE above it over the array's inter-PE network (ISCA 2016's "array (inter-PE)" level, 2x a MAC on Eyeriss); the accumulating add is priced as an `add` operation. Default: not priced."""
     fill_cycles: int | None = Field(default=None, ge=0, strict=True)
     """Cube only: cycles from a GEMM's start to its first result (pipeline fill; default the K edge, `depth`)."""
     packs_channels: bool = False
@@ -234,6 +236,9 @@ class ComputeUnitSpec(_Frozen):
                          ("conv_dispatch", "conv_dispatch" not in self.model_fields_set)):
             if not unset and t != UnitType.SIMD:
                 raise FieldError(f, f"`{f}` applies only to simd units")
+        if self.noc_energy is not None and t != UnitType.SPATIAL:
+            raise FieldError("noc_energy", "`noc_energy` applies only to spatial (row-stationary) "
+                             "units")
         self._check_packing()
         if self.layer_overhead_cycles and t != UnitType.SIMD:
             raise FieldError("layer_overhead_cycles", "`layer_overhead_cycles` applies only to "

@@ -32,6 +32,7 @@ class LayerCounts:
     transfer_bytes: int = 0  # bytes moved between units (fallback), already in reads/writes
     decoded_weights: int = 0  # weights the chip's weight decoder decoded (coded in DRAM)
     decoder_steps: int = 0  # its steps: a codebook lookup each, and a Huffman decode where coded
+    noc_words: int = 0  # words passed between PEs over the array's network (RS partial sums)
     # Weight bytes fetched from DRAM through a buffer whose half cannot stage one fold of the
     # array's weights: no fold is double-buffered, so the array waits for them (``sim.timing``).
     unbuffered_weight_bytes: int = 0

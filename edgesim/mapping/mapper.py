@@ -153,6 +153,7 @@ class ComputeResult:
     extra: Mapping[str, float] = field(default_factory=dict)  # diagnostics
     pe_count: int = 0  # 0: the unit's pe_count
     stream_steps: int = 1  # steps the array consumes its data in (folds, passes, fractals)
+    noc_words: int = 0  # words passed between PEs (a row-stationary array's partial sums)
 
 
 MapperFn = Callable[[GemmView, ComputeUnit, Hardware, Sizes], ComputeResult]

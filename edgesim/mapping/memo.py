@@ -25,7 +25,7 @@ from edgesim.workload.layer import Layer
 
 # Fields no mapper reads (prices, provenance). The clock and bandwidths join them on chips
 # without a unit whose mapper times its own streams.
-_UNIT_PRICE = ("op_energy_pj", "pe_area_mm2", "leakage_w", "energy_source")
+_UNIT_PRICE = ("op_energy_pj", "pe_area_mm2", "leakage_w", "energy_source", "noc_energy_pj")
 _LEVEL_PRICE = ("read_energy_pj_per_byte", "write_energy_pj_per_byte", "area_mm2", "leakage_w",
                 "energy_source", "dram_type")  # (banks count: the rs mapper splits by them)
 _LEVEL_TIME = ("bandwidth_bytes_per_s", "bandwidth_declared")

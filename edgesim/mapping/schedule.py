@@ -180,7 +180,7 @@ def map_layer(layer: Layer, hw: Hardware, unit: ComputeUnit | None = None, *,
         dram_read_bytes=lt.reads_bytes[outer],
         dram_write_bytes=lt.writes_bytes[outer], dram_act_read_bytes=lt.dram_act_read_bytes,
         transfer_bytes=transfer_bytes, decoded_weights=decoded, decoder_steps=decoded * steps,
-        unbuffered_weight_bytes=max(0, unbuffered),
+        unbuffered_weight_bytes=max(0, unbuffered), noc_words=res.noc_words,
         dense_ops=int(res.dense_ops),
         note=note, extra={**res.extra, "buffer_tiles": float(lt.tiles)})
 

@@ -57,7 +57,9 @@ Traffic: global-buffer reads are the array's deliveries: ifmap rows of each stri
 of overlapping rows) once per filter chunk that replicas cannot share, filter weights once per
 load (multicast to the strips that run together), partial sums written once per channel chunk
 and read back between trips. Register-file traffic: per MAC one ifmap, one filter and one psum
-read and one psum write.
+read and one psum write. Inter-PE network: each trip's partial sums climb the chain of
+``r_eff x r`` PEs, one word passed up (and added, an ``add`` operation) per hop; priced at the
+unit's ``noc_energy`` (ISCA 2016's inter-PE level) where the spec gives one.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ from edgesim.mapping.storage import Sizes, rlc_ratio
 from edgesim.mapping.tiling import TilePlan, geometry, touched
 from edgesim.mapping.topology import activation_home, chain, per_pe_levels
 from edgesim.mapping.traffic import ArraySide
-from edgesim.vocab import CONV_OPS
+from edgesim.vocab import CONV_OPS, OpClass
 
 EYERISS_SPAD_ENTRIES = {Operand.INPUTS: 12, Operand.WEIGHTS: 224, Operand.OUTPUTS: 24}
 
@@ -335,6 +337,9 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     if_reads = (batch * groups * q_chunks * q * r_pieces * strips * strip_rows * d.w_in * ab
                 * math.ceil(p_chunks / replicas_sharing))
     chunks = math.ceil(c / (q * r_par)) * r_pieces  # psum trips: r sets chain theirs
+    # Each trip's partial sums climb the chain of r_eff x r PEs: one word passed up per hop,
+    # added to the receiving PE's (the array's inter-PE network, priced by `noc_energy`).
+    noc_words = layer.output_elems * chunks * (r_eff * r_par - 1)
     out_el = layer.output_elems
     ps_writes = out_el * (chunks - 1) * psb + sizes.outputs_bytes
     ps_reads = out_el * (chunks - 1) * psb
@@ -366,5 +371,7 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
              "glb_images": float(block.images if block else batch),
              "glb_filters": float(block.filters if block else n_f),
              "glb_rows": float(block.rows if block else e)}
-    return ComputeResult(cycles, useful, {gv.op_class: executed}, gv.dense_ops, array, note,
-                         extra, stream_steps=rounds)
+    ops = {gv.op_class: executed, OpClass.ADD: noc_words} if noc_words else \
+        {gv.op_class: executed}
+    return ComputeResult(cycles, useful, ops, gv.dense_ops, array, note,
+                         extra, stream_steps=rounds, noc_words=noc_words)

@@ -65,7 +65,8 @@ _PRICED_SIZE = 64
 def _price_key(hw: Hardware) -> tuple[object, ...]:
     """Every field a layer's dynamic energy reads (``cost.energy.layer_dynamic_energy_j``)."""
     return (tuple((u.name, tuple((k, tuple(sorted(v.items()))) for k, v in
-                                 sorted(u.op_energy_pj.items()))) for u in hw.compute),
+                                 sorted(u.op_energy_pj.items())), u.noc_energy_pj)
+                  for u in hw.compute),
             tuple((m.name, m.read_energy_pj_per_byte, m.write_energy_pj_per_byte)
                   for m in hw.memory), hw.decoder_energy_pj)
 

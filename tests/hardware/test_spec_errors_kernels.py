@@ -72,6 +72,7 @@ def test_dispatch_packing_and_vector_width_are_read_into_the_unit() -> None:
       "vector_width": 8}, "vector_width"),
     ({**SIMD, "kernels": {"conv3x3": {"efficiency": 0.5, "pack_bandwidth": "0 GB/s"}}},
      "pack_bandwidth"),
+    ({**SIMD, "noc_energy": "2 pJ"}, "noc_energy"),  # a spatial (row-stationary) unit's only
     # a class that packs nothing; packing without torch's dispatch (nothing says what it packs)
     ({**SIMD, "conv_dispatch": "torch_cpu",
       "kernels": {"linear": {"efficiency": 0.5, "pack_bandwidth": "9 GB/s"}}}, "pack_bandwidth"),

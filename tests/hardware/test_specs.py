@@ -242,6 +242,7 @@ def test_show_round_trips(name: str, tmp_path: Path) -> None:
         assert (a.mapping_dram_weight, a.psum_bits) == (b.mapping_dram_weight, b.psum_bits)
         assert (a.kernels, a.batchnorm) == (b.kernels, b.batchnorm)  # calibrated classes, cold
         assert (a.conv_dispatch, a.vector_width) == (b.conv_dispatch, b.vector_width)
+        assert b.noc_energy_pj == pytest.approx(a.noc_energy_pj, rel=1e-5)
         for op in OpClass:
             for prec in a.precisions:
                 assert b.energy_pj(op, prec) == pytest.approx(a.energy_pj(op, prec), rel=1e-5)
