@@ -95,6 +95,10 @@ def energy_sources(hw: Hardware) -> dict[str, str]:
     """Where each component's energy figures come from (component -> text)."""
     out = {u.name: u.energy_source or "spec / technology table" for u in hw.compute}
     out.update({m.name: m.energy_source or "spec / technology table" for m in hw.memory})
+    for u in hw.compute:
+        if u.noc_energy_pj:
+            out[NOC] = (f"{u.noc_energy_pj:.4g} pJ per partial-sum word passed between PEs of "
+                        f"{u.name} (the spec's noc_energy)")
     if hw.weight_decoder != WeightDecoder.NONE:
         out[DECODER] = (f"{hw.decoder_energy_pj:.4g} pJ per decoder step ({hw.weight_decoder.value}"
                         ": a codebook lookup, or a Huffman symbol decode; the spec's "

@@ -224,7 +224,7 @@ def _scale_unit(u: ComputeUnit, k: float) -> ComputeUnit:
     if k == 1.0:
         return u
     table = {op: {p: e * k for p, e in per.items()} for op, per in u.op_energy_pj.items()}
-    return replace(u, op_energy_pj=table,
+    return replace(u, op_energy_pj=table, noc_energy_pj=u.noc_energy_pj * k,
                    energy_source=u.energy_source + f"; x{k:.3g} for the DVFS voltage (V/Vtop)^2")
 
 

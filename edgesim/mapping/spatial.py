@@ -18,8 +18,8 @@ Mapping rules (no constants fitted to any chip; a spec's ``mapping_dram_weight``
   Chunks are balanced (``p = ceil(M / ceil(M / p_max))``) as a mapper would choose. ``q`` is
   the most the ifmap scratchpad holds, unless the unit has a ``mapping_dram_weight``: then every
   balanced ``q`` up to it is tried with its best GLB block, and the one minimising weight x home
-  (DRAM) bytes + the psums' GLB trip bytes (``2 x outputs x (chunks - 1) x psum bytes``) is
-  kept, the buffer split between ifmaps and psums in whole banks when it has several (Eyeriss:
+  (DRAM) bytes + the psums' GLB trip bytes (``2 x outputs x (chunks - 1) x psum bytes``) + the
+  ifmap bytes delivered to the array is kept, the buffer split between ifmaps and psums in whole banks when it has several (Eyeriss:
   fewer channels per trip on wide layers, so the GLB holds more filters' psums and the ifmap is
   re-read from DRAM fewer times). That weight is a spec's, and may be fitted (Eyeriss' is).
 * Channel-parallel sets (JSSC 2017's ``r``): where a set is one strip and its replicas stack in
@@ -282,6 +282,7 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     shared = psum_buf is not None and bool(in_bufs) and in_bufs[0] is psum_buf
     bank = (psum_buf.total_bytes / psum_buf.banks
             if psum_buf is not None and shared and weight and psum_buf.banks > 1 else 0.0)
+    strip_rows = min(d.in_rows, (width - 1) * d.u + r_eff) if layer.op in CONV_OPS else width
     for qq, rp in ((qq, rp) for qq in options for rp in r_options):
         if psum_buf is None:  # no buffer holds psums: no GLB blocking
             break
@@ -295,19 +296,29 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
                             sizes.outputs_bytes, bank)
         # psums leave the array once per r channel chunks and come back for the next
         trips_bytes = 2.0 * layer.output_elems * (math.ceil(c / (qq * rp)) * r_pieces - 1) * psb
+        # ...and the ifmap rows the array is delivered, once per t sets of other filters
+        t_sets = max(1, min(sets // max(1, min(strips, sets)) // rp, pc[3]))
+        if_bytes = (batch * groups * c * r_pieces * strips * strip_rows * d.w_in * ab
+                    * math.ceil(pc[3] / t_sets))
         # a block that fits beats any that does not; then the cheapest
-        cost = (0 if cand.fits else 1, cand.home_bytes * (weight or 0.0) + trips_bytes)
+        cost = (0 if cand.fits else 1,
+                cand.home_bytes * (weight or 0.0) + trips_bytes + if_bytes)
         if cost < best_cost:  # ties: the most channels, then the fewest channel-parallel sets
             best_cost, block, q, r_par = cost, cand, qq, rp
     _, q_chunks, p, p_chunks = _pass_chunks(hw, c, n_f, q, s, act_bits, weight_bits)
     set_units = groups * p_chunks * q_chunks * r_pieces * strips
     sets = max(1, min(sets, set_units))
     rounds = math.ceil(set_units / sets)
+    if r_par > 1:  # r sets chain consecutive channel chunks of one filter chunk
+        rounds = (groups * r_pieces * math.ceil(p_chunks / max(1, sets // r_par))
+                  * math.ceil(q_chunks / r_par))
     filter_units = groups * p_chunks * q_chunks * r_pieces
     img_blocks = math.ceil(batch / block.images) if block else 1
     row_blocks = block.row_blocks if block else (1 if together else strips)
     loads = filter_units * img_blocks * row_blocks
-    f_reads = loads * p * q * r_eff * s * wb
+    # the filters and channels the layer has (a balanced last chunk loads fewer)
+    f_reads = (img_blocks * row_blocks * groups * min(n_f, p_chunks * p) * min(c, q_chunks * q)
+               * r_pieces * r_eff * s * wb)
     # Cycles: MACs, vertical psum accumulation and ifmap priming per pass, plus filter loads.
     frac = gv.cycle_fraction
     mac_cycles = batch * math.ceil(f * s * p * q * frac / pack)
@@ -332,9 +343,8 @@ def map_spatial(gv: GemmView, unit: ComputeUnit, hw: Hardware, sizes: Sizes) -> 
     gated = unit.zero_gating in (ZeroSkip.ACTIVATIONS, ZeroSkip.BOTH)
     executed = math.ceil(useful * (1.0 - layer.act_sparsity)) if gated else useful
     # Global-buffer (array-side) traffic.
-    strip_rows = min(d.in_rows, (width - 1) * d.u + r_eff) if layer.op in CONV_OPS else width
     replicas_sharing = max(1, min(sets // max(1, min(strips, sets)) // r_par, p_chunks))
-    if_reads = (batch * groups * q_chunks * q * r_pieces * strips * strip_rows * d.w_in * ab
+    if_reads = (batch * groups * c * r_pieces * strips * strip_rows * d.w_in * ab
                 * math.ceil(p_chunks / replicas_sharing))
     chunks = math.ceil(c / (q * r_par)) * r_pieces  # psum trips: r sets chain theirs
     # Each trip's partial sums climb the chain of r_eff x r PEs: one word passed up per hop,
