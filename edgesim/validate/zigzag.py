@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
+    from edgesim.hardware.model import Hardware
+
 
 def inputs_dir() -> Path:
     """ZigZag's bundled inputs (hardware, mapping and workload files)."""
@@ -34,13 +36,25 @@ def tpu_like_mapping() -> Path:
 
 # ZigZag names one bundled accelerator's mapping file apart from its hardware file.
 _MAPPING_OF = {"meta_prototype": "meta_prototype_like"}
+# Bundled accelerators ZigZag ships no mapping file for: the default mapping's style (K on D1, C
+# on D2) at the array's own size, and its operand links.
+_WRITTEN_MAPPING = {"eyeriss_like": {"D1": ["K, 14"], "D2": ["C, 12"]}}
 
 
-def accelerator(name: str) -> tuple[Path, Path]:
-    """(hardware, mapping) files of one of ZigZag's bundled accelerators (``edge_tpu_like``)."""
+def accelerator(name: str, scratch: Path) -> tuple[Path, Path]:
+    """(hardware, mapping) files of one of ZigZag's bundled accelerators (``edge_tpu_like``);
+    for one ZigZag bundles no mapping for, the mapping written into ``scratch`` (a folder)."""
+    hardware = inputs_dir() / "hardware" / f"{name}.yaml"
+    if name in _WRITTEN_MAPPING:
+        import yaml
+
+        path = scratch / f"{name}-mapping.yaml"
+        path.write_text(yaml.safe_dump([{
+            "name": "default", "spatial_mapping": _WRITTEN_MAPPING[name],
+            "memory_operand_links": {"O": "O", "W": "I2", "I": "I1"}}]))
+        return hardware, path
     mapping = _MAPPING_OF.get(name, name)
-    return (inputs_dir() / "hardware" / f"{name}.yaml",
-            inputs_dir() / "mapping" / f"{mapping}.yaml")
+    return hardware, inputs_dir() / "mapping" / f"{mapping}.yaml"
 
 
 def onnx_model(name: str) -> Path:
@@ -222,7 +236,7 @@ SPEC = "zigzag-tpu-like"
 SPECS = (("tpu_like", "zigzag-tpu-like"), ("edge_tpu_like", "zigzag-edge-tpu-like"))
 # Accelerators whose mapping file leaves a depthwise layer on one PE: given edgesim's systolic
 # depthwise mapping (``depthwise_on_rows``, their array's rows), so both tools run the same one.
-DEPTHWISE_ROWS = {"tpu_like": 32}
+DEPTHWISE_ROWS = {"tpu_like": 32, "eyeriss_like": 12}
 MODELS = (("resnet18", "resnet18"), ("mobilenet_v2", "mobilenetv2"))  # (edgesim, ZigZag) names
 
 
@@ -242,31 +256,43 @@ def table(progress: Callable[[str], None] | None = None) -> pd.DataFrame:
 def _rows(theirs_hw: str, spec: str, progress: Callable[[str], None] | None
           ) -> list[dict[str, object]]:
     from edgesim.hardware import load_hardware
+
+    hw = load_hardware(spec)
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        hw_file, mapping_file = accelerator(theirs_hw, Path(tmp))
+        for ours_name, theirs_name in MODELS:
+            rows += _model_rows(theirs_hw, hw, hw_file, mapping_file, ours_name, theirs_name,
+                                progress)
+    return rows
+
+
+def _model_rows(theirs_hw: str, hw: Hardware, hw_file: Path, mapping_file: Path,
+                ours_name: str, theirs_name: str, progress: Callable[[str], None] | None
+                ) -> list[dict[str, object]]:
+    """One model's rows of :func:`_rows`."""
     from edgesim.sim import simulate
     from edgesim.workload import load_workload
 
-    hw = load_hardware(spec)
-    hw_file, mapping_file = accelerator(theirs_hw)
     rows: list[dict[str, object]] = []
-    for ours_name, theirs_name in MODELS:
-        if progress:
-            progress(f"ZigZag on {theirs_name}, {theirs_hw} (minutes)")
-        path = onnx_model(theirs_name)
-        zz = run_zigzag(path, hw_file, mapping_file, opt="energy", exploit_data_locality=True,
-                        depthwise_rows=DEPTHWISE_ROWS.get(theirs_hw))
-        res = simulate(load_workload(str(path)), hw)
-        costed = [layer for layer in res.layers if layer.macs > 0]
-        ours = {name: 1e12 * sum(layer.energy_breakdown_j.get(name, 0.0) for layer in costed)
-                for name in (hw.main_unit.name, *zz.memory_names)}
-        theirs = {hw.main_unit.name: zz.mac_energy_pj,
-                  **{name: zz.mem_energy_pj(name) for name in zz.memory_names}}
-        for name, pj in theirs.items():
-            rows.append({"accelerator": theirs_hw, "model": ours_name, "component": name,
-                         "zigzag_uj": pj * 1e-6, "edgesim_uj": ours[name] * 1e-6,
-                         "ratio": ours[name] / pj if pj else float("nan")})
-        rows.append({"accelerator": theirs_hw, "model": ours_name, "component": "total",
-                     "zigzag_uj": zz.energy_pj * 1e-6, "edgesim_uj": sum(ours.values()) * 1e-6,
-                     "ratio": sum(ours.values()) / zz.energy_pj})
+    if progress:
+        progress(f"ZigZag on {theirs_name}, {theirs_hw} (minutes)")
+    path = onnx_model(theirs_name)
+    zz = run_zigzag(path, hw_file, mapping_file, opt="energy", exploit_data_locality=True,
+                    depthwise_rows=DEPTHWISE_ROWS.get(theirs_hw))
+    res = simulate(load_workload(str(path)), hw)
+    costed = [layer for layer in res.layers if layer.macs > 0]
+    ours = {name: 1e12 * sum(layer.energy_breakdown_j.get(name, 0.0) for layer in costed)
+            for name in (hw.main_unit.name, *zz.memory_names)}
+    theirs = {hw.main_unit.name: zz.mac_energy_pj,
+              **{name: zz.mem_energy_pj(name) for name in zz.memory_names}}
+    for name, pj in theirs.items():
+        rows.append({"accelerator": theirs_hw, "model": ours_name, "component": name,
+                     "zigzag_uj": pj * 1e-6, "edgesim_uj": ours[name] * 1e-6,
+                     "ratio": ours[name] / pj if pj else float("nan")})
+    rows.append({"accelerator": theirs_hw, "model": ours_name, "component": "total",
+                 "zigzag_uj": zz.energy_pj * 1e-6, "edgesim_uj": sum(ours.values()) * 1e-6,
+                 "ratio": sum(ours.values()) / zz.energy_pj})
     return rows
 
 

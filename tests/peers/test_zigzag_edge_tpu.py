@@ -61,7 +61,7 @@ def _run(onnx: Path, hw: Hardware) -> Run:
     from edgesim.workload import load_workload
 
     wl = load_workload(str(onnx))
-    hw_file, mapping = accelerator("edge_tpu_like")
+    hw_file, mapping = accelerator("edge_tpu_like", onnx.parent)
     return Run(wl, run_zigzag(onnx, hw_file, mapping, opt="energy", exploit_data_locality=True),
                simulate(wl, hw))
 
