@@ -3,8 +3,9 @@
 Dynamic energy of a layer = sum over op classes of ``ops x unit.energy_pj(op_class, precision)``
 (charged to the compute unit that ran it) + sum over memory levels of
 ``bytes_read x read_energy_pj_per_byte + bytes_written x write_energy_pj_per_byte`` (charged to the
-level) + words passed between PEs x the unit's ``noc_energy_pj`` (charged to ``"noc"``) + the
-weight decoder's steps x its energy per step (charged to ``"decoder"``). Static
+level) + words passed between PEs x the unit's ``noc_energy_pj`` (charged to the unit: its
+array's inter-PE network is part of it, and the contract's components are the spec's unit and
+level names) + the weight decoder's steps x its energy per step (charged to ``"decoder"``). Static
 energy = (leakage of every unit and level + the chip's ``static_power_w``) x latency,
 charged to the component ``"static"``. Counts come from mapping; nothing is recounted here.
 """
@@ -22,7 +23,6 @@ from edgesim.vocab import OpClass, Precision
 PJ_TO_J = 1e-12
 STATIC = "static"
 DECODER = "decoder"  # a chip's weight decoder (``Hardware.weight_decoder``)
-NOC = "noc"  # an array's inter-PE network (``ComputeUnit.noc_energy_pj``)
 
 
 def op_energy_pj(unit: ComputeUnit, op_class: OpClass, precision: Precision) -> float:
@@ -37,18 +37,17 @@ def op_energy_pj(unit: ComputeUnit, op_class: OpClass, precision: Precision) -> 
 
 
 def component_names(hw: Hardware) -> tuple[str, ...]:
-    """Every energy component of a result: compute units, memory levels, the inter-PE network
-    and the weight decoder where the chip prices them, then ``static``."""
-    noc = (NOC,) if any(u.noc_energy_pj for u in hw.compute) else ()
+    """Every energy component of a result: compute units, memory levels, the weight decoder
+    where the chip has one, then ``static``."""
     decoder = (DECODER,) if hw.weight_decoder != WeightDecoder.NONE else ()
-    return (*(u.name for u in hw.compute), *(m.name for m in hw.memory), *noc, *decoder, STATIC)
+    return (*(u.name for u in hw.compute), *(m.name for m in hw.memory), *decoder, STATIC)
 
 
 def layer_dynamic_energy_j(lc: LayerCounts, hw: Hardware) -> dict[str, float]:
     """Dynamic energy of one mapped layer by component (J); components with no work are omitted."""
     unit = hw.unit(lc.unit)
     out: dict[str, float] = {}
-    op_pj = 0.0
+    op_pj = lc.noc_words * unit.noc_energy_pj  # the array's inter-PE network: part of the unit
     for op_class in sorted(lc.ops):
         count = lc.ops[op_class]
         if count:
@@ -61,8 +60,6 @@ def layer_dynamic_energy_j(lc: LayerCounts, hw: Hardware) -> dict[str, float]:
         if rd or wr:
             pj = rd * level.read_energy_pj_per_byte + wr * level.write_energy_pj_per_byte
             out[level.name] = out.get(level.name, 0.0) + pj * PJ_TO_J
-    if lc.noc_words and unit.noc_energy_pj:
-        out[NOC] = lc.noc_words * unit.noc_energy_pj * PJ_TO_J
     if lc.decoder_steps:
         out[DECODER] = lc.decoder_steps * hw.decoder_energy_pj * PJ_TO_J
     unknown = (set(lc.reads_bytes) | set(lc.writes_bytes)) - {m.name for m in hw.memory}
@@ -93,12 +90,10 @@ def total_breakdown_j(hw: Hardware, per_layer: list[dict[str, float]], latency_s
 
 def energy_sources(hw: Hardware) -> dict[str, str]:
     """Where each component's energy figures come from (component -> text)."""
-    out = {u.name: u.energy_source or "spec / technology table" for u in hw.compute}
+    out = {u.name: (u.energy_source or "spec / technology table")
+           + (f"; {u.noc_energy_pj:.4g} pJ per partial-sum word passed between its PEs "
+              "(noc_energy)" if u.noc_energy_pj else "") for u in hw.compute}
     out.update({m.name: m.energy_source or "spec / technology table" for m in hw.memory})
-    for u in hw.compute:
-        if u.noc_energy_pj:
-            out[NOC] = (f"{u.noc_energy_pj:.4g} pJ per partial-sum word passed between PEs of "
-                        f"{u.name} (the spec's noc_energy)")
     if hw.weight_decoder != WeightDecoder.NONE:
         out[DECODER] = (f"{hw.decoder_energy_pj:.4g} pJ per decoder step ({hw.weight_decoder.value}"
                         ": a codebook lookup, or a Huffman symbol decode; the spec's "

@@ -111,12 +111,9 @@ class Run:
 
 
 def component_kinds(hw: Hardware) -> dict[str, Kind]:
-    """Each compute unit and memory level of ``hw`` with its kind (an array's inter-PE network,
-    ``noc``, moves data on chip: with the on-chip memories)."""
+    """Each compute unit and memory level of ``hw`` with its kind."""
     kinds = {u.name: Kind.COMPUTE for u in hw.compute}
     kinds.update({m.name: Kind.OFFCHIP if m.is_offchip else Kind.ONCHIP for m in hw.memory})
-    if any(u.noc_energy_pj for u in hw.compute):
-        kinds["noc"] = Kind.ONCHIP
     return kinds
 
 
