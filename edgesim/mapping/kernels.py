@@ -51,9 +51,7 @@ def torch_cpu_onednn(layer: Layer, threads: int) -> bool:
         return False
     shape = layer.in_shapes[0] if layer.in_shapes else ()
     batch = shape[0] if len(shape) >= 3 else 1
-    elements = 1
-    for d in shape:
-        elements *= d
+    elements = math.prod(shape)
     kh, kw = layer.kernel
     may = (max(layer.stride) > 1 or max(layer.dilation) > 1 or batch >= 16
            or (kh, kw) != (1, 1) or threads > 1)
